@@ -1,0 +1,58 @@
+"""LearnHub: training, attendance and certificates for Cà Mau's đối ngoại nhân dân courses."""
+
+from flask import Flask
+
+from learnhub import config as settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create and configure the LearnHub application."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(settings.defaults(app.instance_path))
+    if config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(settings.from_environment())
+    else:
+        app.config.update(config)
+    if app.config["ENV"] == "production":
+        app.config.update(settings.production_overrides())
+        if not app.config["SECRET_KEY"]:
+            raise RuntimeError(
+                "LearnHub refuses to start in production without a secret key: set "
+                "LEARNHUB_SECRET_KEY (or SECRET_KEY in instance/config.py) to a long random value, "
+                "e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`."
+            )
+    elif not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = settings.development_secret(app.instance_path)
+
+    from learnhub import db, errors, i18n, security
+    from learnhub.accounts import auth
+
+    db.init_app(app)
+    auth.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from learnhub.accounts.admin import bp as admin_users_bp
+    from learnhub.accounts.roster_views import bp as roster_bp
+    from learnhub.accounts.views import bp as accounts_bp
+    from learnhub.audit.views import bp as audit_bp
+    from learnhub.core.views import bp as core_bp
+    from learnhub.orgunits.views import bp as orgunits_bp
+
+    for blueprint in (core_bp, accounts_bp, admin_users_bp, roster_bp, orgunits_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+    from learnhub.accounts.models import ROLE_LABELS, Role
+
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, Role=Role)
+    app.json.ensure_ascii = False
+
+    from learnhub.accounts.cli import users
+    from learnhub.cli import db_group, demo
+    from learnhub.content.cli import content
+
+    for command in (db_group, users, content, demo):
+        app.cli.add_command(command)
+    return app

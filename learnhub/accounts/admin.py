@@ -1,0 +1,224 @@
+"""Account administration: list, create, edit, roles, passwords, disabling, sessions."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+
+from learnhub import db
+from learnhub.accounts import services
+from learnhub.accounts.auth import current_actor, fresh_auth_required, role_required
+from learnhub.accounts.forms import (
+    ConfirmForm,
+    NewUserForm,
+    ResetPasswordForm,
+    RolesForm,
+    UserForm,
+)
+from learnhub.accounts.models import Role, RoleGrant, User
+from learnhub.orgunits import services as units
+from learnhub.orgunits.models import OrgUnit
+from learnhub.pagination import Page
+from learnhub.textutil import fold
+
+bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
+
+
+def _unit_choices(blank: str = "— Chưa chọn —") -> list[tuple[str, str]]:
+    return [("", blank)] + [(u.code, f"{'· ' * u.depth}{u.name}") for u in units.current_tree()]
+
+
+def _unit(code: str | None) -> OrgUnit | None:
+    return units.by_code(code) if code else None
+
+
+@bp.get("/")
+@role_required(Role.admin)
+def index():
+    q = request.args.get("q", "")[:100]
+    role = request.args.get("role", "")
+    stmt = select(User)
+    if q:
+        like = f"%{fold(q).replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(User.username).like(like),
+                func.lower(User.email).like(like),
+                User.full_name.ilike(f"%{q.replace('%', '').replace('_', '')}%"),
+            )
+        )
+    if role in Role.__members__:
+        stmt = stmt.where(User.grants.any(RoleGrant.role == role))
+    page = Page.of(stmt.order_by(User.id), request.args)
+    return render_template("admin/users/index.html", page=page, q=q, role=role, roles=list(Role))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.admin)
+@fresh_auth_required
+def new():
+    form = NewUserForm()
+    form.unit.choices = _unit_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                current_actor(),
+                full_name=form.full_name.data,
+                login=form.login.data,
+                email=form.email.data or None,
+                password=form.password.data,
+                roles=[services.Grant(Role(r)) for r in form.roles.data],
+                unit=_unit(form.unit.data),
+                birth_date=form.birth_date.data,
+                position=form.position.data or "",
+                rank=form.rank.data or "",
+                must_change_password=True,
+            )
+        except services.WeakPassword as exc:
+            form.password.errors = [str(exc)]
+        except services.AccountError as exc:
+            form.login.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Đã tạo tài khoản {user.login}.", "success")
+            return redirect(url_for(".show", user_id=user.id))
+    return render_template("admin/users/new.html", form=form)
+
+
+@bp.get("/<int:user_id>")
+@role_required(Role.admin)
+def show(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user, login=user.login, unit=user.unit.code if user.unit else "")
+    form.unit.choices = _unit_choices()
+    return render_template(
+        "admin/users/show.html",
+        user=user,
+        form=form,
+        roles_form=_roles_form(user),
+        reset_form=ResetPasswordForm(),
+        confirm=ConfirmForm(),
+    )
+
+
+def _roles_form(user: User, formdata=None) -> RolesForm:
+    form = RolesForm(formdata=formdata)
+    choices = _unit_choices("Toàn tỉnh (không giới hạn)")
+    form.trainer_unit.choices = form.hr_unit.choices = choices
+    if formdata is None:
+        for grant in user.grants:
+            getattr(form, grant.role).data = True
+            if grant.role in ("trainer", "hr") and grant.unit:
+                getattr(form, f"{grant.role}_unit").data = grant.unit.code
+    return form
+
+
+@bp.post("/<int:user_id>")
+@role_required(Role.admin)
+@fresh_auth_required
+def update(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm()
+    form.unit.choices = _unit_choices()
+    if form.validate():
+        try:
+            services.update_profile(
+                current_actor(),
+                user,
+                full_name=form.full_name.data,
+                login=form.login.data,
+                email=form.email.data or None,
+                birth_date=form.birth_date.data,
+                position=form.position.data or "",
+                rank=form.rank.data or "",
+                unit=_unit(form.unit.data),
+            )
+        except services.AccountError as exc:
+            form.login.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Đã lưu thông tin tài khoản.", "success")
+            return redirect(url_for(".show", user_id=user.id))
+    db.session.rollback()
+    return render_template(
+        "admin/users/show.html",
+        user=user,
+        form=form,
+        roles_form=_roles_form(user),
+        reset_form=ResetPasswordForm(),
+        confirm=ConfirmForm(),
+    ), 400
+
+
+@bp.post("/<int:user_id>/roles")
+@role_required(Role.admin)
+@fresh_auth_required
+def roles(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = _roles_form(user, request.form)
+    if not form.validate():
+        abort(400)
+    grants = []
+    for role in Role:
+        if getattr(form, role.value).data:
+            unit_field = getattr(form, f"{role.value}_unit", None)
+            unit = _unit(unit_field.data) if unit_field is not None else None
+            grants.append(services.Grant(role, unit.id if unit else None))
+    try:
+        services.set_roles(current_actor(), user, grants)
+    except services.AccountError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".show", user_id=user.id))
+    db.session.commit()
+    flash("Đã cập nhật vai trò.", "success")
+    return redirect(url_for(".show", user_id=user.id))
+
+
+@bp.post("/<int:user_id>/password")
+@role_required(Role.admin)
+@fresh_auth_required
+def reset_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = ResetPasswordForm()
+    if not form.validate():
+        abort(400)
+    try:
+        services.reset_password(current_actor(), user, form.password.data)
+    except services.WeakPassword as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".show", user_id=user.id))
+    db.session.commit()
+    flash("Đã đặt mật khẩu tạm thời; người dùng phải đổi ở lần đăng nhập tới.", "success")
+    return redirect(url_for(".show", user_id=user.id))
+
+
+@bp.post("/<int:user_id>/enabled")
+@role_required(Role.admin)
+@fresh_auth_required
+def set_enabled(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    enable = request.form.get("enable") == "1"
+    if not enable and request.form.get("confirm") != "on":
+        flash("Hãy đánh dấu ô xác nhận trước khi khóa tài khoản.", "error")
+        return redirect(url_for(".show", user_id=user.id))
+    try:
+        services.set_enabled(current_actor(), user, enable)
+    except services.AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("Đã mở khóa tài khoản." if enable else "Đã khóa tài khoản.", "success")
+    return redirect(url_for(".show", user_id=user.id))
+
+
+@bp.post("/<int:user_id>/sessions")
+@role_required(Role.admin)
+@fresh_auth_required
+def end_sessions(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    services.end_sessions(current_actor(), user)
+    db.session.commit()
+    flash("Đã đăng xuất mọi phiên của người dùng này.", "success")
+    return redirect(url_for(".show", user_id=user.id))

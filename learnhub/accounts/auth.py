@@ -1,0 +1,122 @@
+"""Flask-Login wiring, session checks on every request, and the permission decorators."""
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, login_required, logout_user
+
+from learnhub import db
+from learnhub.accounts.models import Role, User
+from learnhub.audit.services import Actor
+
+login_manager = LoginManager()
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+login_manager.login_message_category = "info"
+# "basic": a changed IP (mobile networks, classroom NAT) must not end a quiz; revocation is by
+# the per-user session version instead.
+login_manager.session_protection = "basic"
+
+#: Endpoints a user who must change their password may still reach.
+_PASSWORD_CHANGE_ALLOWED = {"accounts.change_password", "accounts.logout", "static", "core.healthz"}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Accept a session only for an enabled user whose session version still matches."""
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.is_enabled or user.session_version != int(version):
+        return None
+    return user
+
+
+def client_ip() -> str:
+    return request.remote_addr or ""
+
+
+def current_actor() -> Actor:
+    user = current_user if current_user.is_authenticated else None
+    return Actor(user, client_ip(), "web")
+
+
+def _check_session() -> object | None:
+    if not current_user.is_authenticated:
+        return None
+    now = time.time()
+    cfg = current_app.config
+    started = session.get("auth_at", 0)
+    seen = session.get("seen_at", started)
+    too_old = now - started > cfg["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    idle = now - seen > cfg["SESSION_IDLE_TIMEOUT"].total_seconds()
+    if too_old or idle:
+        logout_user()
+        session.clear()
+        flash("Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.", "info")
+        return redirect(url_for("accounts.login", next=request.full_path))
+    if now - seen > 60:  # write the cookie at most once a minute
+        session["seen_at"] = int(now)
+    if current_user.must_change_password and request.endpoint not in _PASSWORD_CHANGE_ALLOWED:
+        flash("Bạn cần đổi mật khẩu trước khi tiếp tục.", "warning")
+        return redirect(url_for("accounts.change_password"))
+    return None
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.before_request(_check_session)
+
+
+def role_required(*roles: Role) -> Callable:
+    """Let signed-in users with one of *roles* through (admins always); others get 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(**kwargs):
+            if not current_user.has_role(*roles, Role.admin):
+                current_app.logger.warning(
+                    "forbidden: user=%s endpoint=%s", current_user.id, request.endpoint
+                )
+                abort(403)
+            return view(**kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def fresh_auth_required(view: Callable) -> Callable:
+    """Sensitive actions need a sign-in (or password re-entry) within FRESH_AUTH_WINDOW."""
+
+    @wraps(view)
+    def wrapped(**kwargs):
+        window = current_app.config["FRESH_AUTH_WINDOW"].total_seconds()
+        if time.time() - session.get("auth_at", 0) > window:
+            flash("Vì lý do an toàn, vui lòng nhập lại mật khẩu.", "info")
+            target = request.referrer if request.method == "POST" else request.full_path
+            return redirect(url_for("accounts.reauth", next=safe_next(target)))
+        return view(**kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """*target* if it is a same-site relative path, otherwise *default* (the dashboard)."""
+    fallback = default or url_for("core.dashboard")
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+            return fallback
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        parts = urlsplit(target)
+    if not parts.path.startswith("/") or parts.path.startswith("//"):
+        return fallback
+    return target

@@ -1,0 +1,90 @@
+"""`flask users create|import`: accounts from the command line."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from learnhub import db
+from learnhub.accounts import roster, services
+from learnhub.accounts.models import Role
+from learnhub.audit.services import Actor
+from learnhub.orgunits import services as units
+
+CLI = Actor(None, "", "cli")
+
+
+@click.group()
+def users() -> None:
+    """Accounts: create users and import rosters."""
+
+
+@users.command()
+@click.option("--login", required=True, help="Login name or e-mail.")
+@click.option("--name", "full_name", required=True, help="Họ và tên.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    default=["learner"],
+    show_default=True,
+    help="Repeat for several roles.",
+)
+@click.option("--unit", default="", help="Unit code, e.g. CM-SNV.")
+@click.password_option(help="Prompted for when not given.")
+@with_appcontext
+def create(login: str, full_name: str, roles: tuple[str, ...], unit: str, password: str) -> None:
+    """Create an account."""
+    org = units.by_code(unit) if unit else None
+    if unit and org is None:
+        raise click.BadParameter(f"no unit with code {unit}", param_hint="--unit")
+    try:
+        user = services.create_user(
+            CLI,
+            full_name=full_name,
+            login=login,
+            password=password,
+            roles=[services.Grant(Role(r)) for r in roles],
+            unit=org,
+        )
+    except services.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"created user {user.id}: {user.login} ({', '.join(sorted(roles))})")
+
+
+@users.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
+@with_appcontext
+def import_(file: Path, dry_run: bool) -> None:
+    """Import a CSV/XLSX roster: all rows or none, with a row-by-row report."""
+    data = file.read_bytes()
+    try:
+        with click.progressbar(
+            length=max(data.count(b"\n"), 1), label="Checking", file=sys.stderr
+        ) as bar:
+            plan = roster.plan_import(data, file.name, progress=bar.update)
+    except roster.RosterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not plan.ok:
+        for p in plan.problems[:1000]:
+            click.echo(f"{file.name}: row {p.row}, column '{p.column}': {p.message}")
+        if len(plan.problems) > 1000:
+            click.echo(f"... and {len(plan.problems) - 1000} more")
+        click.echo(f"{len(plan.problems)} problem(s): nothing imported.", err=True)
+        sys.exit(1)
+    summary = (
+        f"{len(plan.rows)} rows: {len(plan.create)} to create, "
+        f"{len(plan.update)} to update, {plan.unchanged} unchanged"
+    )
+    if dry_run:
+        click.echo(f"dry run: {summary}; nothing written.")
+        return
+    total = len(plan.create) + len(plan.update)
+    with click.progressbar(length=max(total, 1), label="Importing", file=sys.stderr) as bar:
+        roster.apply_plan(CLI, plan, progress=bar.update)
+    db.session.commit()
+    click.echo(f"imported: {summary}.")

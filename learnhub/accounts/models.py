@@ -1,0 +1,139 @@
+"""Users, their roles (optionally limited to a unit subtree) and sign-in throttling."""
+
+import enum
+import unicodedata
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learnhub.db import Base
+from learnhub.orgunits.models import OrgUnit
+from learnhub.textutil import vn_sort_key
+from learnhub.timeutil import utcnow
+
+
+class Role(enum.StrEnum):
+    learner = "learner"
+    trainer = "trainer"
+    hr = "hr"
+    admin = "admin"
+
+
+ROLE_LABELS = {
+    Role.learner: _l("Học viên"),
+    Role.trainer: _l("Giảng viên"),
+    Role.hr: _l("Cán bộ tổ chức"),
+    Role.admin: _l("Quản trị"),
+}
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC with surrounding whitespace removed and inner runs collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+class User(UserMixin, Base):
+    """A person who signs in: a learner, and possibly trainer, HR officer or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Họ và tên, always NFC.
+    full_name: Mapped[str] = mapped_column(String(200))
+    #: Lower-case login name; unique when set.
+    username: Mapped[str | None] = mapped_column(String(100), unique=True)
+    #: Lower-case e-mail; unique when set.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    birth_date: Mapped[date | None]
+    position: Mapped[str] = mapped_column(String(200), default="")
+    rank: Mapped[str] = mapped_column(String(200), default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: Bumped on sign-out, password change and disabling: every older session stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    unit: Mapped[OrgUnit | None] = relationship()
+    grants: Mapped[list["RoleGrant"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def get_id(self) -> str:
+        # The session stores id and version; a bumped version invalidates old cookies.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_enabled
+
+    @property
+    def login(self) -> str:
+        return self.username or self.email or ""
+
+    @property
+    def roles(self) -> set[Role]:
+        return {Role(g.role) for g in self.grants}
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.admin in self.roles
+
+    def scope_units(self, role: Role) -> list[OrgUnit] | None:
+        """Units a role is limited to; None means the whole tree, [] means no such role."""
+        grants = [g for g in self.grants if g.role == role]
+        if any(g.unit_id is None for g in grants):
+            return None
+        return [g.unit for g in grants]
+
+    def may_act_on_unit(self, role: Role, unit: OrgUnit | None) -> bool:
+        """Whether *role* covers *unit* (admins cover everything)."""
+        if self.is_admin:
+            return True
+        scope = self.scope_units(role)
+        if scope is None:
+            return self.has_role(role)
+        return unit is not None and any(s.contains(unit) for s in scope)
+
+    @property
+    def given_name_key(self) -> tuple[str, str]:
+        """Vietnamese sort key: given name (last word) first, then the rest."""
+        return vn_sort_key(self.full_name)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.login!r}>"
+
+
+class RoleGrant(Base):
+    """One role of a user, optionally limited to the subtree of a unit."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(String(20))
+    #: None: the role applies everywhere; otherwise to this unit and everything below it.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+
+    user: Mapped[User] = relationship(back_populates="grants")
+    unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per key ("account:<login>" or "ip:<address>") and when the next may come."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]

@@ -1,0 +1,80 @@
+"""Configuration: defaults, then LEARNHUB_* environment variables and instance/config.py."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Environment variables read as configuration (LEARNHUB_<NAME> -> NAME).
+ENV_KEYS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "CONTENT_DIR",
+    "STORAGE_DIR",
+    "BASE_URL",
+    "ENV",
+    "REDIS_URL",
+)
+
+
+def defaults(instance_path: str) -> dict:
+    """Configuration defaults; secrets have none."""
+    return {
+        "ENV": "production",
+        "SECRET_KEY": "",
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'learnhub.sqlite'}",
+        "CONTENT_DIR": str(ROOT / "content"),
+        "STORAGE_DIR": str(Path(instance_path) / "storage"),
+        "BASE_URL": "http://127.0.0.1:5000",
+        "REDIS_URL": "",
+        # 20 MiB: enough for a 200,000-row roster in XLSX, small enough to refuse abuse early.
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # A quiz page may stay open for a 90-minute exam: the CSRF token lives as long as the
+        # session, which is bounded below (absolute lifetime, idle timeout).
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "SESSION_IDLE_TIMEOUT": timedelta(hours=3),
+        # A sensitive admin action needs a sign-in (or re-authentication) this recent.
+        "FRESH_AUTH_WINDOW": timedelta(minutes=15),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+        # Argon2id cost; tests lower it to keep the suite fast.
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST": 64 * 1024,
+        # Login throttling: failures before the delay starts, and its cap in seconds.
+        "THROTTLE_ACCOUNT_FREE": 5,
+        "THROTTLE_IP_FREE": 30,
+        "THROTTLE_MAX_DELAY": 15 * 60,
+    }
+
+
+def from_environment() -> dict:
+    """Values of LEARNHUB_* environment variables that are set."""
+    return {
+        key: os.environ[f"LEARNHUB_{key}"] for key in ENV_KEYS if f"LEARNHUB_{key}" in os.environ
+    }
+
+
+def production_overrides() -> dict:
+    """Cookie and transport settings for a deployment behind HTTPS."""
+    return {
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_NAME": "__Host-learnhub",
+        "PREFERRED_URL_SCHEME": "https",
+        "WTF_CSRF_SSL_STRICT": True,
+    }
+
+
+def development_secret(instance_path: str) -> str:
+    """A random key kept in instance/, so a development server's sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

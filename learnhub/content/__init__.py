@@ -1,0 +1,1 @@
+"""Content as files: reading and checking content/, and loading it into the database."""

@@ -1,0 +1,71 @@
+"""Database: declarative base, the scoped session, and engine set-up per backend."""
+
+import enum
+from typing import TypeVar
+
+import sqlalchemy as sa
+from flask import Flask, abort
+from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        # Store enums by value, as portable VARCHARs (no native ENUM types to migrate).
+        enum.Enum: sa.Enum(
+            enum.Enum, native_enum=False, values_callable=lambda e: [m.value for m in e]
+        ),
+    }
+
+
+session = scoped_session(sessionmaker())
+
+M = TypeVar("M", bound=Base)
+
+
+def get_or_404(model: type[M], ident: int) -> M:
+    """Load a row by primary key or answer 404."""
+    return session.get(model, ident) or abort(404)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # WAL lets readers run beside the writer; NORMAL is durable across app crashes in WAL mode.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str) -> sa.Engine:
+    """Create an engine with the settings LearnHub relies on for *url*'s backend."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 10})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the session to the configured database and release it after each request."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    session.configure(bind=engine)
+    app.extensions["learnhub.engine"] = engine
+    app.teardown_appcontext(lambda exc: session.remove())
+
+
+def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
+    """True when *exc* is a UNIQUE constraint failure on either backend."""
+    text = str(exc.orig).lower()
+    return "unique" in text or "duplicate key" in text

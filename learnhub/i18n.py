@@ -1,0 +1,26 @@
+"""Languages: Vietnamese first, English available; dates as dd/mm/yyyy."""
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel
+
+from learnhub import timeutil
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters["date"] = timeutil.format_date
+    app.jinja_env.filters["datetime"] = timeutil.format_datetime
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def _lang() -> dict:
+        return {"current_lang": select_locale(), "request_path": request.full_path.rstrip("?")}

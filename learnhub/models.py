@@ -1,0 +1,7 @@
+"""Every model, imported so that Base.metadata is complete for Alembic and create_all."""
+
+from learnhub.accounts.models import LoginThrottle, RoleGrant, User
+from learnhub.audit.models import AuditEvent
+from learnhub.orgunits.models import OrgUnit
+
+__all__ = ["AuditEvent", "LoginThrottle", "OrgUnit", "RoleGrant", "User"]

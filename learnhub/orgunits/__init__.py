@@ -1,0 +1,1 @@
+"""Organisational units: the tree of agencies, communes and wards, with history."""
