@@ -1,6 +1,6 @@
 """LearnHub: training, attendance and certificates for Cà Mau's đối ngoại nhân dân courses."""
 
-from flask import Flask
+from flask import Flask, g
 
 from learnhub import config as settings
 
@@ -26,6 +26,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = settings.development_secret(app.instance_path)
 
     from learnhub import db, errors, i18n, security
+
+    # Per-request caches (the signed-in user, the CSRF token) live in g. An app context normally
+    # lives for one request; when one outlives requests (the test suite), start each request clean.
+    app.before_request(lambda: g.__dict__.clear())
     from learnhub.accounts import auth
 
     db.init_app(app)

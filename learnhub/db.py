@@ -37,6 +37,9 @@ def get_or_404(model: type[M], ident: int) -> M:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # SQLAlchemy, not the sqlite3 module, decides where transactions begin (see _sqlite_begin):
+    # this makes SAVEPOINT work and lets a write transaction start with BEGIN IMMEDIATE.
+    dbapi_conn.isolation_level = None
     # WAL lets readers run beside the writer; NORMAL is durable across app crashes in WAL mode.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -46,6 +49,12 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # A read-then-write that must be atomic asks for the write lock up front.
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str) -> sa.Engine:
     """Create an engine with the settings LearnHub relies on for *url*'s backend."""
     if url.startswith("postgresql://"):
@@ -53,6 +62,7 @@ def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 10})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 

@@ -1,6 +1,6 @@
 """Languages: Vietnamese first, English available; dates as dd/mm/yyyy."""
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel
 
 from learnhub import timeutil
@@ -9,6 +9,8 @@ babel = Babel()
 
 
 def select_locale() -> str:
+    if not has_request_context():  # command line, background work
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         return lang

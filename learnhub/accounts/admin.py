@@ -1,6 +1,7 @@
 """Account administration: list, create, edit, roles, passwords, disabling, sessions."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from learnhub import db
@@ -78,7 +79,7 @@ def new():
             form.login.errors = [str(exc)]
         else:
             db.session.commit()
-            flash(f"Đã tạo tài khoản {user.login}.", "success")
+            flash(_("Đã tạo tài khoản %(login)s.", login=user.login), "success")
             return redirect(url_for(".show", user_id=user.id))
     return render_template("admin/users/new.html", form=form)
 
@@ -135,7 +136,7 @@ def update(user_id: int):
             form.login.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Đã lưu thông tin tài khoản.", "success")
+            flash(_("Đã lưu thông tin tài khoản."), "success")
             return redirect(url_for(".show", user_id=user.id))
     db.session.rollback()
     return render_template(
@@ -168,7 +169,7 @@ def roles(user_id: int):
         flash(str(exc), "error")
         return redirect(url_for(".show", user_id=user.id))
     db.session.commit()
-    flash("Đã cập nhật vai trò.", "success")
+    flash(_("Đã cập nhật vai trò."), "success")
     return redirect(url_for(".show", user_id=user.id))
 
 
@@ -186,7 +187,7 @@ def reset_password(user_id: int):
         flash(str(exc), "error")
         return redirect(url_for(".show", user_id=user.id))
     db.session.commit()
-    flash("Đã đặt mật khẩu tạm thời; người dùng phải đổi ở lần đăng nhập tới.", "success")
+    flash(_("Đã đặt mật khẩu tạm thời; người dùng phải đổi ở lần đăng nhập tới."), "success")
     return redirect(url_for(".show", user_id=user.id))
 
 
@@ -199,7 +200,7 @@ def set_enabled(user_id: int):
         abort(400)
     enable = request.form.get("enable") == "1"
     if not enable and request.form.get("confirm") != "on":
-        flash("Hãy đánh dấu ô xác nhận trước khi khóa tài khoản.", "error")
+        flash(_("Hãy đánh dấu ô xác nhận trước khi khóa tài khoản."), "error")
         return redirect(url_for(".show", user_id=user.id))
     try:
         services.set_enabled(current_actor(), user, enable)
@@ -207,7 +208,7 @@ def set_enabled(user_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash("Đã mở khóa tài khoản." if enable else "Đã khóa tài khoản.", "success")
+        flash(_("Đã mở khóa tài khoản.") if enable else "Đã khóa tài khoản.", "success")
     return redirect(url_for(".show", user_id=user.id))
 
 
@@ -220,5 +221,5 @@ def end_sessions(user_id: int):
         abort(400)
     services.end_sessions(current_actor(), user)
     db.session.commit()
-    flash("Đã đăng xuất mọi phiên của người dùng này.", "success")
+    flash(_("Đã đăng xuất mọi phiên của người dùng này."), "success")
     return redirect(url_for(".show", user_id=user.id))

@@ -6,6 +6,8 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, logout_user
 
 from learnhub import db
@@ -14,7 +16,7 @@ from learnhub.audit.services import Actor
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
-login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
 login_manager.login_message_category = "info"
 # "basic": a changed IP (mobile networks, classroom NAT) must not end a quiz; revocation is by
 # the per-user session version instead.
@@ -57,12 +59,12 @@ def _check_session() -> object | None:
     if too_old or idle:
         logout_user()
         session.clear()
-        flash("Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.", "info")
+        flash(_("Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại."), "info")
         return redirect(url_for("accounts.login", next=request.full_path))
     if now - seen > 60:  # write the cookie at most once a minute
         session["seen_at"] = int(now)
     if current_user.must_change_password and request.endpoint not in _PASSWORD_CHANGE_ALLOWED:
-        flash("Bạn cần đổi mật khẩu trước khi tiếp tục.", "warning")
+        flash(_("Bạn cần đổi mật khẩu trước khi tiếp tục."), "warning")
         return redirect(url_for("accounts.change_password"))
     return None
 
@@ -98,7 +100,7 @@ def fresh_auth_required(view: Callable) -> Callable:
     def wrapped(**kwargs):
         window = current_app.config["FRESH_AUTH_WINDOW"].total_seconds()
         if time.time() - session.get("auth_at", 0) > window:
-            flash("Vì lý do an toàn, vui lòng nhập lại mật khẩu.", "info")
+            flash(_("Vì lý do an toàn, vui lòng nhập lại mật khẩu."), "info")
             target = request.referrer if request.method == "POST" else request.full_path
             return redirect(url_for("accounts.reauth", next=safe_next(target)))
         return view(**kwargs)

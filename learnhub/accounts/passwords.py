@@ -5,6 +5,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext as _
 
 from learnhub.textutil import fold
 
@@ -59,14 +60,14 @@ def common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, login: str = "", full_name: str = "") -> str | None:
     """Why *password* is not acceptable, or None. No composition rules (ASVS 6.2.5)."""
     if len(password) < MIN_LENGTH:
-        return f"Mật khẩu phải có ít nhất {MIN_LENGTH} ký tự."
+        return _("Mật khẩu phải có ít nhất %(n)s ký tự.", n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Mật khẩu dài tối đa {MAX_LENGTH} ký tự."
+        return _("Mật khẩu dài tối đa %(n)s ký tự.", n=MAX_LENGTH)
     if password.lower() in common_passwords():
-        return "Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác."
+        return _("Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác.")
     folded = fold(password).replace(" ", "")
     personal = [fold(login)] + [fold(w) for w in full_name.split() if len(w) > 3]
     words = [w.replace(" ", "") for w in CONTEXT_WORDS] + [p for p in personal if len(p) > 3]
     if any(folded == w or (w and folded.startswith(w) and len(folded) - len(w) < 4) for w in words):
-        return "Mật khẩu không được dựa trên tên đăng nhập, họ tên hoặc tên hệ thống."
+        return _("Mật khẩu không được dựa trên tên đăng nhập, họ tên hoặc tên hệ thống.")
     return None

@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from learnhub import db
 from learnhub.accounts import roster
@@ -40,7 +41,7 @@ def upload():
         file = form.file.data
         data = file.read() if file else b""
         if not data:
-            flash("Hãy chọn một tệp CSV hoặc XLSX.", "error")
+            flash(_("Hãy chọn một tệp CSV hoặc XLSX."), "error")
             return render_template("admin/roster/upload.html", form=form), 400
         try:
             plan = roster.plan_import(data, file.filename or "")
@@ -76,8 +77,12 @@ def confirm(token: str):
     db.session.commit()
     path.unlink(missing_ok=True)
     flash(
-        f"Đã nhập: {len(plan.create)} tài khoản mới, {len(plan.update)} cập nhật, "
-        f"{plan.unchanged} không đổi.",
+        _(
+            "Đã nhập: %(c)s tài khoản mới, %(u)s cập nhật, %(s)s không đổi.",
+            c=len(plan.create),
+            u=len(plan.update),
+            s=plan.unchanged,
+        ),
         "success",
     )
     return redirect(url_for("admin_users.index"))

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from learnhub import db
@@ -73,12 +74,12 @@ def _check_login_free(username: str | None, email: str | None, exclude: int | No
     if email:
         conds.append(User.email == email)
     if not conds:
-        raise AccountError("Cần tên đăng nhập hoặc email.")
+        raise AccountError(_l("Cần tên đăng nhập hoặc email."))
     stmt = select(User.id).where(or_(*conds))
     if exclude is not None:
         stmt = stmt.where(User.id != exclude)
     if db.session.scalar(stmt) is not None:
-        raise LoginTaken("Tên đăng nhập hoặc email này đã được dùng.")
+        raise LoginTaken(_l("Tên đăng nhập hoặc email này đã được dùng."))
 
 
 def create_user(
@@ -152,7 +153,7 @@ def set_roles(actor: Actor, user: User, grants: list[Grant]) -> User:
         and actor.user.id == user.id
         and not any(g.role == Role.admin and g.unit_id is None for g in grants)
     ):
-        raise AccountError("Bạn không thể tự bỏ quyền quản trị của chính mình.")
+        raise AccountError(_l("Bạn không thể tự bỏ quyền quản trị của chính mình."))
     before = _snapshot(user)
     wanted = set(grants) or {Grant(Role.learner)}
     current = {Grant(Role(g.role), g.unit_id): g for g in user.grants}
@@ -173,7 +174,7 @@ def set_roles(actor: Actor, user: User, grants: list[Grant]) -> User:
 def set_enabled(actor: Actor, user: User, enabled: bool) -> User:
     """Disable (ending every session at once) or re-enable an account."""
     if not enabled and actor.user is not None and actor.user.id == user.id:
-        raise AccountError("Bạn không thể tự khóa tài khoản của chính mình.")
+        raise AccountError(_l("Bạn không thể tự khóa tài khoản của chính mình."))
     if user.is_enabled == enabled:
         return user
     user.is_enabled = enabled
@@ -203,9 +204,9 @@ def reset_password(actor: Actor, user: User, temporary: str) -> User:
 def change_password(actor: Actor, user: User, current: str, new: str) -> User:
     """The user changes their own password; every other session ends."""
     if not passwords.verify_password(user.password_hash, current):
-        raise AccountError("Mật khẩu hiện tại không đúng.")
+        raise AccountError(_l("Mật khẩu hiện tại không đúng."))
     if new == current:
-        raise WeakPassword("Mật khẩu mới phải khác mật khẩu hiện tại.")
+        raise WeakPassword(_l("Mật khẩu mới phải khác mật khẩu hiện tại."))
     problem = passwords.password_problem(new, login=user.login, full_name=user.full_name)
     if problem:
         raise WeakPassword(problem)

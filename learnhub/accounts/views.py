@@ -12,6 +12,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from learnhub import db
@@ -22,7 +24,7 @@ from learnhub.timeutil import utcnow
 
 bp = Blueprint("accounts", __name__)
 
-BAD_LOGIN = "Tên đăng nhập hoặc mật khẩu không đúng."
+BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -38,7 +40,10 @@ def login():
             )
         except services.Throttled as exc:
             db.session.rollback()
-            flash(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {exc.seconds} giây.", "error")
+            flash(
+                _("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(s)s giây.", s=exc.seconds),
+                "error",
+            )
             return render_template("accounts/login.html", form=form), 429
         db.session.commit()
         if user is not None:
@@ -64,7 +69,7 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("Bạn đã đăng xuất.", "info")
+    flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -76,7 +81,7 @@ def reauth():
         if passwords.verify_password(current_user.password_hash, form.password.data):
             session["auth_at"] = int(time.time())
             return redirect(safe_next(request.args.get("next")))
-        flash("Mật khẩu không đúng.", "error")
+        flash(_("Mật khẩu không đúng."), "error")
     return render_template("accounts/reauth.html", form=form)
 
 
@@ -96,6 +101,6 @@ def change_password():
             # Other sessions ended with the version bump; this one carries on.
             login_user(current_user)
             session["auth_at"] = session["seen_at"] = int(time.time())
-            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.", "success")
+            flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
             return redirect(url_for("core.dashboard"))
     return render_template("accounts/change_password.html", form=form)

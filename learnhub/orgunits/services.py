@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from learnhub import db
@@ -118,9 +119,9 @@ def save_unit(actor: Actor, data: UnitData, unit: OrgUnit | None = None) -> tupl
     unit = unit or by_code(data.code)
     parent = _resolve(data.parent_code, "Đơn vị cấp trên")
     if unit is not None and parent is not None and unit.contains(parent):
-        raise UnitError("Không thể đặt một đơn vị dưới chính nó hoặc đơn vị cấp dưới của nó.")
+        raise UnitError(_l("Không thể đặt một đơn vị dưới chính nó hoặc đơn vị cấp dưới của nó."))
     if data.valid_from and data.valid_to and data.valid_to < data.valid_from:
-        raise UnitError("Ngày hết hiệu lực phải sau ngày bắt đầu.")
+        raise UnitError(_l("Ngày hết hiệu lực phải sau ngày bắt đầu."))
     creating = unit is None
     if creating:
         unit = OrgUnit(code=data.code, name=data.name, kind=data.kind, path="/")
@@ -139,7 +140,7 @@ def save_unit(actor: Actor, data: UnitData, unit: OrgUnit | None = None) -> tupl
     if data.successor_code != (unit.successor.code if unit.successor else ""):
         unit.successor = _resolve(data.successor_code, "Đơn vị kế thừa")
     if unit.successor is not None and unit.successor.id == unit.id:
-        raise UnitError("Một đơn vị không thể kế thừa chính nó.")
+        raise UnitError(_l("Một đơn vị không thể kế thừa chính nó."))
     _set_path(unit)
     db.session.flush()
     after = _snapshot(unit)

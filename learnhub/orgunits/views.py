@@ -1,6 +1,7 @@
 """Browse and edit the organisational-unit tree (admins)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from learnhub import db
@@ -68,7 +69,7 @@ def new():
             form.code.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Đã thêm đơn vị.", "success")
+            flash(_("Đã thêm đơn vị."), "success")
             return redirect(url_for(".edit", unit_id=unit.id))
     return render_template("orgunits/edit.html", form=form, unit=None)
 
@@ -86,6 +87,6 @@ def edit(unit_id: int):
             form.parent.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Đã lưu đơn vị.", "success")
+            flash(_("Đã lưu đơn vị."), "success")
             return redirect(url_for(".edit", unit_id=unit.id))
     return render_template("orgunits/edit.html", form=form, unit=unit)

@@ -1,0 +1,48 @@
+# LearnHub: `make run` serves the app with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app learnhub
+
+.PHONY: run test lint bench setup clean-db translations
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile -q -d learnhub/translations
+
+setup: $(BIN)/.installed translations
+
+run: setup
+	./scripts/system-deps.sh run
+	LEARNHUB_ENV=development $(FLASK) db upgrade
+	LEARNHUB_ENV=development $(FLASK) content sync
+	LEARNHUB_ENV=development $(FLASK) demo
+	LEARNHUB_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup
+	./scripts/system-deps.sh test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+	@if [ -n "$$LEARNHUB_TEST_DATABASE_URL" ]; then \
+		echo "== The same suite on PostgreSQL"; \
+		LEARNHUB_TEST_BACKEND=postgresql $(BIN)/pytest; \
+	else \
+		echo "SKIPPED: PostgreSQL run (set LEARNHUB_TEST_DATABASE_URL to run the suite on PostgreSQL too)"; \
+		if [ -n "$$LEARNHUB_REQUIRE_ALL" ]; then echo "LEARNHUB_REQUIRE_ALL is set: PostgreSQL is required" >&2; exit 1; fi; \
+	fi
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean-db:
+	rm -f instance/learnhub.sqlite instance/learnhub.sqlite-wal instance/learnhub.sqlite-shm

@@ -1,0 +1,110 @@
+"""Account services: NFC names, role sets with unit scopes, the password policy, audit."""
+
+import unicodedata
+
+import pytest
+
+from learnhub.accounts import passwords, services
+from learnhub.accounts.models import Role, User
+from learnhub.audit.models import AuditEvent
+from learnhub.audit.services import Actor
+
+
+def test_full_name_stored_nfc(create_user):
+    nfd = unicodedata.normalize("NFD", "Nguyễn Thị Hồng Nhung")
+    user = create_user(full_name=f"  {nfd}  ")
+    assert user.full_name == "Nguyễn Thị Hồng Nhung"
+    assert unicodedata.is_normalized("NFC", user.full_name)
+    assert len(nfd) > len(user.full_name)
+
+
+def test_login_or_email(create_user):
+    by_email = create_user("A.Nguyen@CaMau.gov.vn")
+    assert (by_email.username, by_email.email) == (None, "a.nguyen@camau.gov.vn")
+    assert services.find_by_login("a.nguyen@camau.gov.vn") == by_email
+
+
+def test_login_taken(create_user):
+    create_user("trung")
+    with pytest.raises(services.LoginTaken):
+        create_user("TRUNG")
+
+
+def test_roles_are_a_set_with_unit_scope(create_user, unit):
+    thoi_binh = unit("X-THOI-BINH")
+    user = create_user(roles=(Role.learner, Role.trainer, Role.hr), scope=thoi_binh)
+    assert user.roles == {Role.learner, Role.trainer, Role.hr}
+    assert user.scope_units(Role.hr) == [thoi_binh]
+    assert user.scope_units(Role.learner) is None
+    assert user.may_act_on_unit(Role.hr, thoi_binh)
+    assert not user.may_act_on_unit(Role.hr, unit("CM-SNV"))
+
+
+def test_province_scope_covers_departments(create_user, unit):
+    user = create_user(roles=(Role.hr,), scope=unit("CM"))
+    assert user.may_act_on_unit(Role.hr, unit("CM-SNV"))
+    assert user.may_act_on_unit(Role.hr, unit("P-AN-XUYEN"))
+
+
+def test_set_roles_is_audited(db_session, create_user, admin):
+    user = create_user()
+    services.set_roles(Actor(admin), user, [services.Grant(Role.learner), services.Grant(Role.trainer)])
+    event = db_session.query(AuditEvent).filter_by(action="user.roles").one()
+    assert event.actor_id == admin.id
+    assert event.before == {"roles": ["learner@*"]}
+    assert event.after == {"roles": ["learner@*", "trainer@*"]}
+
+
+def test_admin_cannot_remove_own_admin_role(admin):
+    with pytest.raises(services.AccountError):
+        services.set_roles(Actor(admin), admin, [services.Grant(Role.learner)])
+
+
+def test_admin_cannot_disable_self(admin):
+    with pytest.raises(services.AccountError):
+        services.set_enabled(Actor(admin), admin, False)
+
+
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        ("short", False),
+        ("password", False),
+        ("12345678", False),
+        ("iloveyou", False),
+        ("hocvien123", False),  # the login itself
+        ("learnhub1", False),  # the system's name
+        ("x" * 64, True),
+        ("Một câu mật khẩu dài bằng tiếng Việt", True),
+        ("correct horse battery staple", True),
+    ],
+)
+def test_password_policy(app, password, ok):
+    assert (passwords.password_problem(password, login="hocvien123") is None) is ok
+
+
+def test_long_passwords_verified_exactly(app):
+    long = "p" * 200 + "ư"
+    stored = passwords.hash_password(long)
+    assert stored.startswith("$argon2id$")
+    assert passwords.verify_password(stored, long)
+    assert not passwords.verify_password(stored, long[:-1])
+
+
+def test_change_password_needs_current(learner):
+    with pytest.raises(services.AccountError):
+        services.change_password(Actor(learner), learner, "wrong", "another good passphrase")
+
+
+def test_end_sessions_bumps_version(learner):
+    version = learner.session_version
+    services.end_sessions(Actor(learner), learner)
+    assert learner.session_version == version + 1
+    assert learner.get_id() == f"{learner.id}:{version + 1}"
+
+
+def test_profile_update_audits_only_changes(db_session, admin, learner, unit):
+    services.update_profile(Actor(admin), learner, position="Chuyên viên", unit=unit("CM-STC"))
+    event = db_session.query(AuditEvent).filter_by(action="user.update").one()
+    assert event.after == {"position": "Chuyên viên", "unit": "CM-STC"}
+    assert db_session.get(User, learner.id).unit.code == "CM-STC"

@@ -1,0 +1,167 @@
+"""Fixtures: the app on SQLite (default) or PostgreSQL, a rolled-back session per test, factories."""
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from learnhub import create_app, db
+from learnhub.accounts import services as accounts
+from learnhub.accounts.models import Role
+from learnhub.audit.services import SYSTEM
+from learnhub.cli import alembic_config
+from learnhub.content.orgunits import read_units
+from learnhub.orgunits import services as units
+from tests.support import csrf_token, require
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+
+def _database_url(tmp_path_factory) -> str:
+    if os.environ.get("LEARNHUB_TEST_BACKEND") == "postgresql":
+        url = os.environ.get("LEARNHUB_TEST_DATABASE_URL", "")
+        require(bool(url), "LEARNHUB_TEST_DATABASE_URL is not set")
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+def test_config(tmp_path: Path, url: str) -> dict:
+    return {
+        "TESTING": True,
+        "ENV": "testing",
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": url,
+        "CONTENT_DIR": str(ROOT / "content"),
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        # Argon2id with a tiny cost: same code path, fast suite.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 8,
+    }
+
+
+def prepare_database(app) -> None:
+    """Empty the database, apply every migration, and load the unit tree."""
+    engine = app.extensions["learnhub.engine"]
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    with app.app_context():
+        command.upgrade(alembic_config(), "head")
+        rows, problems = read_units(ROOT / "content" / "org-units.toml")
+        assert not problems
+        units.sync_units(SYSTEM, rows)
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("app")
+    app = create_app(test_config(tmp, _database_url(tmp_path_factory)))
+    prepare_database(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def db_session(request, app):
+    """Run each test inside a transaction that is rolled back afterwards."""
+    if "no_rollback" in request.keywords:
+        yield None
+        return
+    engine = app.extensions["learnhub.engine"]
+    with app.app_context(), engine.connect() as conn:
+        trans = conn.begin()
+        db.session.configure(bind=conn, join_transaction_mode="create_savepoint")
+        yield db.session
+        db.session.remove()
+        trans.rollback()
+    db.session.configure(bind=engine)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def unit():
+    """Return a unit by code."""
+
+    def _unit(code: str):
+        found = units.by_code(code)
+        assert found is not None, code
+        return found
+
+    return _unit
+
+
+@pytest.fixture
+def create_user(db_session):
+    """Return a function that adds a user; call it as often as a test needs."""
+    counter = iter(range(1, 100_000))
+
+    def _create_user(
+        login: str | None = None,
+        roles=(Role.learner,),
+        password: str = PASSWORD,
+        full_name: str = "Nguyễn Văn An",
+        unit=None,
+        scope=None,
+        **kwargs,
+    ):
+        login = login or f"user{next(counter)}"
+        grants = [
+            accounts.Grant(Role(r), scope.id if scope is not None and r in ("trainer", "hr") else None)
+            for r in roles
+        ]
+        user = accounts.create_user(
+            SYSTEM, full_name=full_name, login=login, password=password, roles=grants, unit=unit,
+            **kwargs,
+        )
+        db_session.flush()
+        return user
+
+    return _create_user
+
+
+@pytest.fixture
+def login(client):
+    """Sign *user* in through the real sign-in form."""
+
+    def _login(user, password: str = PASSWORD, c=None):
+        c = c or client
+        token = csrf_token(c, "/login")
+        response = c.post("/login", data={"login": user.login, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return c
+
+    return _login
+
+
+@pytest.fixture
+def learner(create_user, unit):
+    return create_user("hocvien", full_name="Nguyễn Thị Hồng Nhung", unit=unit("CM-SNV"))
+
+
+@pytest.fixture
+def trainer(create_user, unit):
+    return create_user("giangvien", roles=(Role.trainer, Role.learner), unit=unit("CM-LHHN"))
+
+
+@pytest.fixture
+def hr(create_user, unit):
+    return create_user("tochuc", roles=(Role.hr,), unit=unit("CM-SNV"), scope=unit("CM-SNV"))
+
+
+@pytest.fixture
+def admin(create_user, unit):
+    return create_user("quantri", roles=(Role.admin,), unit=unit("CM-SNV"))

@@ -1,0 +1,25 @@
+"""Helpers shared by the tests: optional dependencies, CSRF tokens."""
+
+import os
+import re
+
+import pytest
+
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when *condition* is false, or fail when LEARNHUB_REQUIRE_ALL is set (CI)."""
+    if condition:
+        return
+    if os.environ.get("LEARNHUB_REQUIRE_ALL"):
+        pytest.fail(f"required but missing: {reason}")
+    pytest.skip(reason)
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """A CSRF token of the client's session, read from a page that has a form."""
+    html = client.get(path).get_data(as_text=True)
+    found = CSRF.search(html)
+    assert found, f"no CSRF token in {path}"
+    return found.group(1)
