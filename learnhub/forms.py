@@ -4,6 +4,7 @@ import unicodedata
 from datetime import date
 
 from wtforms import Field, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
 
 from learnhub.timeutil import parse_date
@@ -41,3 +42,8 @@ class DateField(Field):
                 self.data = parse_date(valuelist[0])
             except ValueError as exc:
                 raise ValueError("Ngày không hợp lệ: hãy nhập theo dạng dd/mm/yyyy.") from exc
+
+
+def choices(pairs: list[tuple[str, object]]) -> list[SelectChoice]:
+    """(value, label) pairs as the choice objects WTForms wants."""
+    return [SelectChoice(value, label) for value, label in pairs]

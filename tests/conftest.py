@@ -1,4 +1,4 @@
-"""Fixtures: the app on SQLite (default) or PostgreSQL, a rolled-back session per test, factories."""
+"""Fixtures: the app on SQLite or PostgreSQL, a rolled-back session per test, factories."""
 
 import os
 from pathlib import Path
@@ -120,11 +120,18 @@ def create_user(db_session):
     ):
         login = login or f"user{next(counter)}"
         grants = [
-            accounts.Grant(Role(r), scope.id if scope is not None and r in ("trainer", "hr") else None)
+            accounts.Grant(
+                Role(r), scope.id if scope is not None and r in ("trainer", "hr") else None
+            )
             for r in roles
         ]
         user = accounts.create_user(
-            SYSTEM, full_name=full_name, login=login, password=password, roles=grants, unit=unit,
+            SYSTEM,
+            full_name=full_name,
+            login=login,
+            password=password,
+            roles=grants,
+            unit=unit,
             **kwargs,
         )
         db_session.flush()
@@ -140,7 +147,9 @@ def login(client):
     def _login(user, password: str = PASSWORD, c=None):
         c = c or client
         token = csrf_token(c, "/login")
-        response = c.post("/login", data={"login": user.login, "password": password, "csrf_token": token})
+        response = c.post(
+            "/login", data={"login": user.login, "password": password, "csrf_token": token}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return c
 

@@ -15,6 +15,7 @@ from learnhub.accounts.forms import (
     UserForm,
 )
 from learnhub.accounts.models import Role, RoleGrant, User
+from learnhub.forms import choices
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
 from learnhub.pagination import Page
@@ -23,8 +24,9 @@ from learnhub.textutil import fold
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
 
-def _unit_choices(blank: str = "— Chưa chọn —") -> list[tuple[str, str]]:
-    return [("", blank)] + [(u.code, f"{'· ' * u.depth}{u.name}") for u in units.current_tree()]
+def _unit_choices(blank: str = "— Chưa chọn —") -> list:
+    pairs = [(u.code, f"{'· ' * u.depth}{u.name}") for u in units.current_tree()]
+    return choices([("", blank), *pairs])
 
 
 def _unit(code: str | None) -> OrgUnit | None:

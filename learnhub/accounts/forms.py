@@ -6,7 +6,7 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from learnhub.accounts.models import ROLE_LABELS, Role
-from learnhub.forms import DateField, TextField
+from learnhub.forms import DateField, TextField, choices
 
 
 class LoginForm(FlaskForm):
@@ -29,7 +29,7 @@ class ChangePasswordForm(FlaskForm):
             raise ValueError("Hai lần nhập mật khẩu mới không khớp.")
 
 
-ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
+ROLE_CHOICES = choices([(r.value, ROLE_LABELS[r]) for r in Role])
 
 
 class UserForm(FlaskForm):

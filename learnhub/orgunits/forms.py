@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from learnhub.forms import DateField, TextField
+from learnhub.forms import DateField, TextField, choices
 from learnhub.orgunits.models import KIND_LABELS
 
 
@@ -18,7 +18,9 @@ class UnitForm(FlaskForm):
         ],
     )
     name = TextField("Tên đơn vị", validators=[DataRequired(), Length(max=255)])
-    kind = SelectField("Loại", choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    kind = SelectField(
+        "Loại", choices=choices([(k.value, label) for k, label in KIND_LABELS.items()])
+    )
     parent = SelectField("Đơn vị cấp trên", coerce=str)
     valid_from = DateField("Hiệu lực từ ngày", validators=[Optional()])
     valid_to = DateField("Hết hiệu lực từ sau ngày", validators=[Optional()])

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from learnhub import db
 from learnhub.accounts.auth import current_actor, role_required
 from learnhub.accounts.models import Role, User
+from learnhub.forms import choices
 from learnhub.orgunits import services
 from learnhub.orgunits.forms import UnitForm
 from learnhub.orgunits.models import OrgUnit, UnitKind
@@ -27,10 +28,9 @@ def index():
 
 def _form(unit: OrgUnit | None) -> UnitForm:
     form = UnitForm(obj=unit)
-    choices = [("", "— Không có —")] + [
-        (u.code, f"{'· ' * u.depth}{u.name}") for u in services.tree()
-    ]
-    form.parent.choices = form.successor.choices = choices
+    pairs = [(u.code, f"{'· ' * u.depth}{u.name}") for u in services.tree()]
+    options = choices([("", "— Không có —"), *pairs])
+    form.parent.choices = form.successor.choices = options
     if unit is not None and request.method == "GET":
         form.parent.data = unit.parent.code if unit.parent else ""
         form.successor.data = unit.successor.code if unit.successor else ""

@@ -48,7 +48,9 @@ def test_province_scope_covers_departments(create_user, unit):
 
 def test_set_roles_is_audited(db_session, create_user, admin):
     user = create_user()
-    services.set_roles(Actor(admin), user, [services.Grant(Role.learner), services.Grant(Role.trainer)])
+    services.set_roles(
+        Actor(admin), user, [services.Grant(Role.learner), services.Grant(Role.trainer)]
+    )
     event = db_session.query(AuditEvent).filter_by(action="user.roles").one()
     assert event.actor_id == admin.id
     assert event.before == {"roles": ["learner@*"]}
