@@ -1,0 +1,95 @@
+"""Every route, every role: the status each must get (a new route without an entry fails)."""
+
+import pytest
+
+from tests.support import csrf_token
+
+ROLES = ("anonymous", "learner", "trainer", "hr", "admin")
+A, L, T, H, D = ROLES
+
+# (endpoint, method) -> status per role, in the order of ROLES.
+# 302 for anonymous on protected pages is the redirect to /login.
+EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
+    ("static", "GET"): (200, 200, 200, 200, 200),
+    ("core.index", "GET"): (302, 302, 302, 302, 302),
+    ("core.dashboard", "GET"): (302, 200, 200, 200, 200),
+    ("core.healthz", "GET"): (200, 200, 200, 200, 200),
+    ("core.set_language", "POST"): (302, 302, 302, 302, 302),
+    ("accounts.login", "GET"): (200, 302, 302, 302, 302),
+    ("accounts.login", "POST"): (400, 302, 302, 302, 302),
+    ("accounts.logout", "POST"): (302, 302, 302, 302, 302),
+    ("accounts.reauth", "GET"): (302, 200, 200, 200, 200),
+    ("accounts.reauth", "POST"): (302, 200, 200, 200, 200),
+    ("accounts.change_password", "GET"): (302, 200, 200, 200, 200),
+    ("accounts.change_password", "POST"): (302, 200, 200, 200, 200),
+    ("admin_users.index", "GET"): (302, 403, 403, 403, 200),
+    ("admin_users.new", "GET"): (302, 403, 403, 403, 200),
+    ("admin_users.new", "POST"): (302, 403, 403, 403, 200),
+    ("admin_users.show", "GET"): (302, 403, 403, 403, 200),
+    ("admin_users.update", "POST"): (302, 403, 403, 403, 400),
+    ("admin_users.roles", "POST"): (302, 403, 403, 403, 400),
+    ("admin_users.reset_password", "POST"): (302, 403, 403, 403, 400),
+    ("admin_users.set_enabled", "POST"): (302, 403, 403, 403, 302),
+    ("admin_users.end_sessions", "POST"): (302, 403, 403, 403, 302),
+    ("roster.upload", "GET"): (302, 403, 403, 403, 200),
+    ("roster.upload", "POST"): (302, 403, 403, 403, 400),
+    ("roster.confirm", "POST"): (302, 403, 403, 403, 404),
+    ("orgunits.index", "GET"): (302, 403, 403, 403, 200),
+    ("orgunits.new", "GET"): (302, 403, 403, 403, 200),
+    ("orgunits.new", "POST"): (302, 403, 403, 403, 200),
+    ("orgunits.edit", "GET"): (302, 403, 403, 403, 200),
+    ("orgunits.edit", "POST"): (302, 403, 403, 403, 200),
+    ("audit.index", "GET"): (302, 403, 403, 403, 200),
+}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_an_expectation(app):
+    missing = [
+        f"{rule.endpoint} {method} {rule.rule}"
+        for rule, method in _routes(app)
+        if (rule.endpoint, method) not in EXPECTED
+    ]
+    assert missing == [], "routes without an access-matrix entry"
+    stale = set(EXPECTED) - {(rule.endpoint, method) for rule, method in _routes(app)}
+    assert stale == set(), "entries for routes that no longer exist"
+
+
+@pytest.fixture
+def people(learner, trainer, hr, admin):
+    return {L: learner, T: trainer, H: hr, D: admin}
+
+
+def _url(rule, people, unit):
+    values = {
+        "filename": "css/app.css",
+        "user_id": people[L].id,
+        "unit_id": unit("CM-SNV").id,
+        "token": "A" * 24,
+    }
+    return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, login, people, unit, role):
+    failures = []
+    for rule, method in _routes(app):
+        client = app.test_client()
+        if role != A:
+            login(people[role], c=client)
+        token = csrf_token(client, "/login" if role == A else "/dashboard")
+        url = _url(rule, people, unit)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token})
+        response.close()
+        expected = EXPECTED[(rule.endpoint, method)][ROLES.index(role)]
+        if response.status_code != expected:
+            failures.append(f"{method} {url} as {role}: {response.status_code}, expected {expected}")
+    assert failures == []
