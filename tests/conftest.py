@@ -28,7 +28,7 @@ def _database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
-def test_config(tmp_path: Path, url: str) -> dict:
+def make_config(tmp_path: Path, url: str) -> dict:
     return {
         "TESTING": True,
         "ENV": "testing",
@@ -61,7 +61,7 @@ def prepare_database(app) -> None:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
-    app = create_app(test_config(tmp, _database_url(tmp_path_factory)))
+    app = create_app(make_config(tmp, _database_url(tmp_path_factory)))
     prepare_database(app)
     return app
 

@@ -38,7 +38,7 @@ def index():
         stmt = stmt.where(AuditEvent.object_type == filters["object_type"])
     if filters["object_id"]:
         stmt = stmt.where(AuditEvent.object_id == filters["object_id"])
-    if filters["actor"].isdigit():
+    if filters["actor"].isdigit() and len(filters["actor"]) < 10:
         stmt = stmt.where(AuditEvent.actor_id == int(filters["actor"]))
     start = _day_start_utc(filters["from"]) if filters["from"] else None
     end = _day_start_utc(filters["to"]) if filters["to"] else None

@@ -91,5 +91,7 @@ def test_access_matrix(app, login, people, unit, role):
         response.close()
         expected = EXPECTED[(rule.endpoint, method)][ROLES.index(role)]
         if response.status_code != expected:
-            failures.append(f"{method} {url} as {role}: {response.status_code}, expected {expected}")
+            failures.append(
+                f"{method} {url} as {role}: {response.status_code}, expected {expected}"
+            )
     assert failures == []

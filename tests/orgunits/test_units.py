@@ -107,7 +107,9 @@ def test_admin_edits_unit_with_audit(client, login, admin, unit, db_session):
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     assert unit("CM-SNV").name == "Sở Nội vụ tỉnh Cà Mau"
     event = db_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "unit.update", AuditEvent.actor_id == admin.id)
+        select(AuditEvent).where(
+            AuditEvent.action == "unit.update", AuditEvent.actor_id == admin.id
+        )
     ).one()
     assert event.after["name"] == "Sở Nội vụ tỉnh Cà Mau"
     assert event.actor_id == admin.id
