@@ -1,6 +1,6 @@
 """Security baseline: CSRF everywhere, response headers on every response."""
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, abort, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -26,6 +26,14 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul() -> None:
+    # No text LearnHub stores may hold NUL (PostgreSQL refuses it): answer 400 at the door.
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul)
     csrf.init_app(app)
     app.after_request(_headers)

@@ -1,5 +1,6 @@
 """The audit log page (admins), filterable by actor, action, object and date."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, render_template, request
@@ -38,7 +39,7 @@ def index():
         stmt = stmt.where(AuditEvent.object_type == filters["object_type"])
     if filters["object_id"]:
         stmt = stmt.where(AuditEvent.object_id == filters["object_id"])
-    if filters["actor"].isdigit() and len(filters["actor"]) < 10:
+    if re.fullmatch(r"[0-9]{1,9}", filters["actor"]):
         stmt = stmt.where(AuditEvent.actor_id == int(filters["actor"]))
     start = _day_start_utc(filters["from"]) if filters["from"] else None
     end = _day_start_utc(filters["to"]) if filters["to"] else None
