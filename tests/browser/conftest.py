@@ -1,0 +1,73 @@
+"""Browser harness: the app served on 127.0.0.1 in a thread, driven by Debian's Chromium."""
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from learnhub import create_app, db
+from learnhub.accounts import services
+from learnhub.accounts.models import Role
+from learnhub.audit.services import SYSTEM
+from learnhub.orgunits import services as units
+from tests.support import require
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags that keep Chromium from reaching for the network, and let it run as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+BROWSER_PASSWORD = "browser journey passphrase"
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The same database as the suite, a separate app instance, a real HTTP server."""
+    live = create_app({**app.config})
+    with live.app_context():
+        for login, name, roles in (
+            ("browser-learner", "Nguyễn Thị Hồng Nhung", [Role.learner]),
+            ("browser-admin", "Trần Hồng Quân", [Role.admin]),
+        ):
+            if services.find_by_login(login) is None:
+                services.create_user(
+                    SYSTEM, full_name=name, login=login, password=BROWSER_PASSWORD,
+                    roles=[services.Grant(r) for r in roles], unit=units.by_code("CM-SNV"),
+                )
+        db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, live, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(CHROMIUM.exists(), "Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        require(False, "the playwright package is not installed")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh browser context the size of a cheap phone (360 px wide)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
+    yield context
+    context.close()
