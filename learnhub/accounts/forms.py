@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from learnhub.accounts.models import ROLE_LABELS, Role
 from learnhub.forms import DateField, TextField, choices
@@ -29,6 +29,7 @@ class ChangePasswordForm(FlaskForm):
             raise ValueError("Hai lần nhập mật khẩu mới không khớp.")
 
 
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 ROLE_CHOICES = choices([(r.value, ROLE_LABELS[r]) for r in Role])
 
 
@@ -41,7 +42,10 @@ class UserForm(FlaskForm):
         validators=[DataRequired(), Length(max=254)],
         description="Chữ thường, không dấu, ví dụ nguyenvana hoặc a.nguyen@camau.gov.vn",
     )
-    email = TextField("Email (nếu khác)", validators=[Optional(), Email(), Length(max=254)])
+    email = TextField(
+        "Email (nếu khác)",
+        validators=[Optional(), Regexp(EMAIL, message="Email không hợp lệ."), Length(max=254)],
+    )
     birth_date = DateField("Ngày sinh (dd/mm/yyyy)", validators=[Optional()])
     position = TextField("Chức vụ", validators=[Optional(), Length(max=200)])
     rank = TextField("Ngạch", validators=[Optional(), Length(max=200)])

@@ -110,3 +110,41 @@ def test_profile_update_audits_only_changes(db_session, admin, learner, unit):
     event = db_session.query(AuditEvent).filter_by(action="user.update").one()
     assert event.after == {"position": "Chuyên viên", "unit": "CM-STC"}
     assert db_session.get(User, learner.id).unit.code == "CM-STC"
+
+
+def test_admin_creates_user_with_email(client, login, admin, db_session):
+    from tests.support import csrf_token
+
+    login(admin)
+    token = csrf_token(client, "/admin/users/new")
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token,
+            "full_name": "Lê Văn Ửng",
+            "login": "levanung",
+            "email": "ung.le@camau.gov.vn",
+            "birth_date": "05/01/1985",
+            "unit": "CM-SNV",
+            "roles": ["learner", "trainer"],
+            "password": "tạm thời một hai ba",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    user = services.find_by_login("ung.le@camau.gov.vn")
+    assert user.username == "levanung"
+    assert user.roles == {Role.learner, Role.trainer}
+    assert user.must_change_password
+    bad = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token,
+            "full_name": "X",
+            "login": "xx",
+            "email": "not-an-email",
+            "unit": "",
+            "password": "tạm thời một hai ba",
+        },
+    )
+    assert bad.status_code == 200
+    assert "Email không hợp lệ" in bad.get_data(as_text=True)

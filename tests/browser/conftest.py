@@ -39,8 +39,12 @@ def live_server(app):
         ):
             if services.find_by_login(login) is None:
                 services.create_user(
-                    SYSTEM, full_name=name, login=login, password=BROWSER_PASSWORD,
-                    roles=[services.Grant(r) for r in roles], unit=units.by_code("CM-SNV"),
+                    SYSTEM,
+                    full_name=name,
+                    login=login,
+                    password=BROWSER_PASSWORD,
+                    roles=[services.Grant(r) for r in roles],
+                    unit=units.by_code("CM-SNV"),
                 )
         db.session.commit()
         db.session.remove()
