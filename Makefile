@@ -13,7 +13,7 @@ $(BIN)/.installed: requirements.txt
 	touch $@
 
 translations: $(BIN)/.installed
-	$(BIN)/pybabel compile -q -d learnhub/translations
+	$(BIN)/pybabel compile -d learnhub/translations
 
 setup: $(BIN)/.installed translations
 

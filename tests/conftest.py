@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 from learnhub import create_app, db
 from learnhub.accounts import services as accounts
@@ -58,8 +60,18 @@ def prepare_database(app) -> None:
         db.session.remove()
 
 
+def compile_catalogs() -> None:
+    """Build the .mo files from the committed .po catalogs (as `make` does)."""
+    for po in (ROOT / "learnhub" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        with po.with_suffix(".mo").open("wb") as f:
+            write_mo(f, catalog)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
+    compile_catalogs()
     tmp = tmp_path_factory.mktemp("app")
     app = create_app(make_config(tmp, _database_url(tmp_path_factory)))
     prepare_database(app)

@@ -45,5 +45,6 @@ def test_admin_pages_usable_without_javascript(live_server, browser):
     assert page.get_by_role("heading", name="Cây đơn vị").is_visible()
     assert page.get_by_role("link", name="Xã Thới Bình").is_visible()
     page.get_by_role("button", name="English").click()
-    assert page.get_by_role("heading", level=1).inner_text() != ""
+    assert page.get_by_role("heading", level=1).inner_text() == "Unit tree"
+    assert page.get_by_role("button", name="Tiếng Việt").is_visible()
     context.close()
