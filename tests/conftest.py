@@ -75,7 +75,8 @@ def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
     app = create_app(make_config(tmp, _database_url(tmp_path_factory)))
     prepare_database(app)
-    return app
+    yield app
+    app.extensions["learnhub.engine"].dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -54,6 +54,7 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    live.extensions["learnhub.engine"].dispose()
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,9 @@ def production_app(app):
         __import__("pathlib").Path(app.config["STORAGE_DIR"]).parent, app.config["DATABASE_URL"]
     )
     config["ENV"] = "production"
-    return create_app(config)
+    production = create_app(config)
+    yield production
+    production.extensions["learnhub.engine"].dispose()
 
 
 def test_production_cookies_and_hsts(production_app):
@@ -198,6 +200,7 @@ def test_unexpected_error_shows_generic_page(app):
         raise ValueError("secret detail")
 
     response = broken.test_client().get("/boom")
+    broken.extensions["learnhub.engine"].dispose()
     body = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Traceback" not in body
