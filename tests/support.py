@@ -2,6 +2,7 @@
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +24,13 @@ def csrf_token(client, path: str = "/login") -> str:
     found = CSRF.search(html)
     assert found, f"no CSRF token in {path}"
     return found.group(1)
+
+
+def shared_testdata(*parts: str) -> Path:
+    """A file of the workplace's shared test data (../shared/testdata beside the repository)."""
+    root = Path(
+        os.environ.get("LEARNHUB_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")
+    )
+    path = root.joinpath("testdata", *parts)
+    require(path.exists(), f"shared test data not found: {path}")
+    return path

@@ -6,15 +6,16 @@ from pathlib import Path
 import pytest
 
 from learnhub.content import gift
+from tests.support import shared_testdata
 
-MOODLE = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "moodle-gift"
 CURRICULUM = sorted(
     (Path(__file__).resolve().parents[2] / "content" / "modules").glob("*/questions/*.gift")
 )
 
 
 def _read(name: str) -> list[gift.Question]:
-    questions, errors = gift.parse((MOODLE / name).read_text(encoding="utf-8"))
+    source = shared_testdata("moodle-gift", name).read_text(encoding="utf-8")
+    questions, errors = gift.parse(source)
     assert errors == []
     return questions
 
