@@ -2,6 +2,18 @@
 
 from learnhub.accounts.models import LoginThrottle, RoleGrant, User
 from learnhub.audit.models import AuditEvent
+from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
 from learnhub.orgunits.models import OrgUnit
 
-__all__ = ["AuditEvent", "LoginThrottle", "OrgUnit", "RoleGrant", "User"]
+__all__ = [
+    "AuditEvent",
+    "Lesson",
+    "LessonProgress",
+    "LoginThrottle",
+    "Module",
+    "ModuleVersion",
+    "OrgUnit",
+    "RoleGrant",
+    "StoredAsset",
+    "User",
+]

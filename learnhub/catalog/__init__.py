@@ -1,0 +1,1 @@
+"""The catalogue: training modules as the database knows them, their versions, lessons, progress."""

@@ -1,0 +1,316 @@
+"""Catalogue use cases: load modules from files, edit them in the browser, publish, record reading.
+
+Every change to what a module teaches makes a new immutable ModuleVersion; nothing a learner did
+points to anything that changes later.
+"""
+
+import copy
+import hashlib
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from learnhub import db
+from learnhub.accounts.models import User
+from learnhub.audit import services as audit
+from learnhub.audit.services import Actor
+from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
+from learnhub.content.modules import TABLES, TOP, ModuleSource, content_hash, sniff
+from learnhub.textutil import fold
+from learnhub.timeutil import utcnow
+
+
+class CatalogError(Exception):
+    """A rule about modules says no; the message is shown to the person."""
+
+
+@dataclass
+class Draft:
+    """The editable content of a module: what a new version is made from."""
+
+    meta: dict
+    lessons: list[tuple[int, str, str, str, list[str]]]  # position, slug, title, body, refs
+    banks: dict[str, str]
+    assets: dict[str, str]  # name -> sha256
+
+    @classmethod
+    def of(cls, version: ModuleVersion) -> "Draft":
+        return cls(
+            copy.deepcopy(version.meta),
+            [(x.position, x.slug, x.title, x.body, list(x.legal_refs)) for x in version.lessons],
+            dict(version.banks),
+            dict(version.assets),
+        )
+
+    def content_hash(self) -> str:
+        return content_hash(self.meta, [list(x) for x in self.lessons], self.banks, self.assets)
+
+
+def by_slug(slug: str) -> Module | None:
+    return db.session.scalar(select(Module).where(Module.slug == slug))
+
+
+# -- stored files ----------------------------------------------------------------------------
+
+
+def store_asset(storage_dir: Path, data: bytes) -> StoredAsset:
+    """Keep *data* once, under a random name, typed by its content."""
+    digest = hashlib.sha256(data).hexdigest()
+    found = db.session.get(StoredAsset, digest)
+    if found is not None:
+        return found
+    mime = sniff(data)
+    if mime is None:
+        raise CatalogError(_l("Chỉ nhận ảnh PNG, JPEG, GIF, WebP hoặc tệp PDF."))
+    name = secrets.token_hex(16)
+    folder = storage_dir / "assets"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    asset = StoredAsset(sha256=digest, stored_name=name, mime=mime, size=len(data))
+    db.session.add(asset)
+    db.session.flush()
+    return asset
+
+
+# -- versions --------------------------------------------------------------------------------
+
+
+def _new_version(
+    module: Module, draft: Draft, source: str, actor: Actor, git_commit: str | None = None
+) -> ModuleVersion:
+    number = (
+        db.session.scalar(
+            select(func.max(ModuleVersion.number)).where(ModuleVersion.module_id == module.id)
+        )
+        or 0
+    ) + 1
+    version = ModuleVersion(
+        module_id=module.id,
+        number=number,
+        content_hash=draft.content_hash(),
+        git_commit=git_commit,
+        source=source,
+        created_by_id=actor.user_id,
+        meta=draft.meta,
+        banks=draft.banks,
+        assets=draft.assets,
+    )
+    version.lessons = [
+        Lesson(position=p, slug=s, title=t, body=b, legal_refs=r) for p, s, t, b, r in draft.lessons
+    ]
+    db.session.add(version)
+    db.session.flush()
+    module.latest_version = version
+    db.session.flush()
+    return version
+
+
+def _index(module: Module, version: ModuleVersion) -> None:
+    meta = version.meta
+    module.search_text = fold(
+        " ".join([meta.get("title", ""), meta.get("summary", ""), module.slug])
+    )
+
+
+def publish(actor: Actor, module: Module) -> ModuleVersion:
+    """Learners see the latest version from now on."""
+    version = module.latest_version
+    if version is None:
+        raise CatalogError(_l("Chuyên đề chưa có nội dung."))
+    if not version.lessons:
+        raise CatalogError(_l("Cần ít nhất một bài học trước khi công bố."))
+    before = module.published_version.number if module.published_version else None
+    module.published_version = version
+    _index(module, version)
+    db.session.flush()
+    audit.record(
+        actor,
+        "module.publish",
+        "module",
+        module.slug,
+        {"version": before},
+        {"version": version.number},
+    )
+    return version
+
+
+def unpublish(actor: Actor, module: Module) -> None:
+    """Back to draft: learners no longer see the module (their progress is kept)."""
+    before = module.published_version.number if module.published_version else None
+    module.published_version = None
+    db.session.flush()
+    audit.record(actor, "module.unpublish", "module", module.slug, {"version": before}, None)
+
+
+def sync_module(
+    actor: Actor, source: ModuleSource, storage_dir: Path, git_commit: str | None = None
+) -> tuple[Module, bool]:
+    """Load a module read from files; a new version only when the files changed."""
+    file_hash = source.content_hash()
+    module = by_slug(source.slug)
+    if module is not None and module.files_hash == file_hash:
+        return module, False
+    if module is None:
+        module = Module(slug=source.slug)
+        db.session.add(module)
+        db.session.flush()
+    assets = {name: store_asset(storage_dir, data).sha256 for name, data in source.assets.items()}
+    draft = Draft(
+        {k: v for k, v in source.meta.items() if k != "status"},
+        [(x.position, x.slug, x.title, x.body, list(x.legal_refs)) for x in source.lessons],
+        dict(source.banks),
+        assets,
+    )
+    version = _new_version(module, draft, "files", actor, git_commit)
+    module.files_hash = file_hash
+    _index(module, version)
+    if source.meta.get("status") == "published":
+        module.published_version = version
+    db.session.flush()
+    audit.record(
+        actor,
+        "module.sync",
+        "module",
+        module.slug,
+        None,
+        {"version": version.number, "hash": version.content_hash[:12]},
+    )
+    return module, True
+
+
+def save_draft(actor: Actor, module: Module, draft: Draft) -> ModuleVersion | None:
+    """Make a new version from *draft* when it differs from the latest; None when unchanged."""
+    latest = module.latest_version
+    if latest is not None and latest.content_hash == draft.content_hash():
+        return None
+    version = _new_version(module, draft, "browser", actor)
+    audit.record(
+        actor,
+        "module.edit",
+        "module",
+        module.slug,
+        {"version": latest.number if latest else None},
+        {"version": version.number},
+    )
+    return version
+
+
+def normalise_meta(meta: dict) -> dict:
+    """Fill in every key module.toml may hold, so files and browser agree on the hash."""
+    full = {k: v for k, (_t, v, _a) in TOP.items() if k != "status"}
+    full.update({k: v for k, v in meta.items() if k in TOP and k != "status"})
+    for table, specs in TABLES.items():
+        given = meta.get(table, {})
+        full[table] = {k: given.get(k, default) for k, (_t, default, _a) in specs.items()}
+    return full
+
+
+def normalise_text(text: str) -> str:
+    """Lesson text as files keep it: NFC, LF line ends, one final newline."""
+    return (
+        unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip() + "\n"
+    )
+
+
+def create_module(actor: Actor, slug: str, meta: dict, owner: User | None) -> Module:
+    """A new module made in the browser (a draft until published)."""
+    if by_slug(slug) is not None:
+        raise CatalogError(_l("Mã chuyên đề này đã được dùng."))
+    module = Module(slug=slug, owner=owner, unit=owner.unit if owner else None)
+    db.session.add(module)
+    db.session.flush()
+    save_draft(actor, module, Draft(normalise_meta(meta), [], {}, {}))
+    _index(module, module.latest_version)
+    return module
+
+
+def current_draft(module: Module) -> Draft:
+    if module.latest_version is None:
+        raise CatalogError(_l("Chuyên đề chưa có nội dung."))
+    return Draft.of(module.latest_version)
+
+
+def set_lesson(
+    draft: Draft, slug: str, title: str, body: str, refs: list[str], new_slug: str | None = None
+) -> Draft:
+    """Replace (or append) the lesson *slug* in *draft*."""
+    lessons = []
+    found = False
+    for position, s, t, b, r in draft.lessons:
+        if s == slug:
+            lessons.append((position, new_slug or slug, title, body, refs))
+            found = True
+        else:
+            lessons.append((position, s, t, b, r))
+    if not found:
+        if any(s == (new_slug or slug) for _, s, *_ in draft.lessons):
+            raise CatalogError(_l("Đã có bài học với mã này."))
+        lessons.append((len(lessons) + 1, new_slug or slug, title, body, refs))
+    draft.lessons = lessons
+    return draft
+
+
+def move_lesson(draft: Draft, slug: str, step: int) -> Draft:
+    """Move a lesson up (-1) or down (+1); positions stay 1..n."""
+    order = sorted(draft.lessons)
+    index = next((i for i, x in enumerate(order) if x[1] == slug), None)
+    if index is None:
+        raise CatalogError(_l("Không có bài học này."))
+    target = index + step
+    if 0 <= target < len(order):
+        order[index], order[target] = order[target], order[index]
+    draft.lessons = [(i, s, t, b, r) for i, (_p, s, t, b, r) in enumerate(order, start=1)]
+    return draft
+
+
+# -- learners --------------------------------------------------------------------------------
+
+
+def read_slugs(user: User, module: Module) -> set[str]:
+    stmt = select(LessonProgress.lesson_slug).where(
+        LessonProgress.user_id == user.id, LessonProgress.module_id == module.id
+    )
+    return set(db.session.scalars(stmt))
+
+
+def mark_read(user: User, module: Module, lesson: Lesson) -> LessonProgress:
+    """Record that *user* read *lesson* (idempotent: the first reading is kept)."""
+    stmt = select(LessonProgress).where(
+        LessonProgress.user_id == user.id,
+        LessonProgress.module_id == module.id,
+        LessonProgress.lesson_slug == lesson.slug,
+    )
+    found = db.session.scalar(stmt)
+    if found is not None:
+        return found
+    progress = LessonProgress(
+        user_id=user.id,
+        module_id=module.id,
+        lesson_slug=lesson.slug,
+        version_id=lesson.version_id,
+        read_at=utcnow(),
+    )
+    db.session.add(progress)
+    db.session.flush()
+    return progress
+
+
+def resume_lesson(version: ModuleVersion, read: set[str]) -> Lesson | None:
+    """Where a learner picks up: the first lesson not yet read (the last one when all are)."""
+    for lesson in version.lessons:
+        if lesson.slug not in read:
+            return lesson
+    return version.lessons[-1] if version.lessons else None
+
+
+def published_modules(query: str = "") -> list[Module]:
+    """Published modules, optionally matching *query* without regard to accents or case."""
+    stmt = select(Module).where(Module.published_version_id.is_not(None))
+    for word in fold(query).split()[:8]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Module.search_text.like(f"%{escaped}%", escape="\\"))
+    return list(db.session.scalars(stmt.order_by(Module.slug)))
