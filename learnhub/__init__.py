@@ -42,10 +42,23 @@ def create_app(config: dict | None = None) -> Flask:
     from learnhub.accounts.roster_views import bp as roster_bp
     from learnhub.accounts.views import bp as accounts_bp
     from learnhub.audit.views import bp as audit_bp
+    from learnhub.catalog.manage import bp as manage_bp
+    from learnhub.catalog.views import bp as catalog_bp
+    from learnhub.catalog.views import refs_bp
     from learnhub.core.views import bp as core_bp
     from learnhub.orgunits.views import bp as orgunits_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_users_bp, roster_bp, orgunits_bp, audit_bp):
+    for blueprint in (
+        core_bp,
+        accounts_bp,
+        admin_users_bp,
+        roster_bp,
+        orgunits_bp,
+        audit_bp,
+        catalog_bp,
+        manage_bp,
+        refs_bp,
+    ):
         app.register_blueprint(blueprint)
 
     from learnhub.accounts.models import ROLE_LABELS, Role

@@ -120,6 +120,12 @@ class ModuleVersion(Base):
     def title(self) -> str:
         return self.meta.get("title", "")
 
+    @property
+    def category_label(self) -> str:
+        value = self.meta.get("category", "")
+        known = {c.value for c in Category}
+        return str(CATEGORY_LABELS[Category(value)]) if value in known else value
+
     def lesson(self, slug: str) -> "Lesson | None":
         return next((lesson for lesson in self.lessons if lesson.slug == slug), None)
 

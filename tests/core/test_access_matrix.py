@@ -2,6 +2,7 @@
 
 import pytest
 
+from learnhub.catalog.services import by_slug
 from tests.support import csrf_token
 
 ROLES = ("anonymous", "learner", "trainer", "hr", "admin")
@@ -40,6 +41,26 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("orgunits.edit", "GET"): (302, 403, 403, 403, 200),
     ("orgunits.edit", "POST"): (302, 403, 403, 403, 200),
     ("audit.index", "GET"): (302, 403, 403, 403, 200),
+    ("catalog.index", "GET"): (302, 200, 200, 200, 200),
+    ("catalog.show", "GET"): (302, 200, 200, 200, 200),
+    ("catalog.lesson", "GET"): (302, 200, 200, 200, 200),
+    ("catalog.mark_read", "POST"): (302, 302, 302, 302, 302),
+    ("catalog.asset", "GET"): (302, 404, 404, 404, 404),
+    ("references.index", "GET"): (302, 200, 200, 200, 200),
+    ("manage.index", "GET"): (302, 403, 200, 403, 200),
+    ("manage.new", "GET"): (302, 403, 200, 403, 200),
+    ("manage.new", "POST"): (302, 403, 200, 403, 200),
+    ("manage.module", "GET"): (302, 403, 200, 403, 200),
+    ("manage.update", "POST"): (302, 403, 400, 403, 400),
+    ("manage.lesson", "GET"): (302, 403, 200, 403, 200),
+    ("manage.lesson", "POST"): (302, 403, 302, 403, 302),
+    ("manage.new_lesson", "GET"): (302, 403, 200, 403, 200),
+    ("manage.new_lesson", "POST"): (302, 403, 200, 403, 200),
+    ("manage.move", "POST"): (302, 403, 302, 403, 302),
+    ("manage.upload", "POST"): (302, 403, 302, 403, 302),
+    ("manage.publish", "POST"): (302, 403, 302, 403, 302),
+    ("manage.versions", "GET"): (302, 403, 200, 403, 200),
+    ("manage.diff", "GET"): (302, 403, 200, 403, 200),
 }
 
 
@@ -66,11 +87,18 @@ def people(learner, trainer, hr, admin):
 
 
 def _url(rule, people, unit):
+    module = by_slug("doi-ngoai-nhan-dan")
     values = {
         "filename": "css/app.css",
         "user_id": people[L].id,
         "unit_id": unit("CM-SNV").id,
         "token": "A" * 24,
+        "slug": module.slug,
+        "lesson_slug": module.published_version.lessons[0].slug,
+        "name": "khong-co.png",
+        "module_id": module.id,
+        "old": 1,
+        "new": 1,
     }
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
 

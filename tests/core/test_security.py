@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from learnhub import create_app
 from learnhub.accounts.models import Role, User
 from learnhub.audit.models import AuditEvent
+from learnhub.catalog.services import by_slug
 from tests.conftest import make_config
 from tests.support import csrf_token
 
@@ -110,7 +111,18 @@ def test_no_state_change_on_get(app, client, login, admin, learner, unit, db_ses
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
             continue
-        values = {"user_id": learner.id, "unit_id": unit("CM-SNV").id, "token": "A" * 24}
+        module = by_slug("doi-ngoai-nhan-dan")
+        values = {
+            "user_id": learner.id,
+            "unit_id": unit("CM-SNV").id,
+            "token": "A" * 24,
+            "slug": module.slug,
+            "lesson_slug": module.published_version.lessons[0].slug,
+            "name": "x.png",
+            "module_id": module.id,
+            "old": 1,
+            "new": 1,
+        }
         url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
         client.get(url).close()
     assert fingerprint() == before

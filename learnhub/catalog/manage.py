@@ -1,0 +1,325 @@
+"""Trainers: author modules and lessons in the browser, upload assets, publish, compare versions."""
+
+import difflib
+import re
+import unicodedata
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from learnhub import db
+from learnhub.accounts.auth import current_actor, role_required
+from learnhub.accounts.forms import ConfirmForm
+from learnhub.accounts.models import Role
+from learnhub.catalog import services
+from learnhub.catalog.forms import (
+    AssetForm,
+    LessonForm,
+    ModuleForm,
+    NewLessonForm,
+    NewModuleForm,
+    refs_list,
+)
+from learnhub.catalog.models import Module, ModuleVersion
+from learnhub.catalog.views import lesson_html
+from learnhub.content.export import lesson_file, module_toml
+from learnhub.content.modules import MAX_ASSET, link_problem
+
+bp = Blueprint("manage", __name__, url_prefix="/manage/modules")
+
+
+def _editable(module_id: int) -> Module:
+    module = db.get_or_404(Module, module_id)
+    if not module.can_edit(current_user):
+        current_app.logger.warning("forbidden: user=%s module=%s", current_user.id, module.slug)
+        abort(403)
+    return module
+
+
+@bp.get("/")
+@role_required(Role.trainer)
+def index():
+    modules = [
+        m
+        for m in db.session.scalars(select(Module).order_by(Module.slug))
+        if m.can_edit(current_user)
+    ]
+    return render_template("manage/index.html", modules=modules)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def new():
+    form = NewModuleForm()
+    if form.validate_on_submit():
+        meta = {
+            "title": form.title.data,
+            "category": form.category.data,
+            "summary": services.normalise_text(form.summary.data).strip(),
+            "periods": form.periods.data,
+            "legal_refs": refs_list(form.legal_refs.data),
+        }
+        try:
+            module = services.create_module(current_actor(), form.slug.data, meta, current_user)
+        except services.CatalogError as exc:
+            form.slug.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(_("Đã tạo chuyên đề (bản nháp). Hãy thêm bài học."), "success")
+            return redirect(url_for(".module", module_id=module.id))
+    return render_template("manage/new.html", form=form)
+
+
+@bp.get("/<int:module_id>")
+@role_required(Role.trainer)
+def module(module_id: int):
+    module = _editable(module_id)
+    version = module.latest_version
+    form = ModuleForm(
+        data={**version.meta, "legal_refs": "\n".join(version.meta.get("legal_refs", []))}
+    )
+    return render_template(
+        "manage/module.html",
+        module=module,
+        version=version,
+        form=form,
+        asset_form=AssetForm(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/<int:module_id>")
+@role_required(Role.trainer)
+def update(module_id: int):
+    module = _editable(module_id)
+    form = ModuleForm()
+    if not form.validate():
+        return render_template(
+            "manage/module.html",
+            module=module,
+            version=module.latest_version,
+            form=form,
+            asset_form=AssetForm(),
+            confirm=ConfirmForm(),
+        ), 400
+    draft = services.current_draft(module)
+    draft.meta.update(
+        title=form.title.data,
+        category=form.category.data,
+        summary=services.normalise_text(form.summary.data).strip(),
+        periods=form.periods.data,
+        legal_refs=refs_list(form.legal_refs.data),
+    )
+    version = services.save_draft(current_actor(), module, draft)
+    db.session.commit()
+    flash(
+        _("Đã lưu phiên bản %(n)s.", n=version.number) if version else _("Không có thay đổi."),
+        "success",
+    )
+    return redirect(url_for(".module", module_id=module.id))
+
+
+def _link_problems(module: Module, body: str) -> list[str]:
+    version = module.latest_version
+    assets = set(version.assets)
+    files = {f"{x.position:02d}-{x.slug}.md" for x in version.lessons}
+    found = re.findall(r"(!?)\[[^\]]*\]\(\s*<?([^)\s>]+)", body)
+    return [p for image, target in found if (p := link_problem(target, bool(image), assets, files))]
+
+
+@bp.route(
+    "/<int:module_id>/lessons/new",
+    methods=["GET", "POST"],
+    defaults={"lesson_slug": None},
+    endpoint="new_lesson",
+)
+@bp.route("/<int:module_id>/lessons/<lesson_slug>", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def lesson(module_id: int, lesson_slug: str | None):
+    module = _editable(module_id)
+    existing = module.latest_version.lesson(lesson_slug) if lesson_slug else None
+    if lesson_slug and existing is None:
+        abort(404)
+    form = (LessonForm if existing else NewLessonForm)(
+        data={
+            "title": existing.title,
+            "body": existing.body,
+            "legal_refs": "\n".join(existing.legal_refs),
+        }
+        if existing
+        else None
+    )
+    preview = None
+    if form.validate_on_submit():
+        body = services.normalise_text(form.body.data)
+        problems = _link_problems(module, body)
+        if request.form.get("action") == "preview" or problems:
+            form.body.errors = problems
+            preview = lesson_html(module, body)
+        else:
+            slug = existing.slug if existing else form.slug.data
+            draft = services.current_draft(module)
+            try:
+                services.set_lesson(
+                    draft, slug, form.title.data, body, refs_list(form.legal_refs.data)
+                )
+            except services.CatalogError as exc:
+                form.title.errors = [str(exc)]
+            else:
+                version = services.save_draft(current_actor(), module, draft)
+                db.session.commit()
+                flash(
+                    _("Đã lưu phiên bản %(n)s.", n=version.number)
+                    if version
+                    else _("Không có thay đổi."),
+                    "success",
+                )
+                return redirect(url_for(".module", module_id=module.id))
+    return render_template(
+        "manage/lesson.html", module=module, lesson=existing, form=form, preview=preview
+    )
+
+
+@bp.post("/<int:module_id>/lessons/<lesson_slug>/move")
+@role_required(Role.trainer)
+def move(module_id: int, lesson_slug: str):
+    module = _editable(module_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    step = -1 if request.form.get("direction") == "up" else 1
+    try:
+        draft = services.move_lesson(services.current_draft(module), lesson_slug, step)
+    except services.CatalogError:
+        abort(404)
+    services.save_draft(current_actor(), module, draft)
+    db.session.commit()
+    return redirect(url_for(".module", module_id=module.id))
+
+
+def _asset_name(filename: str, mime: str) -> str:
+    stem = (
+        unicodedata.normalize("NFKD", filename.rsplit(".", 1)[0]).encode("ascii", "ignore").decode()
+    )
+    stem = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:60] or "tep"
+    ext = {
+        "image/png": "png",
+        "image/jpeg": "jpg",
+        "image/gif": "gif",
+        "image/webp": "webp",
+        "application/pdf": "pdf",
+    }[mime]
+    return f"{stem}.{ext}"
+
+
+@bp.post("/<int:module_id>/assets")
+@role_required(Role.trainer)
+def upload(module_id: int):
+    module = _editable(module_id)
+    form = AssetForm()
+    if not form.validate() or not form.file.data:
+        flash(_("Hãy chọn một tệp."), "error")
+        return redirect(url_for(".module", module_id=module.id))
+    data = form.file.data.read(MAX_ASSET + 1)
+    if len(data) > MAX_ASSET:
+        flash(_("Tệp lớn hơn 5 MB."), "error")
+        return redirect(url_for(".module", module_id=module.id)), 413
+    try:
+        stored = services.store_asset(Path(current_app.config["STORAGE_DIR"]), data)
+    except services.CatalogError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".module", module_id=module.id))
+    name = _asset_name(form.file.data.filename or "tep", stored.mime)
+    draft = services.current_draft(module)
+    draft.assets[name] = stored.sha256
+    services.save_draft(current_actor(), module, draft)
+    db.session.commit()
+    flash(
+        _("Đã tải lên. Chèn vào bài học bằng: %(md)s", md=f"![mô tả](../assets/{name})"), "success"
+    )
+    return redirect(url_for(".module", module_id=module.id))
+
+
+@bp.post("/<int:module_id>/publish")
+@role_required(Role.trainer)
+def publish(module_id: int):
+    module = _editable(module_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    try:
+        if request.form.get("action") == "unpublish":
+            services.unpublish(current_actor(), module)
+            message = _("Đã chuyển về bản nháp; học viên không còn thấy chuyên đề.")
+        else:
+            version = services.publish(current_actor(), module)
+            message = _("Đã công bố phiên bản %(n)s.", n=version.number)
+    except services.CatalogError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".module", module_id=module.id))
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(".module", module_id=module.id))
+
+
+def _files(module: Module, version: ModuleVersion) -> dict[str, str]:
+    files = {"module.toml": module_toml(module, version)}
+    for x in version.lessons:
+        files[f"lessons/{x.position:02d}-{x.slug}.md"] = lesson_file(
+            x.title, list(x.legal_refs), x.body
+        )
+    for name, text in version.banks.items():
+        files[f"questions/{name}"] = text
+    for name, digest in version.assets.items():
+        files[f"assets/{name}"] = f"sha256 {digest}\n"
+    return files
+
+
+def diff_versions(
+    module: Module, old: ModuleVersion, new: ModuleVersion
+) -> list[tuple[str, list[str]]]:
+    """Unified diffs, file by file, between two versions (status lines aside)."""
+    a, b = _files(module, old), _files(module, new)
+    out = []
+    for name in sorted(set(a) | set(b)):
+        left = [x for x in a.get(name, "").splitlines() if not x.startswith("status =")]
+        right = [x for x in b.get(name, "").splitlines() if not x.startswith("status =")]
+        lines = list(
+            difflib.unified_diff(
+                left, right, f"v{old.number}/{name}", f"v{new.number}/{name}", lineterm="", n=2
+            )
+        )
+        if lines:
+            out.append((name, lines))
+    return out
+
+
+@bp.get("/<int:module_id>/versions")
+@role_required(Role.trainer)
+def versions(module_id: int):
+    module = _editable(module_id)
+    rows = db.session.scalars(
+        select(ModuleVersion)
+        .where(ModuleVersion.module_id == module.id)
+        .order_by(ModuleVersion.number.desc())
+    ).all()
+    return render_template("manage/versions.html", module=module, versions=rows)
+
+
+@bp.get("/<int:module_id>/versions/<int:old>/<int:new>")
+@role_required(Role.trainer)
+def diff(module_id: int, old: int, new: int):
+    module = _editable(module_id)
+
+    def get(number: int) -> ModuleVersion:
+        stmt = select(ModuleVersion).where(
+            ModuleVersion.module_id == module.id, ModuleVersion.number == number
+        )
+        return db.session.scalar(stmt) or abort(404)
+
+    a, b = get(old), get(new)
+    return render_template(
+        "manage/diff.html", module=module, old=a, new=b, diffs=diff_versions(module, a, b)
+    )
