@@ -34,3 +34,22 @@ def shared_testdata(*parts: str) -> Path:
     path = root.joinpath("testdata", *parts)
     require(path.exists(), f"shared test data not found: {path}")
     return path
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[bytes, str]]) -> tuple[bytes, str]:
+    """A multipart/form-data body built in memory (Werkzeug's test client leaks a temporary
+    file for large uploads); returns (body, content type)."""
+    boundary = "----learnhub-test-boundary"
+    out = bytearray()
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value.encode() + b"\r\n"
+    for name, (data, filename) in files.items():
+        out += (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        out += data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
