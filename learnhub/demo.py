@@ -4,6 +4,7 @@ from learnhub import db
 from learnhub.accounts import services
 from learnhub.accounts.models import Role
 from learnhub.audit.services import Actor
+from learnhub.catalog import services as catalog
 from learnhub.orgunits import services as units
 
 #: login, full name, roles, unit code, password. Shown in README; development only.
@@ -35,9 +36,20 @@ def create_demo() -> list[str]:
             roles=[services.Grant(r, scope if r == Role.hr else None) for r in roles],
         )
         lines.append(f"  {login:<10} {password:<22} {', '.join(r.value for r in roles)}")
+    _demo_reading()
     db.session.commit()
     if lines:
         lines.insert(0, "Demo accounts (login, password, roles):")
     else:
         lines.append("Demo accounts already exist (see README.md).")
     return lines
+
+
+def _demo_reading() -> None:
+    """hocvien1 has started the first module: two lessons read."""
+    learner = services.find_by_login("hocvien1")
+    module = catalog.by_slug("doi-ngoai-nhan-dan")
+    if learner is None or module is None or module.published_version is None:
+        return
+    for lesson in module.published_version.lessons[:2]:
+        catalog.mark_read(learner, module, lesson)

@@ -314,3 +314,31 @@ def published_modules(query: str = "") -> list[Module]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Module.search_text.like(f"%{escaped}%", escape="\\"))
     return list(db.session.scalars(stmt.order_by(Module.slug)))
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module: Module
+    read: int
+    total: int
+
+
+def my_modules(user: User) -> list[ModuleProgress]:
+    """Published modules the user has started, with how many lessons are read."""
+    stmt = (
+        select(LessonProgress.module_id, func.count())
+        .where(LessonProgress.user_id == user.id)
+        .group_by(LessonProgress.module_id)
+    )
+    counts = dict(db.session.execute(stmt).all())
+    if not counts:
+        return []
+    modules = db.session.scalars(select(Module).where(Module.id.in_(counts))).all()
+    out = []
+    for module in modules:
+        version = module.published_version
+        if version is not None:
+            slugs = {x.slug for x in version.lessons}
+            read = len(read_slugs(user, module) & slugs)
+            out.append(ModuleProgress(module, read, len(slugs)))
+    return sorted(out, key=lambda p: p.module.slug)

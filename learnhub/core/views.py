@@ -8,6 +8,7 @@ from learnhub import db
 from learnhub.accounts.auth import safe_next
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.accounts.models import Role, User
+from learnhub.catalog import services as catalog
 from learnhub.orgunits.models import OrgUnit
 
 bp = Blueprint("core", __name__)
@@ -27,7 +28,8 @@ def dashboard():
     if current_user.has_role(Role.admin):
         counts["users"] = db.session.scalar(select(func.count()).select_from(User))
         counts["units"] = db.session.scalar(select(func.count()).select_from(OrgUnit))
-    return render_template("core/dashboard.html", counts=counts)
+    learning = catalog.my_modules(current_user) if current_user.has_role(Role.learner) else []
+    return render_template("core/dashboard.html", counts=counts, learning=learning)
 
 
 @bp.get("/healthz")

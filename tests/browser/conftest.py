@@ -9,7 +9,8 @@ from werkzeug.serving import make_server
 from learnhub import create_app, db
 from learnhub.accounts import services
 from learnhub.accounts.models import Role
-from learnhub.audit.services import SYSTEM
+from learnhub.audit.services import SYSTEM, Actor
+from learnhub.catalog import services as catalog
 from learnhub.orgunits import services as units
 from tests.support import require
 
@@ -36,6 +37,7 @@ def live_server(app):
         for login, name, roles in (
             ("browser-learner", "Nguyễn Thị Hồng Nhung", [Role.learner]),
             ("browser-admin", "Trần Hồng Quân", [Role.admin]),
+            ("browser-trainer", "Lê Văn Ửng", [Role.trainer]),
         ):
             if services.find_by_login(login) is None:
                 services.create_user(
@@ -46,6 +48,25 @@ def live_server(app):
                     roles=[services.Grant(r) for r in roles],
                     unit=units.by_code("CM-SNV"),
                 )
+        if catalog.by_slug("hanh-trang-trinh-duyet") is None:
+            trainer = services.find_by_login("browser-trainer")
+            actor = Actor(trainer)
+            module = catalog.create_module(
+                actor,
+                "hanh-trang-trinh-duyet",
+                {
+                    "title": "Hành trang kiểm thử trình duyệt",
+                    "category": "ky-nang",
+                    "summary": "Chuyên đề dùng cho kiểm thử.",
+                    "periods": 2,
+                },
+                trainer,
+            )
+            draft = catalog.current_draft(module)
+            catalog.set_lesson(draft, "bai-mot", "Bài một", "# Bài một\n\nNội dung ban đầu.\n", [])
+            catalog.set_lesson(draft, "bai-hai", "Bài hai", "# Bài hai\n\nTiếp theo.\n", [])
+            catalog.save_draft(actor, module, draft)
+            catalog.publish(actor, module)
         db.session.commit()
         db.session.remove()
     server = make_server("127.0.0.1", 0, live, threaded=True)

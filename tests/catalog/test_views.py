@@ -294,3 +294,13 @@ def test_references_page_lists_everything_citing_a_document(client, login, learn
     assert "Câu hỏi" in page
     assert "Bài học" in page
     assert "Quản lý hoạt động của các tổ chức phi chính phủ nước ngoài" in page
+
+
+def test_dashboard_shows_started_modules(client, login, learner):
+    module = services.by_slug("doi-ngoai-nhan-dan")
+    login(learner)
+    assert "Bạn chưa bắt đầu chuyên đề nào" in client.get("/dashboard").get_data(as_text=True)
+    services.mark_read(learner, module, module.published_version.lessons[0])
+    html = client.get("/dashboard").get_data(as_text=True)
+    total = len(module.published_version.lessons)
+    assert f"đã đọc 1/{total} bài" in html
