@@ -4,8 +4,11 @@ from learnhub.accounts.models import LoginThrottle, RoleGrant, User
 from learnhub.audit.models import AuditEvent
 from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
 from learnhub.orgunits.models import OrgUnit
+from learnhub.quizzes.models import Attempt, AttemptItem, Question, Quiz, QuizOverride
 
 __all__ = [
+    "Attempt",
+    "AttemptItem",
     "AuditEvent",
     "Lesson",
     "LessonProgress",
@@ -13,6 +16,9 @@ __all__ = [
     "Module",
     "ModuleVersion",
     "OrgUnit",
+    "Question",
+    "Quiz",
+    "QuizOverride",
     "RoleGrant",
     "StoredAsset",
     "User",

@@ -13,10 +13,9 @@ from learnhub import create_app, db
 from learnhub.accounts import services as accounts
 from learnhub.accounts.models import Role
 from learnhub.audit.services import SYSTEM
-from learnhub.catalog import services as catalog
 from learnhub.cli import alembic_config
-from learnhub.content.modules import load_module, module_folders
-from learnhub.content.orgunits import read_units
+from learnhub.content.cli import check_tree
+from learnhub.content.sync import sync_content
 from learnhub.orgunits import services as units
 from tests.support import csrf_token, require
 
@@ -55,14 +54,8 @@ def prepare_database(app) -> None:
             conn.execute(sa.text("CREATE SCHEMA public"))
     with app.app_context():
         command.upgrade(alembic_config(), "head")
-        rows, problems = read_units(ROOT / "content" / "org-units.toml")
-        assert not problems
-        units.sync_units(SYSTEM, rows)
-        storage = Path(app.config["STORAGE_DIR"])
-        for folder in module_folders(ROOT / "content"):
-            source, problems = load_module(folder)
-            assert not problems
-            catalog.sync_module(SYSTEM, source, storage)
+        assert check_tree(ROOT / "content") == []
+        list(sync_content(SYSTEM, ROOT / "content", Path(app.config["STORAGE_DIR"])))
         db.session.commit()
         db.session.remove()
 

@@ -16,7 +16,7 @@ from learnhub.catalog.models import StoredAsset
 from learnhub.content.export import export_version
 from learnhub.content.modules import load_module, module_folders
 from learnhub.content.orgunits import read_units
-from learnhub.orgunits import services as units
+from learnhub.content.sync import sync_content
 
 
 @click.group()
@@ -88,16 +88,9 @@ def sync() -> None:
             click.echo(str(problem), err=True)
         click.echo(f"{len(problems)} error(s): nothing loaded", err=True)
         sys.exit(1)
-    rows, _ = read_units(root / "org-units.toml")
-    created, updated = units.sync_units(SYSTEM, rows)
-    click.echo(f"org units: {len(rows)} in file, {created} created, {updated} updated")
-    commit = git_commit(root)
     storage = Path(current_app.config["STORAGE_DIR"])
-    for folder in module_folders(root):
-        source, _ = load_module(folder)
-        module, changed = catalog.sync_module(SYSTEM, source, storage, commit)
-        state = f"new version {module.latest_version.number}" if changed else "unchanged"
-        click.echo(f"module {module.slug}: {state} ({module.latest_version.content_hash[:12]})")
+    for line in sync_content(SYSTEM, root, storage, git_commit(root)):
+        click.echo(line)
     db.session.commit()
 
 

@@ -1,0 +1,1 @@
+"""Quizzes: the question bank, quiz settings, attempts that never lose an answer, grading."""

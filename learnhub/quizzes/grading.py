@@ -1,0 +1,245 @@
+"""Answers: checking what a learner sent, and grading it. Pure functions, no database."""
+
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from learnhub.content import gift
+from learnhub.textutil import fold
+
+MAX_TEXT = 5000
+MAX_ESSAY = 50_000
+ONE = Decimal(1)
+ZERO = Decimal(0)
+
+#: Grade bands on the 10-point scale (lower bound, label), highest first.
+BANDS = (
+    (Decimal(9), "Xuất sắc"),
+    (Decimal(8), "Giỏi"),
+    (Decimal(7), "Khá"),
+    (Decimal(5), "Trung bình"),
+)
+FAIL_BAND = "Không đạt"
+
+
+class InvalidAnswer(Exception):
+    """What the client sent does not fit the question; nothing is stored."""
+
+
+def to_data(q: gift.Question) -> dict:
+    """A parsed GIFT question as JSON-able data (what the bank and attempts store)."""
+    return {
+        "kind": q.kind,
+        "name": q.name,
+        "text": q.text,
+        "text_format": q.text_format,
+        "category": q.category,
+        "answers": [
+            {
+                "text": a.text,
+                "weight": str(a.weight),
+                "feedback": a.feedback,
+                "tolerance": None if a.tolerance is None else str(a.tolerance),
+            }
+            for a in q.answers
+        ],
+        "pairs": [list(p) for p in q.pairs],
+        "truth": q.truth,
+        "feedback_wrong": q.feedback_wrong,
+        "feedback_right": q.feedback_right,
+        "general_feedback": q.general_feedback,
+        "refs": list(q.refs),
+    }
+
+
+def from_data(data: dict, line: int = 0) -> gift.Question:
+    return gift.Question(
+        line=line,
+        kind=data["kind"],
+        name=data["name"],
+        text=data["text"],
+        category=data.get("category", ""),
+        text_format=data.get("text_format", "moodle"),
+        answers=tuple(
+            gift.Answer(
+                a["text"],
+                Decimal(a["weight"]),
+                a.get("feedback", ""),
+                None if a.get("tolerance") is None else Decimal(a["tolerance"]),
+            )
+            for a in data.get("answers", [])
+        ),
+        pairs=tuple(tuple(p) for p in data.get("pairs", [])),
+        truth=data.get("truth"),
+        feedback_wrong=data.get("feedback_wrong", ""),
+        feedback_right=data.get("feedback_right", ""),
+        general_feedback=data.get("general_feedback", ""),
+        refs=tuple(data.get("refs", [])),
+    )
+
+
+def band(score: Decimal | None) -> str:
+    if score is None:
+        return ""
+    for lower, label in BANDS:
+        if score >= lower:
+            return label
+    return FAIL_BAND
+
+
+def lefts(snapshot: dict) -> list[str]:
+    """Matching: the items to match (distractors have an empty left side)."""
+    return [left for left, _right in snapshot["pairs"] if left]
+
+
+def rights(snapshot: dict) -> list[str]:
+    return [right for _left, right in snapshot["pairs"]]
+
+
+def _index(value: object, size: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidAnswer("choice must be a number")
+    text = str(value).strip()
+    if not re.fullmatch(r"[0-9]{1,4}", text):
+        raise InvalidAnswer("choice must be a number")
+    number = int(text)
+    if not 0 <= number < size:
+        raise InvalidAnswer("choice out of range")
+    return number
+
+
+def _text(value: object, limit: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidAnswer("text expected")
+    if len(value) > limit:
+        raise InvalidAnswer("text too long")
+    cleaned = "".join(ch for ch in value if ch in "\n\t" or ord(ch) >= 32)
+    return unicodedata.normalize("NFC", cleaned)
+
+
+def check_answer(snapshot: dict, order: list, raw: dict) -> dict:
+    """The answer to store for *raw* (what the client sent), or InvalidAnswer."""
+    kind = snapshot["kind"]
+    if not isinstance(raw, dict):
+        raise InvalidAnswer("answer must be an object")
+    size = len(order)
+    if kind == "single":
+        return {"choice": _index(raw.get("choice"), size)}
+    if kind == "multi":
+        values = raw.get("choices", [])
+        if not isinstance(values, list) or len(values) > size:
+            raise InvalidAnswer("choices must be a list")
+        return {"choices": sorted({_index(v, size) for v in values})}
+    if kind == "truefalse":
+        value = raw.get("value")
+        if value in (True, "true", "1", 1):
+            return {"value": True}
+        if value in (False, "false", "0", 0):
+            return {"value": False}
+        raise InvalidAnswer("true or false expected")
+    if kind in ("short", "numerical"):
+        return {"text": _text(raw.get("text", ""), MAX_TEXT).strip()}
+    if kind == "essay":
+        return {"text": _text(raw.get("text", ""), MAX_ESSAY)}
+    if kind == "matching":
+        pairs = raw.get("pairs", {})
+        if not isinstance(pairs, dict) or len(pairs) > len(lefts(snapshot)):
+            raise InvalidAnswer("pairs must be an object")
+        return {
+            "pairs": {
+                str(_index(k, len(lefts(snapshot)))): _index(v, size)
+                for k, v in pairs.items()
+                if str(v) != ""
+            }
+        }
+    raise InvalidAnswer("this question takes no answer")
+
+
+def _normal(text: str, accents: bool) -> str:
+    text = " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    return fold(text) if not accents else text
+
+
+def _short_matches(pattern: str, given: str) -> bool:
+    if "*" in pattern:
+        regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+        return re.fullmatch(regex, given) is not None
+    return pattern == given
+
+
+def _number(text: str) -> Decimal | None:
+    cleaned = text.strip().replace(" ", "").replace(",", ".")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None
+
+
+def grade(
+    snapshot: dict, order: list, answer: dict | None, ignore_accents: bool = False
+) -> Decimal | None:
+    """Fraction of the credit earned (0..1); None for essays (a trainer grades them)."""
+    kind = snapshot["kind"]
+    if kind == "essay":
+        return None
+    if not answer:
+        return ZERO
+    answers = snapshot["answers"]
+    if kind == "single":
+        return max(ZERO, Decimal(answers[order[answer["choice"]]]["weight"]) / 100)
+    if kind == "multi":
+        total = sum((Decimal(answers[order[i]]["weight"]) for i in answer["choices"]), ZERO) / 100
+        return min(ONE, max(ZERO, total))
+    if kind == "truefalse":
+        return ONE if answer["value"] == snapshot["truth"] else ZERO
+    if kind == "short":
+        given = _normal(answer["text"], not ignore_accents)
+        best = ZERO
+        for a in answers:
+            if given and _short_matches(_normal(a["text"], not ignore_accents), given):
+                best = max(best, Decimal(a["weight"]) / 100)
+        return best
+    if kind == "numerical":
+        value = _number(answer["text"])
+        best = ZERO
+        if value is None:
+            return best
+        for a in answers:
+            if a["text"] == "*":
+                continue
+            tolerance = Decimal(a["tolerance"] or 0)
+            if abs(value - Decimal(a["text"])) <= tolerance:
+                best = max(best, Decimal(a["weight"]) / 100)
+        return best
+    if kind == "matching":
+        items = lefts(snapshot)
+        right_side = rights(snapshot)
+        correct = dict(enumerate(r for left, r in snapshot["pairs"] if left))
+        hits = sum(
+            1 for k, v in answer["pairs"].items() if right_side[order[v]] == correct.get(int(k))
+        )
+        return Decimal(hits) / len(items) if items else ZERO
+    return ZERO
+
+
+def ten_point(earned: Decimal, possible: Decimal) -> Decimal:
+    """A score on the 10-point scale, rounded half up to two decimals."""
+    if possible <= 0:
+        return ZERO
+    return (earned * 10 / possible).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def feedback_for(snapshot: dict, order: list, answer: dict | None) -> list[str]:
+    """The per-choice feedback that applies to an answer (shown only when review allows)."""
+    kind = snapshot["kind"]
+    answers = snapshot["answers"]
+    if not answer:
+        return []
+    if kind == "single":
+        return [answers[order[answer["choice"]]]["feedback"]]
+    if kind == "multi":
+        return [answers[order[i]]["feedback"] for i in answer["choices"]]
+    if kind == "truefalse":
+        right = answer["value"] == snapshot["truth"]
+        return [snapshot["feedback_right"] if right else snapshot["feedback_wrong"]]
+    return []

@@ -1,0 +1,535 @@
+"""Quiz use cases: the bank (GIFT import/export), attempts, saving answers, grading, regrading."""
+
+import hashlib
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from learnhub import db
+from learnhub.accounts.models import User
+from learnhub.audit import services as audit
+from learnhub.audit.services import Actor
+from learnhub.catalog.models import Module, ModuleVersion
+from learnhub.content import gift
+from learnhub.quizzes import grading
+from learnhub.quizzes.models import (
+    Attempt,
+    AttemptItem,
+    AttemptState,
+    Grading,
+    Question,
+    Quiz,
+    QuizOverride,
+)
+
+
+class QuizError(Exception):
+    """A quiz rule says no; the message is shown to the learner."""
+
+
+class QuizClosed(QuizError):
+    pass
+
+
+class AttemptLimitReached(QuizError):
+    pass
+
+
+class AttemptFinished(QuizError):
+    """The attempt was submitted: it never changes again (409)."""
+
+
+class DeadlinePassed(AttemptFinished):
+    pass
+
+
+class GiftImportFailed(Exception):
+    def __init__(self, errors: list[gift.GiftError]):
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: int
+    unchanged: int
+
+
+# -- the bank --------------------------------------------------------------------------------
+
+
+def question_hash(q: gift.Question) -> str:
+    return hashlib.sha256(gift.write([q]).encode()).hexdigest()
+
+
+def active_questions(module: Module) -> list[Question]:
+    stmt = (
+        select(Question)
+        .where(Question.module_id == module.id, Question.is_active.is_(True))
+        .order_by(Question.category, Question.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def import_gift(actor: Actor, module: Module, text: str, source: str = "upload") -> ImportReport:
+    """Add the questions of a GIFT text to the bank; a text with any error imports nothing."""
+    questions, errors = gift.parse(text)
+    if errors:
+        raise GiftImportFailed(errors)
+    existing = {
+        q.source_hash: q
+        for q in db.session.scalars(select(Question).where(Question.module_id == module.id))
+    }
+    added = unchanged = 0
+    for q in questions:
+        if q.kind == "description":
+            continue
+        digest = question_hash(q)
+        found = existing.get(digest)
+        if found is not None:
+            if not found.is_active:
+                found.is_active = True
+                added += 1
+            else:
+                unchanged += 1
+            continue
+        row = Question(
+            module_id=module.id,
+            category=q.category,
+            name=q.name[:300],
+            kind=q.kind,
+            data=grading.to_data(q),
+            source_hash=digest,
+        )
+        db.session.add(row)
+        existing[digest] = row
+        added += 1
+    db.session.flush()
+    audit.record(
+        actor,
+        "questions.import",
+        "module",
+        module.slug,
+        None,
+        {"added": added, "unchanged": unchanged, "source": source},
+    )
+    return ImportReport(added, unchanged)
+
+
+def sync_bank(actor: Actor, module: Module, version: ModuleVersion) -> ImportReport:
+    """Make the bank match the version's GIFT files (questions no longer there are retired)."""
+    total = ImportReport(0, 0)
+    keep: set[str] = set()
+    for name, text in sorted(version.banks.items()):
+        report = import_gift(actor, module, text, source=f"content:{name}")
+        total = ImportReport(total.added + report.added, total.unchanged + report.unchanged)
+        keep |= {question_hash(q) for q in gift.parse(text)[0]}
+    for question in db.session.scalars(select(Question).where(Question.module_id == module.id)):
+        if question.source_hash not in keep:
+            question.is_active = False
+    db.session.flush()
+    return total
+
+
+def export_gift(module: Module) -> str:
+    """The module's active questions as GIFT (Moodle reads it back)."""
+    return gift.write([grading.from_data(q.data) for q in active_questions(module)])
+
+
+def update_question(actor: Actor, question: Question, text: str) -> Question:
+    """Replace a question with the one GIFT *text* describes (exactly one question)."""
+    questions, errors = gift.parse(text)
+    if errors:
+        raise GiftImportFailed(errors)
+    if len(questions) != 1 or questions[0].kind == "description":
+        raise GiftImportFailed([gift.GiftError(1, "write exactly one question")])
+    q = questions[0]
+    before = {"text": question.data.get("text"), "kind": question.kind}
+    question.data = grading.to_data(q)
+    question.kind, question.name, question.category = q.kind, q.name[:300], q.category
+    question.source_hash = question_hash(q)
+    db.session.flush()
+    audit.record(
+        actor, "question.update", "question", question.id, before, {"text": q.text, "kind": q.kind}
+    )
+    return question
+
+
+# -- quizzes ---------------------------------------------------------------------------------
+
+
+def ensure_quiz(module: Module) -> Quiz:
+    """The module's quiz, made from its module.toml settings the first time."""
+    quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+    if quiz is not None:
+        return quiz
+    settings = (module.latest_version.meta if module.latest_version else {}).get("quiz", {})
+    quiz = Quiz(
+        module_id=module.id,
+        title=settings.get("title", "Kiểm tra"),
+        time_limit_minutes=settings.get("time_limit_minutes", 0),
+        attempts_allowed=settings.get("attempts", 0),
+        grading=Grading(settings.get("grading", "highest")),
+        pass_mark=Decimal(str(settings.get("pass_mark", 5.0))).quantize(Decimal("0.01")),
+        per_category=settings.get("per_category", 0),
+        shuffle_questions=settings.get("shuffle_questions", True),
+        shuffle_choices=settings.get("shuffle_choices", True),
+    )
+    db.session.add(quiz)
+    db.session.flush()
+    return quiz
+
+
+def override_for(quiz: Quiz, user: User) -> QuizOverride | None:
+    stmt = select(QuizOverride).where(
+        QuizOverride.quiz_id == quiz.id, QuizOverride.user_id == user.id
+    )
+    return db.session.scalar(stmt)
+
+
+def set_override(
+    actor: Actor, quiz: Quiz, user: User, extra_minutes: int, extra_attempts: int
+) -> QuizOverride:
+    row = override_for(quiz, user) or QuizOverride(quiz_id=quiz.id, user_id=user.id)
+    before = {"extra_minutes": row.extra_minutes, "extra_attempts": row.extra_attempts}
+    row.extra_minutes, row.extra_attempts = extra_minutes, extra_attempts
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        actor,
+        "quiz.override",
+        "quiz",
+        quiz.id,
+        before,
+        {"user": user.id, "extra_minutes": extra_minutes, "extra_attempts": extra_attempts},
+    )
+    return row
+
+
+def attempts_of(quiz: Quiz, user: User) -> list[Attempt]:
+    stmt = select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
+    return list(db.session.scalars(stmt.order_by(Attempt.number)))
+
+
+def open_attempt(quiz: Quiz, user: User) -> Attempt | None:
+    stmt = select(Attempt).where(
+        Attempt.quiz_id == quiz.id,
+        Attempt.user_id == user.id,
+        Attempt.state == AttemptState.in_progress,
+    )
+    return db.session.scalar(stmt)
+
+
+def attempts_left(quiz: Quiz, user: User) -> int | None:
+    """None: unlimited."""
+    if not quiz.attempts_allowed:
+        return None
+    extra = override_for(quiz, user)
+    allowed = quiz.attempts_allowed + (extra.extra_attempts if extra else 0)
+    used = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Attempt)
+            .where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
+        )
+        or 0
+    )
+    return max(0, allowed - used)
+
+
+def draw(quiz: Quiz, rng: random.Random) -> list[Question]:
+    """The questions of a new attempt: all, or N at random from each category."""
+    questions = active_questions(quiz.module)
+    if quiz.per_category:
+        by_category: dict[str, list[Question]] = {}
+        for q in questions:
+            by_category.setdefault(q.category, []).append(q)
+        questions = [
+            q
+            for group in by_category.values()
+            for q in rng.sample(group, min(quiz.per_category, len(group)))
+        ]
+    if quiz.shuffle_questions:
+        rng.shuffle(questions)
+    return questions
+
+
+def _order(q: Question, shuffle: bool, rng: random.Random) -> list[int]:
+    if q.kind in ("single", "multi"):
+        order = list(range(len(q.data["answers"])))
+    elif q.kind == "matching":
+        order = list(range(len(q.data["pairs"])))
+    else:
+        return []
+    if shuffle or q.kind == "matching":
+        rng.shuffle(order)
+    return order
+
+
+def start_attempt(
+    quiz: Quiz, user: User, now: datetime, rng: random.Random | None = None
+) -> Attempt:
+    """Resume the attempt in progress, or start one (its questions and order frozen with it)."""
+    existing = open_attempt(quiz, user)
+    if existing is not None:
+        close_if_overdue(existing, now)
+        if not existing.is_finished:
+            return existing
+    if not quiz.is_open(now):
+        raise QuizClosed(_l("Bài kiểm tra chưa mở hoặc đã đóng."))
+    left = attempts_left(quiz, user)
+    if left == 0:
+        raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài."))
+    rng = rng or random.SystemRandom()
+    questions = draw(quiz, rng)
+    if not questions:
+        raise QuizError(_l("Bài kiểm tra chưa có câu hỏi."))
+    deadline = None
+    if quiz.time_limit_minutes:
+        extra = override_for(quiz, user)
+        minutes = quiz.time_limit_minutes + (extra.extra_minutes if extra else 0)
+        deadline = now + timedelta(minutes=minutes)
+    if quiz.close_at is not None:
+        deadline = min(deadline, quiz.close_at) if deadline else quiz.close_at
+    number = (
+        db.session.scalar(
+            select(func.max(Attempt.number)).where(
+                Attempt.quiz_id == quiz.id, Attempt.user_id == user.id
+            )
+        )
+        or 0
+    ) + 1
+    attempt = Attempt(
+        quiz_id=quiz.id,
+        user_id=user.id,
+        number=number,
+        started_at=now,
+        version_id=quiz.module.published_version_id,
+        deadline_at=deadline,
+        pass_mark=quiz.pass_mark,
+        state=AttemptState.in_progress,
+    )
+    attempt.items = [
+        AttemptItem(
+            position=i,
+            question_id=q.id,
+            snapshot={**q.data, "ignore_accents": q.ignore_accents},
+            order=_order(q, quiz.shuffle_choices, rng),
+        )
+        for i, q in enumerate(questions, start=1)
+    ]
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+    except IntegrityError:
+        # Another request started one at the same moment: that one is the attempt.
+        found = open_attempt(quiz, user)
+        if found is not None:
+            return found
+        raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài.")) from None
+    return attempt
+
+
+def _lock(attempt: Attempt) -> None:
+    # PostgreSQL: serialise saves with the submit of the same attempt. SQLite serialises writers.
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+
+
+def save_answer(attempt: Attempt, position: int, raw: dict, now: datetime) -> AttemptItem:
+    """Store one answer as given (one row); refused once the attempt is finished or overdue."""
+    item = next((x for x in attempt.items if x.position == position), None)
+    if item is None:
+        raise grading.InvalidAnswer("question not in this attempt")
+    value = grading.check_answer(item.snapshot, item.order, raw)
+    _lock(attempt)
+    db.session.refresh(attempt, ["state", "deadline_at"])
+    if attempt.is_finished:
+        raise AttemptFinished(_l("Bài đã nộp; không thể sửa câu trả lời."))
+    if attempt.deadline_at is not None and now > attempt.deadline_at + timedelta(
+        seconds=attempt.quiz.grace_seconds
+    ):
+        submit_attempt(attempt, now)
+        raise DeadlinePassed(_l("Đã hết giờ làm bài; bài đã được nộp với các câu trả lời đã lưu."))
+    result = db.session.execute(
+        update(AttemptItem)
+        .where(
+            AttemptItem.id == item.id,
+            AttemptItem.attempt_id.in_(
+                select(Attempt.id).where(
+                    Attempt.id == attempt.id, Attempt.state == AttemptState.in_progress
+                )
+            ),
+        )
+        .values(answer=value, answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise AttemptFinished(_l("Bài đã nộp; không thể sửa câu trả lời."))
+    db.session.expire(item)
+    return item
+
+
+def _score(attempt: Attempt) -> None:
+    fractions = [x.fraction for x in attempt.items]
+    if any(f is None for f in fractions):
+        attempt.state = AttemptState.needs_grading
+        attempt.score = None
+        return
+    attempt.score = grading.ten_point(sum(fractions, Decimal(0)), Decimal(len(fractions)))
+    attempt.state = AttemptState.graded
+
+
+def submit_attempt(attempt: Attempt, now: datetime) -> Attempt:
+    """Finish and grade; a second submit (or a race) returns the same single result."""
+    result = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.state == AttemptState.in_progress)
+        .values(state=AttemptState.needs_grading, submitted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(attempt)
+    if result.rowcount != 1:
+        return attempt
+    for item in attempt.items:
+        db.session.refresh(item)
+        item.fraction = grading.grade(
+            item.snapshot, item.order, item.answer, item.snapshot.get("ignore_accents", False)
+        )
+    _score(attempt)
+    db.session.flush()
+    return attempt
+
+
+def close_if_overdue(attempt: Attempt, now: datetime) -> bool:
+    """Submit an attempt whose time (and grace) has run out; True when it did."""
+    if attempt.is_finished or attempt.deadline_at is None:
+        return False
+    if now <= attempt.deadline_at + timedelta(seconds=attempt.quiz.grace_seconds):
+        return False
+    submit_attempt(attempt, now)
+    return True
+
+
+def close_overdue(quiz: Quiz, now: datetime) -> int:
+    stmt = select(Attempt).where(
+        Attempt.quiz_id == quiz.id,
+        Attempt.state == AttemptState.in_progress,
+        Attempt.deadline_at.is_not(None),
+    )
+    return sum(close_if_overdue(a, now) for a in db.session.scalars(stmt))
+
+
+def grade_essay(actor: Actor, item: AttemptItem, mark: Decimal, comment: str) -> Attempt:
+    """A trainer's mark (0-10) for an essay; the attempt's score follows. Audited."""
+    if item.kind != "essay":
+        raise QuizError(_l("Chỉ chấm tay bài thu hoạch."))
+    if not Decimal(0) <= mark <= Decimal(10):
+        raise QuizError(_l("Điểm phải từ 0 đến 10."))
+    attempt = item.attempt
+    if attempt.state == AttemptState.in_progress:
+        raise QuizError(_l("Bài chưa nộp."))
+    before = {
+        "mark": None if item.fraction is None else str(item.fraction * 10),
+        "score": None if attempt.score is None else str(attempt.score),
+    }
+    item.fraction = (mark / 10).quantize(Decimal("0.00001"))
+    item.comment = comment
+    item.graded_by_id = actor.user_id
+    _score(attempt)
+    db.session.flush()
+    audit.record(
+        actor,
+        "attempt.grade",
+        "attempt",
+        attempt.id,
+        before,
+        {
+            "mark": str(mark),
+            "score": None if attempt.score is None else str(attempt.score),
+            "item": item.position,
+        },
+    )
+    return attempt
+
+
+def result_of(quiz: Quiz, attempts: list[Attempt]) -> Decimal | None:
+    """The learner's result by the quiz's grading method, over graded attempts."""
+    scores = [a.score for a in attempts if a.state == AttemptState.graded and a.score is not None]
+    if not scores:
+        return None
+    if quiz.grading == Grading.highest:
+        return max(scores)
+    if quiz.grading == Grading.first:
+        return scores[0]
+    if quiz.grading == Grading.last:
+        return scores[-1]
+    return (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class Regrade:
+    attempt: Attempt
+    old: Decimal | None
+    new: Decimal | None
+
+
+def regrade(actor: Actor, quiz: Quiz, dry_run: bool = True) -> list[Regrade]:
+    """Grade finished attempts again against the questions as they are now (after a fix).
+
+    With dry_run nothing changes: the list says whose score would. Answers are never touched.
+    """
+    questions = {q.id: q for q in active_questions(quiz.module)}
+    changes: list[Regrade] = []
+    stmt = select(Attempt).where(
+        Attempt.quiz_id == quiz.id, Attempt.state != AttemptState.in_progress
+    )
+    for attempt in db.session.scalars(stmt.order_by(Attempt.id)):
+        fractions = []
+        for item in attempt.items:
+            current = questions.get(item.question_id)
+            snapshot = item.snapshot
+            if (
+                current is not None
+                and item.kind != "essay"
+                and len(current.data.get("answers", [])) == len(snapshot.get("answers", []))
+                and len(current.data.get("pairs", [])) == len(snapshot.get("pairs", []))
+            ):
+                snapshot = {**current.data, "ignore_accents": current.ignore_accents}
+            fraction = (
+                item.fraction
+                if item.kind == "essay"
+                else grading.grade(
+                    snapshot, item.order, item.answer, snapshot.get("ignore_accents", False)
+                )
+            )
+            fractions.append((item, snapshot, fraction))
+        if any(f is None for _, _, f in fractions):
+            new = None
+        else:
+            new = grading.ten_point(
+                sum((f for _, _, f in fractions), Decimal(0)), Decimal(len(fractions))
+            )
+        if new != attempt.score:
+            changes.append(Regrade(attempt, attempt.score, new))
+            if not dry_run:
+                for item, snapshot, fraction in fractions:
+                    item.snapshot, item.fraction = snapshot, fraction
+                old = attempt.score
+                _score(attempt)
+                audit.record(
+                    actor,
+                    "attempt.regrade",
+                    "attempt",
+                    attempt.id,
+                    {"score": None if old is None else str(old)},
+                    {"score": None if attempt.score is None else str(attempt.score)},
+                )
+    db.session.flush()
+    return changes
