@@ -75,6 +75,13 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(lambda exc: session.remove())
 
 
+def write_transaction() -> None:
+    """Start the current transaction as a writer (SQLite: BEGIN IMMEDIATE), so a read-then-write
+    cannot fail half-way because another writer committed in between. No-op elsewhere, and
+    when the transaction has already begun."""
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
 def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
     """True when *exc* is a UNIQUE constraint failure on either backend."""
     text = str(exc.orig).lower()
