@@ -71,7 +71,7 @@ def active_questions(module: Module) -> list[Question]:
     stmt = (
         select(Question)
         .where(Question.module_id == module.id, Question.is_active.is_(True))
-        .order_by(Question.category, Question.id)
+        .order_by(Question.id)
     )
     return list(db.session.scalars(stmt))
 
