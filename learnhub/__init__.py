@@ -47,6 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
     from learnhub.catalog.views import refs_bp
     from learnhub.core.views import bp as core_bp
     from learnhub.orgunits.views import bp as orgunits_bp
+    from learnhub.quizzes.manage import bp as quiz_manage_bp
+    from learnhub.quizzes.views import bp as quizzes_bp
 
     for blueprint in (
         core_bp,
@@ -58,6 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
         catalog_bp,
         manage_bp,
         refs_bp,
+        quizzes_bp,
+        quiz_manage_bp,
     ):
         app.register_blueprint(blueprint)
 

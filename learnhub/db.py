@@ -79,6 +79,11 @@ def write_transaction() -> None:
     """Start the current transaction as a writer (SQLite: BEGIN IMMEDIATE), so a read-then-write
     cannot fail half-way because another writer committed in between. No-op elsewhere, and
     when the transaction has already begun."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or isinstance(bind, sa.Connection):
+        return  # PostgreSQL locks rows instead; a test's outer connection is already begun
+    if session().in_transaction():
+        session.commit()  # end the read-only part (loading the user, the object)
     session.connection(execution_options={"sqlite_immediate": True})
 
 

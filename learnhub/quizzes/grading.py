@@ -130,6 +130,16 @@ def check_answer(snapshot: dict, order: list, raw: dict) -> dict:
         if not isinstance(values, list) or len(values) > size:
             raise InvalidAnswer("choices must be a list")
         return {"choices": sorted({_index(v, size) for v in values})}
+    expected = {
+        "single": "choice",
+        "truefalse": "value",
+        "short": "text",
+        "numerical": "text",
+        "essay": "text",
+        "matching": "pairs",
+    }.get(kind)
+    if expected and expected not in raw:
+        raise InvalidAnswer(f"'{expected}' expected")
     if kind == "truefalse":
         value = raw.get("value")
         if value in (True, "true", "1", 1):

@@ -1,8 +1,12 @@
 """Every route, every role: the status each must get (a new route without an entry fails)."""
 
+import random
+
 import pytest
 
 from learnhub.catalog.services import by_slug
+from learnhub.quizzes import services as quiz_services
+from learnhub.timeutil import utcnow
 from tests.support import csrf_token
 
 ROLES = ("anonymous", "learner", "trainer", "hr", "admin")
@@ -61,6 +65,27 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("manage.publish", "POST"): (302, 403, 302, 403, 302),
     ("manage.versions", "GET"): (302, 403, 200, 403, 200),
     ("manage.diff", "GET"): (302, 403, 200, 403, 200),
+    ("quizzes.show", "GET"): (302, 200, 200, 200, 200),
+    ("quizzes.start", "POST"): (302, 302, 302, 302, 302),
+    # The attempt is the learner's: for everyone else it does not exist.
+    ("quizzes.attempt", "GET"): (302, 200, 404, 404, 404),
+    ("quizzes.save", "POST"): (302, 400, 404, 404, 404),
+    ("quizzes.submit", "POST"): (302, 302, 404, 404, 404),
+    ("quizzes.review", "GET"): (302, 200, 404, 404, 404),
+    ("quiz_manage.bank", "GET"): (302, 403, 200, 403, 200),
+    ("quiz_manage.import_gift", "POST"): (302, 403, 400, 403, 400),
+    ("quiz_manage.export_gift", "GET"): (302, 403, 200, 403, 200),
+    ("quiz_manage.question", "GET"): (302, 403, 200, 403, 200),
+    ("quiz_manage.question", "POST"): (302, 403, 200, 403, 200),
+    ("quiz_manage.settings", "GET"): (302, 403, 200, 403, 200),
+    ("quiz_manage.settings", "POST"): (302, 403, 200, 403, 200),
+    ("quiz_manage.results", "GET"): (302, 403, 200, 403, 200),
+    ("quiz_manage.grade", "GET"): (302, 403, 404, 403, 404),
+    ("quiz_manage.grade", "POST"): (302, 403, 404, 403, 404),
+    ("quiz_manage.override", "POST"): (302, 403, 302, 403, 302),
+    ("quiz_manage.regrade", "GET"): (302, 403, 200, 403, 200),
+    ("quiz_manage.regrade", "POST"): (302, 403, 302, 403, 302),
+    ("quiz_manage.item_analysis", "GET"): (302, 403, 200, 403, 200),
 }
 
 
@@ -86,7 +111,15 @@ def people(learner, trainer, hr, admin):
     return {L: learner, T: trainer, H: hr, D: admin}
 
 
-def _url(rule, people, unit):
+@pytest.fixture
+def learner_attempt(people):
+    """An attempt of the learner, questions in bank order (the first is single choice)."""
+    quiz = quiz_services.ensure_quiz(by_slug("doi-ngoai-nhan-dan"))
+    quiz.shuffle_questions = False
+    return quiz_services.start_attempt(quiz, people[L], utcnow(), random.Random(1))
+
+
+def _url(rule, people, unit, attempt):
     module = by_slug("doi-ngoai-nhan-dan")
     values = {
         "filename": "css/app.css",
@@ -99,19 +132,23 @@ def _url(rule, people, unit):
         "module_id": module.id,
         "old": 1,
         "new": 1,
+        "quiz_id": attempt.quiz_id,
+        "attempt_id": attempt.id,
+        "position": 1,
+        "question_id": attempt.items[0].question_id,
     }
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_access_matrix(app, login, people, unit, role):
+def test_access_matrix(app, login, people, unit, role, learner_attempt):
     failures = []
     for rule, method in _routes(app):
         client = app.test_client()
         if role != A:
             login(people[role], c=client)
         token = csrf_token(client, "/login" if role == A else "/dashboard")
-        url = _url(rule, people, unit)
+        url = _url(rule, people, unit, learner_attempt)
         if method == "GET":
             response = client.get(url)
         else:

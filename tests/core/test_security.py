@@ -122,6 +122,10 @@ def test_no_state_change_on_get(app, client, login, admin, learner, unit, db_ses
             "module_id": module.id,
             "old": 1,
             "new": 1,
+            "quiz_id": 1,
+            "attempt_id": 1,
+            "position": 1,
+            "question_id": 1,
         }
         url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
         client.get(url).close()

@@ -1,0 +1,309 @@
+"""Trainers: the question bank (GIFT import/export, editing), quiz settings, results, essays,
+overrides, regrading and item analysis."""
+
+import csv
+import io
+from datetime import UTC, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from learnhub import db
+from learnhub.accounts import services as accounts
+from learnhub.accounts.auth import current_actor, role_required
+from learnhub.accounts.forms import ConfirmForm
+from learnhub.accounts.models import Role
+from learnhub.catalog.models import Module
+from learnhub.content import gift
+from learnhub.quizzes import analysis, grading, services
+from learnhub.quizzes.forms import (
+    EssayGradeForm,
+    GiftUploadForm,
+    OverrideForm,
+    QuestionForm,
+    SettingsForm,
+)
+from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Question, Quiz
+from learnhub.timeutil import VN_TZ, utcnow
+
+bp = Blueprint("quiz_manage", __name__, url_prefix="/manage")
+
+
+def _module(module_id: int) -> Module:
+    module = db.get_or_404(Module, module_id)
+    if not module.can_edit(current_user):
+        abort(403)
+    return module
+
+
+def _quiz(quiz_id: int) -> Quiz:
+    quiz = db.get_or_404(Quiz, quiz_id)
+    if not quiz.module.can_edit(current_user):
+        abort(403)
+    return quiz
+
+
+@bp.get("/modules/<int:module_id>/questions")
+@role_required(Role.trainer)
+def bank(module_id: int):
+    module = _module(module_id)
+    return render_template(
+        "quiz_manage/bank.html",
+        module=module,
+        questions=services.active_questions(module),
+        upload=GiftUploadForm(),
+        quiz=services.ensure_quiz(module),
+        errors=None,
+    )
+
+
+@bp.post("/modules/<int:module_id>/questions/import")
+@role_required(Role.trainer)
+def import_gift(module_id: int):
+    module = _module(module_id)
+    form = GiftUploadForm()
+    data = form.file.data.read(5 * 1024 * 1024 + 1) if form.validate() and form.file.data else b""
+    errors = None
+    try:
+        if not data or len(data) > 5 * 1024 * 1024:
+            raise services.GiftImportFailed(
+                [gift.GiftError(1, _("Hãy chọn một tệp GIFT (tối đa 5 MB)."))]
+            )
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise services.GiftImportFailed(
+                [gift.GiftError(1, _("Tệp phải được lưu dạng UTF-8."))]
+            ) from None
+        report = services.import_gift(current_actor(), module, text)
+    except services.GiftImportFailed as exc:
+        db.session.rollback()
+        errors = exc.errors
+    else:
+        db.session.commit()
+        flash(
+            _("Đã nhập %(a)s câu hỏi mới (%(u)s câu đã có).", a=report.added, u=report.unchanged),
+            "success",
+        )
+        return redirect(url_for(".bank", module_id=module.id))
+    return render_template(
+        "quiz_manage/bank.html",
+        module=module,
+        questions=services.active_questions(module),
+        upload=form,
+        quiz=services.ensure_quiz(module),
+        errors=errors,
+    ), 400
+
+
+@bp.get("/modules/<int:module_id>/questions.gift")
+@role_required(Role.trainer)
+def export_gift(module_id: int):
+    module = _module(module_id)
+    return Response(
+        services.export_gift(module),
+        mimetype="text/plain",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{module.slug}.gift"},
+    )
+
+
+@bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def question(question_id: int):
+    q = db.get_or_404(Question, question_id)
+    if not q.module.can_edit(current_user):
+        abort(403)
+    form = QuestionForm(
+        data={
+            "gift": gift.write([grading.from_data(q.data)]).strip(),
+            "ignore_accents": q.ignore_accents,
+        }
+        if request.method == "GET"
+        else None
+    )
+    errors = None
+    if form.validate_on_submit():
+        try:
+            services.update_question(current_actor(), q, form.gift.data)
+            q.ignore_accents = form.ignore_accents.data
+        except services.GiftImportFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            db.session.commit()
+            flash(_("Đã lưu câu hỏi. Bài đã chấm không đổi cho đến khi bạn chấm lại."), "success")
+            return redirect(url_for(".bank", module_id=q.module_id))
+    return render_template("quiz_manage/question.html", question=q, form=form, errors=errors)
+
+
+def _day_start(day) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day, time(), VN_TZ).astimezone(UTC).replace(tzinfo=None)
+
+
+@bp.route("/quizzes/<int:quiz_id>/settings", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def settings(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    form = SettingsForm(obj=quiz)
+    if request.method == "GET":
+        form.open_on.data = quiz.open_at and (quiz.open_at + timedelta(hours=7)).date()
+        form.close_on.data = (
+            quiz.close_at and (quiz.close_at + timedelta(hours=7) - timedelta(days=1)).date()
+        )
+    if form.validate_on_submit():
+        for name in (
+            "title",
+            "time_limit_minutes",
+            "attempts_allowed",
+            "grading",
+            "pass_mark",
+            "per_category",
+            "shuffle_questions",
+            "shuffle_choices",
+            "review_after_submit",
+            "review_after_close",
+        ):
+            setattr(quiz, name, getattr(form, name).data)
+        quiz.open_at = _day_start(form.open_on.data)
+        close = _day_start(form.close_on.data)
+        quiz.close_at = close + timedelta(days=1) if close else None
+        db.session.commit()
+        flash(_("Đã lưu cài đặt bài kiểm tra."), "success")
+        return redirect(url_for(".results", quiz_id=quiz.id))
+    return render_template("quiz_manage/settings.html", quiz=quiz, form=form)
+
+
+@bp.get("/quizzes/<int:quiz_id>/results")
+@role_required(Role.trainer)
+def results(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    if services.close_overdue(quiz, utcnow()):
+        db.session.commit()
+    attempts = db.session.scalars(
+        select(Attempt).where(Attempt.quiz_id == quiz.id).order_by(Attempt.user_id, Attempt.number)
+    ).all()
+    pending = [
+        (a, i)
+        for a in attempts
+        if a.state == AttemptState.needs_grading
+        for i in a.items
+        if i.kind == "essay" and i.fraction is None
+    ]
+    return render_template(
+        "quiz_manage/results.html",
+        quiz=quiz,
+        attempts=attempts,
+        pending=pending,
+        band=grading.band,
+        override=OverrideForm(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/attempts/<int:attempt_id>/items/<int:position>/grade", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def grade(attempt_id: int, position: int):
+    attempt = db.get_or_404(Attempt, attempt_id)
+    if not attempt.quiz.module.can_edit(current_user):
+        abort(403)
+    item = db.session.scalar(
+        select(AttemptItem).where(
+            AttemptItem.attempt_id == attempt.id, AttemptItem.position == position
+        )
+    ) or abort(404)
+    if item.kind != "essay":
+        abort(404)
+    form = EssayGradeForm(
+        data={
+            "mark": item.fraction * 10 if item.fraction is not None else None,
+            "comment": item.comment,
+        }
+        if request.method == "GET"
+        else None
+    )
+    if form.validate_on_submit():
+        try:
+            services.grade_essay(current_actor(), item, form.mark.data, form.comment.data or "")
+        except services.QuizError as exc:
+            db.session.rollback()
+            form.mark.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(_("Đã chấm bài thu hoạch."), "success")
+            return redirect(url_for(".results", quiz_id=attempt.quiz_id))
+    return render_template("quiz_manage/grade.html", attempt=attempt, item=item, form=form)
+
+
+@bp.post("/quizzes/<int:quiz_id>/overrides")
+@role_required(Role.trainer)
+def override(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    form = OverrideForm()
+    if not form.validate():
+        flash(_("Dữ liệu không hợp lệ."), "error")
+        return redirect(url_for(".results", quiz_id=quiz.id))
+    learner = accounts.find_by_login(form.login.data)
+    if learner is None:
+        flash(_("Không có học viên với tên đăng nhập này."), "error")
+        return redirect(url_for(".results", quiz_id=quiz.id))
+    services.set_override(
+        current_actor(), quiz, learner, form.extra_minutes.data, form.extra_attempts.data
+    )
+    db.session.commit()
+    flash(_("Đã cho học viên thêm thời gian hoặc lượt làm bài."), "success")
+    return redirect(url_for(".results", quiz_id=quiz.id))
+
+
+@bp.route("/quizzes/<int:quiz_id>/regrade", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def regrade(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        changes = services.regrade(current_actor(), quiz, dry_run=False)
+        db.session.commit()
+        flash(_("Đã chấm lại: %(n)s bài thay đổi điểm.", n=len(changes)), "success")
+        return redirect(url_for(".results", quiz_id=quiz.id))
+    changes = services.regrade(current_actor(), quiz, dry_run=True)
+    db.session.rollback()
+    return render_template("quiz_manage/regrade.html", quiz=quiz, changes=changes, form=form)
+
+
+@bp.get("/quizzes/<int:quiz_id>/analysis")
+@role_required(Role.trainer)
+def item_analysis(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    stats, alpha, count = analysis.analyse(quiz)
+    if request.args.get("format") == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            ["question_id", "name", "attempts", "facility_percent", "discrimination_percent"]
+        )
+        for s in stats:
+            name = "'" + s.name if s.name[:1] in ("=", "+", "-", "@", "\t", "\r") else s.name
+            writer.writerow(
+                [
+                    s.question_id,
+                    name,
+                    s.attempts,
+                    s.facility,
+                    "" if s.discrimination is None else s.discrimination,
+                ]
+            )
+        writer.writerow([])
+        writer.writerow(["cronbach_alpha", "" if alpha is None else round(alpha, 4)])
+        return Response(
+            "\ufeff" + out.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=item-analysis-{quiz.id}.csv"},
+        )
+    return render_template(
+        "quiz_manage/analysis.html", quiz=quiz, stats=stats, alpha=alpha, count=count
+    )

@@ -1,0 +1,183 @@
+"""Learners: a quiz's page, starting, answering (form or JSON autosave), submitting, review."""
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from learnhub import db
+from learnhub.accounts.forms import ConfirmForm
+from learnhub.quizzes import grading, services
+from learnhub.quizzes.models import Attempt, AttemptState, Quiz, Review
+from learnhub.timeutil import utcnow
+
+bp = Blueprint("quizzes", __name__)
+
+
+def _quiz(quiz_id: int) -> Quiz:
+    quiz = db.get_or_404(Quiz, quiz_id)
+    if quiz.module.published_version is None and not quiz.module.can_edit(current_user):
+        abort(404)
+    return quiz
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    attempt = db.get_or_404(Attempt, attempt_id)
+    if attempt.user_id != current_user.id:
+        abort(404)  # someone else's attempt does not exist for you
+    return attempt
+
+
+def review_level(attempt: Attempt) -> Review:
+    """What this learner may see of a finished attempt now."""
+    if not attempt.is_finished:
+        return Review.nothing
+    quiz = attempt.quiz
+    return Review(quiz.review_after_close if quiz.is_closed(utcnow()) else quiz.review_after_submit)
+
+
+@bp.get("/quizzes/<int:quiz_id>")
+@login_required
+def show(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    now = utcnow()
+    attempts = services.attempts_of(quiz, current_user)
+    for attempt in attempts:
+        if services.close_if_overdue(attempt, now):
+            db.session.commit()
+    return render_template(
+        "quizzes/show.html",
+        quiz=quiz,
+        attempts=attempts,
+        now=now,
+        left=services.attempts_left(quiz, current_user),
+        result=services.result_of(quiz, attempts),
+        questions=len(services.active_questions(quiz.module)),
+        form=ConfirmForm(),
+        open_attempt=next((a for a in attempts if not a.is_finished), None),
+        band=grading.band,
+        review_level=review_level,
+    )
+
+
+@bp.post("/quizzes/<int:quiz_id>/start")
+@login_required
+def start(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    db.write_transaction()
+    try:
+        attempt = services.start_attempt(quiz, current_user, utcnow())
+    except services.QuizError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".show", quiz_id=quiz.id))
+    db.session.commit()
+    return redirect(url_for(".attempt", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if services.close_if_overdue(attempt, utcnow()):
+        db.session.commit()
+        flash(_("Đã hết giờ: bài đã được nộp với các câu trả lời đã lưu."), "info")
+    if attempt.is_finished:
+        return redirect(url_for(".review", attempt_id=attempt.id))
+    return render_template(
+        "quizzes/attempt.html",
+        attempt=attempt,
+        form=ConfirmForm(),
+        lefts=grading.lefts,
+        rights=grading.rights,
+        now=utcnow(),
+    )
+
+
+def _raw_from_form(item, form) -> dict:
+    kind = item.kind
+    if kind == "single":
+        return {"choice": form.get("choice", "")}
+    if kind == "multi":
+        return {"choices": form.getlist("choices")}
+    if kind == "truefalse":
+        return {"value": form.get("value", "")}
+    if kind == "matching":
+        return {"pairs": {key[5:]: value for key, value in form.items() if key.startswith("pair-")}}
+    return {"text": form.get("text", "")}
+
+
+@bp.post("/attempts/<int:attempt_id>/items/<int:position>")
+@login_required
+def save(attempt_id: int, position: int):
+    """Save one answer: JSON from the autosave script, or the question's own form without it."""
+    attempt = _own_attempt(attempt_id)
+    wants_json = request.is_json
+    item = next((x for x in attempt.items if x.position == position), None)
+    if item is None:
+        abort(404)
+    raw = request.get_json(silent=True) if wants_json else _raw_from_form(item, request.form)
+    if wants_json and not isinstance(raw, dict):
+        abort(400)
+    db.write_transaction()
+    now = utcnow()
+    try:
+        services.save_answer(attempt, position, raw, now)
+    except grading.InvalidAnswer:
+        db.session.rollback()
+        if wants_json:
+            return jsonify(saved=False, error="invalid"), 400
+        abort(400)
+    except services.AttemptFinished as exc:
+        db.session.commit()  # an overdue attempt was just submitted
+        if wants_json:
+            return jsonify(saved=False, error="finished", message=str(exc)), 409
+        flash(str(exc), "error")
+        return redirect(url_for(".review", attempt_id=attempt.id))
+    db.session.commit()
+    if wants_json:
+        # A fresh token with every save keeps a long quiz from failing CSRF at the end.
+        return jsonify(saved=True, position=position, at=now.isoformat(), csrf=generate_csrf())
+    following = position + 1 if position < len(attempt.items) else position
+    return redirect(url_for(".attempt", attempt_id=attempt.id, _anchor=f"q{following}"))
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    db.write_transaction()
+    services.submit_attempt(attempt, utcnow())
+    db.session.commit()
+    return redirect(url_for(".review", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if not attempt.is_finished:
+        flash(_("Bài chưa nộp: chưa xem được kết quả."), "info")
+        return redirect(url_for(".attempt", attempt_id=attempt.id))
+    return render_template(
+        "quizzes/review.html",
+        attempt=attempt,
+        level=review_level(attempt),
+        Review=Review,
+        band=grading.band,
+        feedback_for=grading.feedback_for,
+        lefts=grading.lefts,
+        rights=grading.rights,
+        AttemptState=AttemptState,
+    )
+
+
+@bp.app_template_global()
+def quiz_for(module) -> Quiz | None:
+    """The module's quiz (for links on module pages)."""
+    return db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))

@@ -1,0 +1,101 @@
+// Quiz autosave: every answer is sent as it is given; unsent answers wait (also across a
+// reload) until the connection is back. The page works without this script.
+(function () {
+  "use strict";
+  var root = document.getElementById("attempt");
+  if (!root || !window.fetch) { return; }
+  var key = "learnhub-pending-" + root.getAttribute("data-attempt");
+  var pending = {};
+  try { pending = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { pending = {}; }
+  var token = document.querySelector("input[name=csrf_token]").value;
+  var help = document.getElementById("autosave-help");
+  if (help) { help.textContent = help.getAttribute("data-js") || "Câu trả lời được lưu ngay khi bạn chọn."; }
+
+  function remember() {
+    try { localStorage.setItem(key, JSON.stringify(pending)); } catch (e) { /* storage full */ }
+  }
+
+  function answerOf(form) {
+    var kind = form.getAttribute("data-kind");
+    var data = new FormData(form);
+    if (kind === "single") { return { choice: data.get("choice") || "" }; }
+    if (kind === "multi") { return { choices: data.getAll("choices") }; }
+    if (kind === "truefalse") { return { value: data.get("value") || "" }; }
+    if (kind === "matching") {
+      var pairs = {};
+      data.forEach(function (value, name) {
+        if (name.indexOf("pair-") === 0 && value !== "") { pairs[name.slice(5)] = value; }
+      });
+      return { pairs: pairs };
+    }
+    return { text: data.get("text") || "" };
+  }
+
+  function status(form, text, state) {
+    var el = form.querySelector(".status");
+    el.textContent = text;
+    el.setAttribute("data-state", state);
+  }
+
+  function send(position) {
+    var form = document.getElementById("q" + position);
+    var body = pending[position];
+    if (!form || body === undefined) { return; }
+    status(form, "Đang lưu…", "saving");
+    fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
+    }).then(function (result) {
+      if (result.ok && result.data.saved) {
+        if (pending[position] === body) { delete pending[position]; remember(); }
+        if (result.data.csrf) { token = result.data.csrf; }
+        var at = new Date(result.data.at + "Z");
+        status(form, "Đã lưu lúc " + at.toLocaleTimeString("vi-VN"), "saved");
+      } else if (result.status === 409) {
+        delete pending[position]; remember();
+        status(form, result.data.message || "Bài đã nộp.", "finished");
+      } else {
+        status(form, "Chưa lưu được. Tải lại trang rồi chọn lại.", "error");
+      }
+    }).catch(function () {
+      status(form, "Chưa lưu: mất kết nối. Sẽ tự gửi lại khi có mạng.", "offline");
+    });
+  }
+
+  function changed(event) {
+    var form = event.target.form;
+    if (!form || !form.classList.contains("question")) { return; }
+    var position = form.getAttribute("data-position");
+    pending[position] = answerOf(form);
+    remember();
+    send(position);
+  }
+
+  var timers = {};
+  root.addEventListener("change", changed);
+  root.addEventListener("input", function (event) {
+    if (event.target.tagName !== "TEXTAREA" && event.target.type !== "text") { return; }
+    var position = event.target.form.getAttribute("data-position");
+    clearTimeout(timers[position]);
+    timers[position] = setTimeout(function () { changed(event); }, 800);
+  });
+  root.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.classList.contains("question")) {
+      event.preventDefault();
+      var position = form.getAttribute("data-position");
+      pending[position] = answerOf(form);
+      remember();
+      send(position);
+    }
+  });
+  window.addEventListener("online", function () { Object.keys(pending).forEach(send); });
+  Object.keys(pending).forEach(function (position) {
+    var form = document.getElementById("q" + position);
+    if (form) { status(form, "Chưa lưu: đang gửi lại…", "offline"); send(position); }
+  });
+}());
