@@ -210,3 +210,22 @@ def test_export_reads_back(quiz_module):
     questions, errors = gift.parse(text)
     assert errors == []
     assert [q.name for q in questions] == ["TF", "MC", "MR", "SA", "NUM", "ESSAY"]
+
+
+@pytest.mark.parametrize("name", ["examples.txt", "questions.gift.txt"])
+def test_moodle_files_import_and_round_trip_through_the_bank(quiz_module, name):
+    from learnhub.content import gift
+    from tests.support import shared_testdata
+
+    text = shared_testdata("moodle-gift", name).read_text(encoding="utf-8")
+    parsed, errors = gift.parse(text)
+    assert errors == []
+    report = services.import_gift(Actor(None), quiz_module, text)
+    unique = {services.question_hash(q) for q in parsed if q.kind != "description"}
+    assert report.added + report.unchanged >= len(unique)
+    exported = services.export_gift(quiz_module)
+    again, errors = gift.parse(exported)
+    assert errors == []
+    exported_ids = {q.identity() for q in again}
+    for q in parsed:
+        assert q.identity() in exported_ids
