@@ -12,6 +12,7 @@ from learnhub.accounts.models import Role
 from learnhub.audit.services import SYSTEM, Actor
 from learnhub.catalog import services as catalog
 from learnhub.orgunits import services as units
+from learnhub.quizzes import services as quizzes
 from tests.support import require
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -27,6 +28,12 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 BROWSER_PASSWORD = "browser journey passphrase"
+BROWSER_BANK = """::B1:: Liên hiệp các tổ chức hữu nghị là tổ chức chính trị - xã hội.{F}
+
+::B2:: Cơ quan cấp Giấy đăng ký cho tổ chức PCPNN? {=Bộ Ngoại giao ~Bộ Nội vụ ~UBND tỉnh}
+
+::B3:: Viết tắt tiếng Anh của Liên hiệp các tổ chức hữu nghị Việt Nam? {=VUFO}
+"""
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +74,9 @@ def live_server(app):
             catalog.set_lesson(draft, "bai-hai", "Bài hai", "# Bài hai\n\nTiếp theo.\n", [])
             catalog.save_draft(actor, module, draft)
             catalog.publish(actor, module)
+            quizzes.import_gift(actor, module, BROWSER_BANK)
+            quiz = quizzes.ensure_quiz(module)
+            quiz.shuffle_questions = quiz.shuffle_choices = False
         db.session.commit()
         db.session.remove()
     server = make_server("127.0.0.1", 0, live, threaded=True)
