@@ -1,0 +1,1 @@
+"""LearnHub benchmarks (`make bench`): each workload against a baseline measured in the same run."""
