@@ -8,6 +8,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -125,8 +126,7 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> 
 
 
 def run() -> dict:
-    tmp = Path(os.environ.get("BENCH_TMP", "/tmp")) / f"learnhub-bench-{secrets.token_hex(4)}"
-    tmp.mkdir(parents=True)
+    tmp = Path(tempfile.mkdtemp(prefix="learnhub-bench-"))
     env = {
         "LEARNHUB_ENV": "development",
         "LEARNHUB_SECRET_KEY": secrets.token_hex(32),

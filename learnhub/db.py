@@ -4,7 +4,7 @@ import enum
 from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, abort
+from flask import Flask, abort, request
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -67,11 +67,24 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+#: POST endpoints that do slow work (password hashing) before they write: they call
+#: write_transaction() themselves once that work is done.
+LATE_WRITERS = {"accounts.login", "accounts.reauth", "accounts.change_password"}
+
+
+def _begin_writes() -> None:
+    # SQLite: a request that may write takes the write lock first, so that a read-then-write can
+    # never fail half-way with "database is locked" because another writer committed in between.
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint not in LATE_WRITERS:
+        write_transaction()
+
+
 def init_app(app: Flask) -> None:
     """Bind the session to the configured database and release it after each request."""
     engine = make_engine(app.config["DATABASE_URL"])
     session.configure(bind=engine)
     app.extensions["learnhub.engine"] = engine
+    app.before_request(_begin_writes)
     app.teardown_appcontext(lambda exc: session.remove())
 
 
@@ -83,6 +96,8 @@ def write_transaction() -> None:
     if bind.dialect.name != "sqlite" or isinstance(bind, sa.Connection):
         return  # PostgreSQL locks rows instead; a test's outer connection is already begun
     if session().in_transaction():
+        if session.connection().get_execution_options().get("sqlite_immediate"):
+            return  # already the writer
         session.commit()  # end the read-only part (loading the user, the object)
     session.connection(execution_options={"sqlite_immediate": True})
 

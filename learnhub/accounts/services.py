@@ -205,12 +205,15 @@ def change_password(actor: Actor, user: User, current: str, new: str) -> User:
     """The user changes their own password; every other session ends."""
     if not passwords.verify_password(user.password_hash, current):
         raise AccountError(_l("Mật khẩu hiện tại không đúng."))
+    new_hash = passwords.hash_password(new)
+    db.write_transaction()
+    db.session.refresh(user)
     if new == current:
         raise WeakPassword(_l("Mật khẩu mới phải khác mật khẩu hiện tại."))
     problem = passwords.password_problem(new, login=user.login, full_name=user.full_name)
     if problem:
         raise WeakPassword(problem)
-    user.password_hash = passwords.hash_password(new)
+    user.password_hash = new_hash
     user.must_change_password = False
     user.session_version += 1
     db.session.flush()
@@ -237,6 +240,9 @@ def authenticate(login: str, password: str, ip: str, config: dict, now: datetime
         raise Throttled(wait)
     user = find_by_login(login)
     ok = passwords.verify_password(user.password_hash if user else None, password)
+    db.write_transaction()  # the slow hashing is done: now take the write lock (SQLite)
+    if user is not None:
+        db.session.refresh(user)
     actor = Actor(user, ip)
     if not ok or user is None or not user.is_enabled:
         cap = config["THROTTLE_MAX_DELAY"]
