@@ -337,19 +337,24 @@ def start_attempt(
 
 
 def _lock(attempt: Attempt) -> None:
-    # PostgreSQL: serialise saves with the submit of the same attempt. SQLite serialises writers.
+    # PostgreSQL: serialise saves with the submit of the same attempt (and read its state then).
+    # SQLite: the request already holds the write lock, and the UPDATE below re-checks the state.
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+        db.session.refresh(attempt, ["state", "deadline_at"], with_for_update=True)
 
 
 def save_answer(attempt: Attempt, position: int, raw: dict, now: datetime) -> AttemptItem:
     """Store one answer as given (one row); refused once the attempt is finished or overdue."""
-    item = next((x for x in attempt.items if x.position == position), None)
+    # One row, not the whole attempt: this is the hot path of a quiz burst.
+    item = db.session.scalar(
+        select(AttemptItem).where(
+            AttemptItem.attempt_id == attempt.id, AttemptItem.position == position
+        )
+    )
     if item is None:
         raise grading.InvalidAnswer("question not in this attempt")
     value = grading.check_answer(item.snapshot, item.order, raw)
     _lock(attempt)
-    db.session.refresh(attempt, ["state", "deadline_at"])
     if attempt.is_finished:
         raise AttemptFinished(_l("Bài đã nộp; không thể sửa câu trả lời."))
     if attempt.deadline_at is not None and now > attempt.deadline_at + timedelta(

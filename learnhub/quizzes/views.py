@@ -9,7 +9,7 @@ from sqlalchemy import select
 from learnhub import db
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.quizzes import grading, services
-from learnhub.quizzes.models import Attempt, AttemptState, Quiz, Review
+from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz, Review
 from learnhub.timeutil import utcnow
 
 bp = Blueprint("quizzes", __name__)
@@ -116,7 +116,11 @@ def save(attempt_id: int, position: int):
     """Save one answer: JSON from the autosave script, or the question's own form without it."""
     attempt = _own_attempt(attempt_id)
     wants_json = request.is_json
-    item = next((x for x in attempt.items if x.position == position), None)
+    item = db.session.scalar(
+        select(AttemptItem).where(
+            AttemptItem.attempt_id == attempt.id, AttemptItem.position == position
+        )
+    )
     if item is None:
         abort(404)
     raw = request.get_json(silent=True) if wants_json else _raw_from_form(item, request.form)
