@@ -1,16 +1,14 @@
-"""The app as gunicorn serves it in the benchmarks, plus the trivial baseline route.
+"""The app as gunicorn serves it in the benchmarks, with the trivial baseline route.
 
-The baseline (no database, a tiny response) runs in the same server processes as LearnHub, so
-the two are measured under the same conditions.
+The baseline is a Flask view of the same app (no database, a 2-byte body), so the two are measured
+in the same server processes with the same request handling.
 """
 
 from learnhub import create_app
 
-learnhub_app = create_app()
+app = create_app()
 
 
-def app(environ, start_response):
-    if environ.get("PATH_INFO") == "/__bench/trivial":
-        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-        return [b"ok"]
-    return learnhub_app(environ, start_response)
+@app.get("/__bench/trivial")
+def trivial():
+    return "ok", 200, {"Content-Type": "text/plain"}

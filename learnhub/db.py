@@ -67,9 +67,9 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-#: POST endpoints that do slow work (password hashing) before they write: they call
-#: write_transaction() themselves once that work is done.
-LATE_WRITERS = {"accounts.login", "accounts.reauth", "accounts.change_password"}
+#: POST endpoints that do slow work (password hashing) before they write, or that must hold the
+#: lock as briefly as possible (answer saves): they call write_transaction() themselves.
+LATE_WRITERS = {"accounts.login", "accounts.reauth", "accounts.change_password", "quizzes.save"}
 
 
 def _begin_writes() -> None:

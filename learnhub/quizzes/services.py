@@ -357,18 +357,22 @@ def save_answer(attempt: Attempt, position: int, raw: dict, now: datetime) -> At
     _lock(attempt)
     if attempt.is_finished:
         raise AttemptFinished(_l("Bài đã nộp; không thể sửa câu trả lời."))
-    if attempt.deadline_at is not None and now > attempt.deadline_at + timedelta(
-        seconds=attempt.quiz.grace_seconds
-    ):
+    grace = timedelta(seconds=attempt.quiz.grace_seconds)
+    if attempt.deadline_at is not None and now > attempt.deadline_at + grace:
+        db.write_transaction()
         submit_attempt(attempt, now)
         raise DeadlinePassed(_l("Đã hết giờ làm bài; bài đã được nộp với các câu trả lời đã lưu."))
+    item_id, attempt_id = item.id, attempt.id
+    # Take the write lock only for this one statement (SQLite); it re-checks the state itself,
+    # so a submit that won the race leaves the answer unsaved and says so.
+    db.write_transaction()
     result = db.session.execute(
         update(AttemptItem)
         .where(
-            AttemptItem.id == item.id,
+            AttemptItem.id == item_id,
             AttemptItem.attempt_id.in_(
                 select(Attempt.id).where(
-                    Attempt.id == attempt.id, Attempt.state == AttemptState.in_progress
+                    Attempt.id == attempt_id, Attempt.state == AttemptState.in_progress
                 )
             ),
         )
