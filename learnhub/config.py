@@ -46,6 +46,9 @@ def defaults(instance_path: str) -> dict:
         # Argon2id cost; tests lower it to keep the suite fast.
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 64 * 1024,
+        # Grade bands on the 10-point scale (lower bound, label), highest first; below the last:
+        # "Không đạt". Override in instance/config.py if the province's rules change.
+        "GRADE_BANDS": (("9", "Xuất sắc"), ("8", "Giỏi"), ("7", "Khá"), ("5", "Trung bình")),
         # Login throttling: failures before the delay starts, and its cap in seconds.
         "THROTTLE_ACCOUNT_FREE": 5,
         "THROTTLE_IP_FREE": 30,

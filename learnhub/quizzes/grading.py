@@ -78,10 +78,11 @@ def from_data(data: dict, line: int = 0) -> gift.Question:
     )
 
 
-def band(score: Decimal | None) -> str:
+def band(score: Decimal | None, bands: tuple = BANDS) -> str:
+    """The grade band of a score; *bands* is ((lower bound, label), …) from highest down."""
     if score is None:
         return ""
-    for lower, label in BANDS:
+    for lower, label in bands:
         if score >= lower:
             return label
     return FAIL_BAND

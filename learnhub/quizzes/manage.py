@@ -26,6 +26,7 @@ from learnhub.quizzes.forms import (
     SettingsForm,
 )
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Question, Quiz
+from learnhub.quizzes.views import band
 from learnhub.timeutil import VN_TZ, utcnow
 
 bp = Blueprint("quiz_manage", __name__, url_prefix="/manage")
@@ -198,7 +199,7 @@ def results(quiz_id: int):
         quiz=quiz,
         attempts=attempts,
         pending=pending,
-        band=grading.band,
+        band=band,
         override=OverrideForm(),
         confirm=ConfirmForm(),
     )

@@ -1,6 +1,18 @@
 """Learners: a quiz's page, starting, answering (form or JSON autosave), submitting, review."""
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from decimal import Decimal
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -27,6 +39,12 @@ def _own_attempt(attempt_id: int) -> Attempt:
     if attempt.user_id != current_user.id:
         abort(404)  # someone else's attempt does not exist for you
     return attempt
+
+
+def band(score):
+    """The grade band of a score, with the bands configured for this instance."""
+    bands = tuple((Decimal(lower), label) for lower, label in current_app.config["GRADE_BANDS"])
+    return grading.band(score, bands)
 
 
 def review_level(attempt: Attempt) -> Review:
@@ -56,7 +74,7 @@ def show(quiz_id: int):
         questions=len(services.active_questions(quiz.module)),
         form=ConfirmForm(),
         open_attempt=next((a for a in attempts if not a.is_finished), None),
-        band=grading.band,
+        band=band,
         review_level=review_level,
     )
 
@@ -173,7 +191,7 @@ def review(attempt_id: int):
         attempt=attempt,
         level=review_level(attempt),
         Review=Review,
-        band=grading.band,
+        band=band,
         feedback_for=grading.feedback_for,
         lefts=grading.lefts,
         rights=grading.rights,

@@ -290,3 +290,19 @@ def test_item_analysis_page_and_csv(client, login, trainer, quiz, create_user, d
     assert csv_text.startswith("\ufeffquestion_id,name,attempts,facility_percent")
     assert "cronbach_alpha" in csv_text
     assert BANK  # the bank these numbers come from
+
+
+def test_grade_bands_are_configurable(app, client, started, db_session, quiz):
+    attempt_id, token = started
+    quiz.review_after_submit = "score"
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    attempt = db_session.get(Attempt, attempt_id)
+    essay = next(i for i in attempt.items if i.kind == "essay")
+    services.grade_essay(services.Actor(None), essay, Decimal(10), "")
+    old = app.config["GRADE_BANDS"]
+    app.config["GRADE_BANDS"] = (("0", "Hoàn thành"),)
+    try:
+        html = client.get(f"/attempts/{attempt_id}/review").get_data(as_text=True)
+    finally:
+        app.config["GRADE_BANDS"] = old
+    assert "Hoàn thành" in html
