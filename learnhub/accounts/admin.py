@@ -92,6 +92,11 @@ def show(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user, login=user.login, unit=user.unit.code if user.unit else "")
     form.unit.choices = _unit_choices()
+    return _show_page(user, form)
+
+
+def _show_page(user: User, form: UserForm):
+    """The account page: profile form, roles, password and session actions."""
     return render_template(
         "admin/users/show.html",
         user=user,
@@ -141,14 +146,7 @@ def update(user_id: int):
             flash(_("Đã lưu thông tin tài khoản."), "success")
             return redirect(url_for(".show", user_id=user.id))
     db.session.rollback()
-    return render_template(
-        "admin/users/show.html",
-        user=user,
-        form=form,
-        roles_form=_roles_form(user),
-        reset_form=ResetPasswordForm(),
-        confirm=ConfirmForm(),
-    ), 400
+    return _show_page(user, form), 400
 
 
 @bp.post("/<int:user_id>/roles")
