@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    import learnhub.attendance.services  # noqa: F401  (connects the completion rule to its signals)
     from learnhub.accounts.models import ROLE_LABELS, Role
 
     app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, Role=Role)

@@ -1,15 +1,21 @@
 """Every model, imported so that Base.metadata is complete for Alembic and create_all."""
 
 from learnhub.accounts.models import LoginThrottle, RoleGrant, User
+from learnhub.attendance.models import AttendanceRecord, Completion
 from learnhub.audit.models import AuditEvent
 from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
+from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
 from learnhub.orgunits.models import OrgUnit
 from learnhub.quizzes.models import Attempt, AttemptItem, Question, Quiz, QuizOverride
 
 __all__ = [
     "Attempt",
     "AttemptItem",
+    "AttendanceRecord",
     "AuditEvent",
+    "ClassSession",
+    "Completion",
+    "Enrolment",
     "Lesson",
     "LessonProgress",
     "LoginThrottle",
@@ -21,5 +27,6 @@ __all__ = [
     "QuizOverride",
     "RoleGrant",
     "StoredAsset",
+    "TrainingClass",
     "User",
 ]

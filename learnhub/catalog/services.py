@@ -14,7 +14,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from learnhub import db
+from learnhub import db, signals
 from learnhub.accounts.models import User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
@@ -287,15 +287,17 @@ def mark_read(user: User, module: Module, lesson: Lesson) -> LessonProgress:
     found = db.session.scalar(stmt)
     if found is not None:
         return found
+    now = utcnow()
     progress = LessonProgress(
         user_id=user.id,
         module_id=module.id,
         lesson_slug=lesson.slug,
         version_id=lesson.version_id,
-        read_at=utcnow(),
+        read_at=now,
     )
     db.session.add(progress)
     db.session.flush()
+    signals.lesson_read.send(user, module=module, now=now)
     return progress
 
 

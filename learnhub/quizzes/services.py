@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from learnhub import db
+from learnhub import db, signals
 from learnhub.accounts.models import User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
@@ -26,6 +26,7 @@ from learnhub.quizzes.models import (
     Quiz,
     QuizOverride,
 )
+from learnhub.timeutil import utcnow
 
 
 class QuizError(Exception):
@@ -385,7 +386,7 @@ def save_answer(attempt: Attempt, position: int, raw: dict, now: datetime) -> At
     return item
 
 
-def _score(attempt: Attempt) -> None:
+def _score(attempt: Attempt, now: datetime | None = None) -> None:
     fractions = [x.fraction for x in attempt.items]
     if any(f is None for f in fractions):
         attempt.state = AttemptState.needs_grading
@@ -393,6 +394,8 @@ def _score(attempt: Attempt) -> None:
         return
     attempt.score = grading.ten_point(sum(fractions, Decimal(0)), Decimal(len(fractions)))
     attempt.state = AttemptState.graded
+    db.session.flush()
+    signals.attempt_graded.send(attempt, now=now or utcnow())
 
 
 def submit_attempt(attempt: Attempt, now: datetime) -> Attempt:
@@ -411,7 +414,7 @@ def submit_attempt(attempt: Attempt, now: datetime) -> Attempt:
         item.fraction = grading.grade(
             item.snapshot, item.order, item.answer, item.snapshot.get("ignore_accents", False)
         )
-    _score(attempt)
+    _score(attempt, now)
     db.session.flush()
     return attempt
 

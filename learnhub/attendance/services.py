@@ -1,0 +1,269 @@
+"""Attendance use cases: record (audited), roll call, attendance share, and the completion rule."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from learnhub import db, signals
+from learnhub.accounts.models import User
+from learnhub.attendance.models import AttendanceRecord, Completion, Method, Status
+from learnhub.audit import services as audit
+from learnhub.audit.services import Actor
+from learnhub.catalog import services as catalog
+from learnhub.classes import services as classes
+from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
+from learnhub.quizzes import services as quizzes
+from learnhub.quizzes.models import AttemptState, Quiz
+
+
+class AttendanceError(Exception):
+    """A rule about attendance says no; the message is shown to the person."""
+
+
+def record_of(session: ClassSession, user: User) -> AttendanceRecord | None:
+    stmt = select(AttendanceRecord).where(
+        AttendanceRecord.session_id == session.id, AttendanceRecord.user_id == user.id
+    )
+    return db.session.scalar(stmt)
+
+
+def record(
+    actor: Actor,
+    session: ClassSession,
+    user: User,
+    status: Status,
+    method: Method,
+    now: datetime,
+    ip: str = "",
+    device: str = "",
+) -> AttendanceRecord:
+    """Set a learner's attendance for a session: one row per (session, learner), every change
+    audited (old -> new, who, when, how)."""
+    if not classes.is_enrolled(session.training_class, user):
+        raise AttendanceError(_l("Học viên không có trong danh sách lớp."))
+    row = record_of(session, user)
+    before = None if row is None else {"status": str(row.status), "method": str(row.method)}
+    if row is None:
+        row = AttendanceRecord(
+            session_id=session.id,
+            user_id=user.id,
+            status=status,
+            method=method,
+            recorded_by_id=actor.user_id,
+            recorded_at=now,
+            ip=ip[:64],
+            device=device[:200],
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+                db.session.flush()
+        except IntegrityError:
+            # Recorded at the same moment by another request: that row is the record.
+            row = record_of(session, user)
+            before = {"status": str(row.status), "method": str(row.method)}
+    if before is not None:
+        if before == {"status": str(status), "method": str(method)} or (
+            method in (Method.qr, Method.code) and row.status in (Status.present, Status.late)
+        ):
+            return row  # unchanged, or a second check-in of someone already there
+        row.status, row.method, row.recorded_by_id, row.recorded_at = (
+            status,
+            method,
+            actor.user_id,
+            now,
+        )
+        db.session.flush()
+    audit.record(
+        actor,
+        "attendance.record",
+        "attendance",
+        f"{session.id}:{user.id}",
+        before,
+        {"status": str(status), "method": str(method), "session": session.number},
+    )
+    signals.attendance_changed.send(user, training_class=session.training_class, now=now)
+    return row
+
+
+def roll_call(
+    actor: Actor, session: ClassSession, statuses: dict[int, Status], now: datetime
+) -> int:
+    """Record a whole session at once (everyone not listed is present); returns changes made."""
+    changed = 0
+    for user in classes.roster(session.training_class):
+        status = statuses.get(user.id, Status.present)
+        existing = record_of(session, user)
+        if existing is None or existing.status != status:
+            record(actor, session, user, status, Method.rollcall, now)
+            changed += 1
+    return changed
+
+
+def attended_periods(
+    training_class: TrainingClass, user: User, count_excused: bool
+) -> tuple[int, int]:
+    """(periods attended, periods held) for a learner in a class."""
+    counted = {Status.present, Status.late} | ({Status.excused} if count_excused else set())
+    stmt = (
+        select(AttendanceRecord)
+        .join(ClassSession)
+        .where(ClassSession.class_id == training_class.id, AttendanceRecord.user_id == user.id)
+    )
+    attended = {r.session_id for r in db.session.scalars(stmt) if r.status in counted}
+    total = training_class.total_periods
+    return sum(s.periods for s in training_class.sessions if s.id in attended), total
+
+
+# -- the completion rule ---------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    key: str
+    label: str
+    done: bool
+    detail: str = ""
+
+
+@dataclass
+class Checklist:
+    items: list[Check] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return all(item.done for item in self.items)
+
+    @property
+    def missing(self) -> list[Check]:
+        return [item for item in self.items if not item.done]
+
+
+def rule_for(training_class: TrainingClass) -> dict:
+    """The module's completion rule with the class's overrides."""
+    version = training_class.version or training_class.module.published_version
+    base = dict((version.meta if version else {}).get("completion", {}))
+    base.update(training_class.rule or {})
+    return base
+
+
+def checklist(training_class: TrainingClass, user: User) -> Checklist:
+    """What completing this class requires of *user*, item by item, done or missing."""
+    rule = rule_for(training_class)
+    module = training_class.module
+    version = training_class.version or module.published_version
+    items = []
+    if rule.get("lessons", "all") == "all" and version is not None:
+        read = catalog.read_slugs(user, module)
+        missing = [x.title for x in version.lessons if x.slug not in read]
+        items.append(
+            Check(
+                "lessons",
+                str(_l("Đọc hết các bài học")),
+                not missing,
+                str(_l("còn %(n)s bài", n=len(missing))) if missing else "",
+            )
+        )
+    quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+    attempts = quizzes.attempts_of(quiz, user) if quiz is not None else []
+    if rule.get("quiz", True) and quiz is not None:
+        result = quizzes.result_of(quiz, attempts)
+        passed = result is not None and result >= quiz.pass_mark
+        items.append(
+            Check(
+                "quiz",
+                str(_l("Đạt bài kiểm tra")),
+                passed,
+                "" if result is None else f"{result}/10",
+            )
+        )
+    if rule.get("essay", False):
+        essays = [
+            i.fraction
+            for a in attempts
+            if a.state == AttemptState.graded
+            for i in a.items
+            if i.kind == "essay"
+        ]
+        ok = bool(essays) and all(f is not None and f >= Decimal("0.5") for f in essays)
+        items.append(Check("essay", str(_l("Bài thu hoạch đạt từ 5,0")), ok))
+    share = Decimal(str(rule.get("attendance_share", 0.8)))
+    if share > 0 and training_class.sessions:
+        got, total = attended_periods(training_class, user, bool(rule.get("count_excused", True)))
+        ok = total > 0 and Decimal(got) >= share * total
+        items.append(
+            Check(
+                "attendance",
+                str(_l("Tham dự đủ %(p)s%% số tiết", p=int(share * 100))),
+                ok,
+                f"{got}/{total}",
+            )
+        )
+    return Checklist(items)
+
+
+def evaluate(training_class: TrainingClass, user: User, now: datetime) -> Completion | None:
+    """Record the completion the moment the rule is met (once); returns it when complete."""
+    found = db.session.scalar(
+        select(Completion).where(
+            Completion.class_id == training_class.id, Completion.user_id == user.id
+        )
+    )
+    if found is not None:
+        return found
+    result = checklist(training_class, user)
+    if not result.complete:
+        return None
+    rule = rule_for(training_class)
+    got, total = attended_periods(training_class, user, bool(rule.get("count_excused", True)))
+    quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == training_class.module_id))
+    score = quizzes.result_of(quiz, quizzes.attempts_of(quiz, user)) if quiz is not None else None
+    completion = Completion(
+        class_id=training_class.id,
+        user_id=user.id,
+        completed_at=now,
+        rule=rule,
+        score=score,
+        attendance_share=Decimal(got) / total if total else Decimal(0),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(completion)
+            db.session.flush()
+    except IntegrityError:
+        return db.session.scalar(
+            select(Completion).where(
+                Completion.class_id == training_class.id, Completion.user_id == user.id
+            )
+        )
+    return completion
+
+
+def _classes_with_module(user: User, module_id: int) -> list[TrainingClass]:
+    stmt = (
+        select(TrainingClass)
+        .join(Enrolment, Enrolment.class_id == TrainingClass.id)
+        .where(Enrolment.user_id == user.id, TrainingClass.module_id == module_id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+@signals.attendance_changed.connect
+def _on_attendance(user: User, training_class: TrainingClass, now: datetime, **_kw) -> None:
+    evaluate(training_class, user, now)
+
+
+@signals.lesson_read.connect
+def _on_lesson_read(user: User, module, now: datetime, **_kw) -> None:
+    for training_class in _classes_with_module(user, module.id):
+        evaluate(training_class, user, now)
+
+
+@signals.attempt_graded.connect
+def _on_attempt_graded(attempt, now: datetime, **_kw) -> None:
+    for training_class in _classes_with_module(attempt.user, attempt.quiz.module_id):
+        evaluate(training_class, attempt.user, now)

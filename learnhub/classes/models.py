@@ -1,0 +1,124 @@
+"""Classes, their trainers and learners, and their sessions."""
+
+import enum
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learnhub.accounts.models import Role, User
+from learnhub.catalog.models import Module, ModuleVersion
+from learnhub.db import Base
+from learnhub.timeutil import utcnow
+
+
+class ClassFormat(enum.StrEnum):
+    tap_trung = "tap-trung"
+    truc_tuyen = "truc-tuyen"
+    ket_hop = "ket-hop"
+
+
+FORMAT_LABELS = {
+    ClassFormat.tap_trung: _l("Tập trung"),
+    ClassFormat.truc_tuyen: _l("Trực tuyến"),
+    ClassFormat.ket_hop: _l("Kết hợp"),
+}
+
+
+class ClassStatus(enum.StrEnum):
+    planned = "planned"
+    open = "open"
+    closed = "closed"
+
+
+class_trainers = Table(
+    "class_trainers",
+    Base.metadata,
+    Column("class_id", ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+)
+
+
+class TrainingClass(Base):
+    """A class (lớp bồi dưỡng): a module taught to a roster over a series of sessions."""
+
+    __tablename__ = "classes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), index=True)
+    #: The module version the class teaches (the published one when it opened).
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("module_versions.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    place: Mapped[str] = mapped_column(String(300), default="")
+    format: Mapped[ClassFormat] = mapped_column(String(20), default=ClassFormat.tap_trung)
+    #: Organising units as documents name them ("Sở Nội vụ; Liên hiệp các tổ chức hữu nghị").
+    organisers: Mapped[str] = mapped_column(String(500), default="")
+    #: The decision that opened the class (số, ngày).
+    decision_no: Mapped[str] = mapped_column(String(100), default="")
+    decision_on: Mapped[date | None]
+    capacity: Mapped[int] = mapped_column(default=0)
+    status: Mapped[ClassStatus] = mapped_column(String(10), default=ClassStatus.open)
+    #: Completion rule overrides for this class (keys of module.toml [completion]).
+    rule: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    module: Mapped[Module] = relationship()
+    version: Mapped[ModuleVersion | None] = relationship()
+    trainers: Mapped[list[User]] = relationship(secondary=class_trainers)
+    sessions: Mapped[list["ClassSession"]] = relationship(
+        back_populates="training_class",
+        order_by="ClassSession.number",
+        cascade="all, delete-orphan",
+    )
+
+    def can_manage(self, user: User | None) -> bool:
+        """Admins; the class's trainers; trainers who may edit its module."""
+        if user is None or not user.is_authenticated:
+            return False
+        if user.is_admin:
+            return True
+        if not user.has_role(Role.trainer):
+            return False
+        return any(t.id == user.id for t in self.trainers) or self.module.can_edit(user)
+
+    @property
+    def total_periods(self) -> int:
+        return sum(s.periods for s in self.sessions)
+
+
+class Enrolment(Base):
+    """A learner on a class's roster."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("class_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    training_class: Mapped[TrainingClass] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class ClassSession(Base):
+    """A session (buổi học) of a class."""
+
+    __tablename__ = "class_sessions"
+    __table_args__ = (UniqueConstraint("class_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
+    number: Mapped[int]
+    on: Mapped[date]
+    starts_at: Mapped[time]
+    ends_at: Mapped[time]
+    #: Teaching periods (tiết) in this session.
+    periods: Mapped[int] = mapped_column(default=4)
+    topic: Mapped[str] = mapped_column(Text, default="")
+
+    training_class: Mapped[TrainingClass] = relationship(back_populates="sessions")

@@ -1,0 +1,153 @@
+"""Class use cases: open a class, build its roster, schedule its sessions."""
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from learnhub import db
+from learnhub.accounts.models import Role, RoleGrant, User
+from learnhub.audit import services as audit
+from learnhub.audit.services import Actor
+from learnhub.catalog.models import Module
+from learnhub.classes.models import ClassFormat, ClassSession, Enrolment, TrainingClass
+from learnhub.orgunits import services as units
+from learnhub.orgunits.models import OrgUnit
+
+
+class ClassError(Exception):
+    """A rule about classes says no; the message is shown to the person."""
+
+
+@dataclass(frozen=True)
+class ClassData:
+    code: str
+    title: str
+    starts_on: date
+    ends_on: date
+    place: str = ""
+    format: ClassFormat = ClassFormat.tap_trung
+    organisers: str = ""
+    decision_no: str = ""
+    decision_on: date | None = None
+    capacity: int = 0
+
+
+def by_code(code: str) -> TrainingClass | None:
+    return db.session.scalar(select(TrainingClass).where(TrainingClass.code == code))
+
+
+def open_class(
+    actor: Actor, module: Module, data: ClassData, trainers: list[User]
+) -> TrainingClass:
+    """Open a class of *module* (it teaches the module's published version)."""
+    if module.published_version is None:
+        raise ClassError(_l("Chuyên đề chưa được công bố."))
+    if data.ends_on < data.starts_on:
+        raise ClassError(_l("Ngày kết thúc phải sau ngày bắt đầu."))
+    if by_code(data.code) is not None:
+        raise ClassError(_l("Mã lớp này đã được dùng."))
+    training_class = TrainingClass(
+        module=module, version=module.published_version, trainers=trainers, **data.__dict__
+    )
+    db.session.add(training_class)
+    db.session.flush()
+    audit.record(
+        actor,
+        "class.open",
+        "class",
+        training_class.code,
+        None,
+        {"module": module.slug, "title": data.title},
+    )
+    return training_class
+
+
+def roster(training_class: TrainingClass) -> list[User]:
+    stmt = (
+        select(User)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.class_id == training_class.id)
+    )
+    return sorted(db.session.scalars(stmt), key=lambda u: u.given_name_key)
+
+
+def is_enrolled(training_class: TrainingClass, user: User) -> bool:
+    stmt = select(Enrolment.id).where(
+        Enrolment.class_id == training_class.id, Enrolment.user_id == user.id
+    )
+    return db.session.scalar(stmt) is not None
+
+
+def enrol(actor: Actor, training_class: TrainingClass, users: list[User]) -> int:
+    """Add learners (already enrolled ones are skipped); returns how many were added."""
+    present = {u.id for u in roster(training_class)}
+    new = [u for u in users if u.id not in present]
+    if training_class.capacity and len(present) + len(new) > training_class.capacity:
+        raise ClassError(_l("Vượt sĩ số tối đa của lớp (%(n)s).", n=training_class.capacity))
+    for user in new:
+        db.session.add(Enrolment(class_id=training_class.id, user_id=user.id))
+    db.session.flush()
+    if new:
+        audit.record(
+            actor, "class.enrol", "class", training_class.code, None, {"added": [u.id for u in new]}
+        )
+    return len(new)
+
+
+def unit_learners(unit: OrgUnit) -> list[User]:
+    """Enabled learners of *unit* and every unit below it (the preview of enrolling a unit)."""
+    stmt = select(User).where(
+        User.unit_id.in_(units.subtree_ids(unit)),
+        User.is_enabled.is_(True),
+        User.grants.any(RoleGrant.role == Role.learner),
+    )
+    return sorted(db.session.scalars(stmt), key=lambda u: u.given_name_key)
+
+
+def add_sessions(
+    actor: Actor,
+    training_class: TrainingClass,
+    first: date,
+    count: int,
+    starts_at: time,
+    ends_at: time,
+    periods: int,
+    every_days: int = 1,
+) -> list[ClassSession]:
+    """A series of sessions: *count* of them from *first*, every *every_days* days."""
+    if not 1 <= count <= 100 or ends_at <= starts_at or not 1 <= periods <= 12:
+        raise ClassError(_l("Lịch học không hợp lệ."))
+    number = max((s.number for s in training_class.sessions), default=0)
+    created = []
+    for n in range(count):
+        session = ClassSession(
+            number=number + n + 1,
+            on=first + timedelta(days=n * every_days),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            periods=periods,
+        )
+        training_class.sessions.append(session)
+        created.append(session)
+    db.session.flush()
+    audit.record(
+        actor,
+        "class.sessions",
+        "class",
+        training_class.code,
+        None,
+        {"added": [s.number for s in created]},
+    )
+    return created
+
+
+def classes_of(user: User) -> list[TrainingClass]:
+    stmt = (
+        select(TrainingClass)
+        .join(Enrolment, Enrolment.class_id == TrainingClass.id)
+        .where(Enrolment.user_id == user.id)
+        .order_by(TrainingClass.starts_on.desc())
+    )
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,12 @@
+"""Signals between domains: a lower domain announces, a higher one listens (no upward imports)."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: A learner read a lesson: sender=user, module=Module.
+lesson_read = _signals.signal("lesson-read")
+#: An attempt got its final score: sender=attempt.
+attempt_graded = _signals.signal("attempt-graded")
+#: A learner's attendance changed: sender=user, training_class=TrainingClass.
+attendance_changed = _signals.signal("attendance-changed")

@@ -1,0 +1,164 @@
+"""Classes, sessions, attendance (one record per learner and session, audited) and the completion
+rule, evaluated the moment anything changes."""
+
+import random
+from datetime import date, time
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from learnhub.attendance import services as attendance
+from learnhub.attendance.models import AttendanceRecord, Completion, Method, Status
+from learnhub.audit.models import AuditEvent
+from learnhub.audit.services import Actor
+from learnhub.catalog import services as catalog
+from learnhub.classes import services as classes
+from learnhub.quizzes import services as quizzes
+from learnhub.timeutil import utcnow
+from tests.quizzes.test_curriculum import right_answer
+
+
+@pytest.fixture
+def klass(trainer, unit):
+    module = catalog.by_slug("ky-nang-doi-ngoai")
+    quizzes.ensure_quiz(module)
+    training_class = classes.open_class(
+        Actor(trainer),
+        module,
+        classes.ClassData(
+            code="KN-2026-01",
+            title="Lớp kỹ năng đối ngoại 2026",
+            starts_on=date(2026, 12, 1),
+            ends_on=date(2026, 12, 3),
+            place="Hội trường Sở Nội vụ",
+            organisers="Sở Nội vụ; Liên hiệp các tổ chức hữu nghị tỉnh",
+            decision_no="123/QĐ-SNV",
+            decision_on=date(2026, 11, 20),
+        ),
+        [trainer],
+    )
+    classes.add_sessions(
+        Actor(trainer), training_class, date(2026, 12, 1), 5, time(7, 30), time(11, 0), 4
+    )
+    return training_class
+
+
+def test_sessions_in_a_series(klass):
+    assert [s.number for s in klass.sessions] == [1, 2, 3, 4, 5]
+    assert [s.on.day for s in klass.sessions] == [1, 2, 3, 4, 5]
+    assert klass.total_periods == 20
+
+
+def test_enrol_unit_subtree_with_preview(klass, create_user, unit, trainer):
+    a = create_user(unit=unit("X-THOI-BINH"), full_name="Trần Văn Bình")
+    b = create_user(unit=unit("X-THOI-BINH"), full_name="Lê Thị An")
+    create_user(unit=unit("CM-SNV"))
+    preview = classes.unit_learners(unit("X-THOI-BINH"))
+    assert [u.id for u in preview] == [b.id, a.id]  # "An" before "Bình": given name first
+    assert classes.enrol(Actor(trainer), klass, preview) == 2
+    assert classes.enrol(Actor(trainer), klass, preview) == 0
+
+
+def test_attendance_is_one_record_and_every_change_audited(klass, learner, trainer, db_session):
+    classes.enrol(Actor(trainer), klass, [learner])
+    session = klass.sessions[0]
+    now = utcnow()
+    attendance.record(Actor(trainer), session, learner, Status.absent, Method.rollcall, now)
+    attendance.record(Actor(trainer), session, learner, Status.excused, Method.sheet, now)
+    rows = db_session.scalars(
+        select(AttendanceRecord).where(AttendanceRecord.user_id == learner.id)
+    ).all()
+    assert [(r.status, r.method) for r in rows] == [(Status.excused, Method.sheet)]
+    events = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "attendance.record")
+    ).all()
+    assert [(e.before, e.after["status"]) for e in events] == [
+        (None, "absent"),
+        ({"status": "absent", "method": "rollcall"}, "excused"),
+    ]
+
+
+def test_not_enrolled_refused(klass, learner, trainer):
+    with pytest.raises(attendance.AttendanceError):
+        attendance.record(
+            Actor(trainer), klass.sessions[0], learner, Status.present, Method.rollcall, utcnow()
+        )
+
+
+def test_roll_call_everyone_present_by_default(klass, create_user, trainer):
+    people = [create_user() for _ in range(3)]
+    classes.enrol(Actor(trainer), klass, people)
+    changed = attendance.roll_call(
+        Actor(trainer), klass.sessions[0], {people[1].id: Status.late}, utcnow()
+    )
+    assert changed == 3
+    statuses = [attendance.record_of(klass.sessions[0], p).status for p in people]
+    assert statuses == [Status.present, Status.late, Status.present]
+    assert (
+        attendance.roll_call(
+            Actor(trainer), klass.sessions[0], {people[1].id: Status.late}, utcnow()
+        )
+        == 0
+    )
+
+
+@pytest.mark.parametrize(("count_excused", "expected"), [(True, (16, 20)), (False, (12, 20))])
+def test_attendance_share_with_excused(klass, learner, trainer, count_excused, expected):
+    classes.enrol(Actor(trainer), klass, [learner])
+    marks = [Status.present, Status.late, Status.excused, Status.present, Status.absent]
+    for session, status in zip(klass.sessions, marks, strict=True):
+        attendance.record(Actor(trainer), session, learner, status, Method.rollcall, utcnow())
+    assert attendance.attended_periods(klass, learner, count_excused) == expected
+
+
+def _read_all_and_pass(klass, learner):
+    module = klass.module
+    for lesson in module.published_version.lessons:
+        catalog.mark_read(learner, module, lesson)
+    quiz = quizzes.ensure_quiz(module)
+    now = utcnow()
+    attempt = quizzes.start_attempt(quiz, learner, now, random.Random(1))
+    for item in attempt.items:
+        quizzes.save_answer(attempt, item.position, right_answer(item), now)
+    quizzes.submit_attempt(attempt, now)
+
+
+def test_checklist_explains_what_is_missing(klass, learner, trainer):
+    classes.enrol(Actor(trainer), klass, [learner])
+    result = attendance.checklist(klass, learner)
+    assert [(c.key, c.done) for c in result.items] == [
+        ("lessons", False),
+        ("quiz", False),
+        ("attendance", False),
+    ]
+    assert result.items[2].detail == "0/20"
+
+
+def test_marking_the_last_missing_session_completes_at_once(klass, learner, trainer, db_session):
+    classes.enrol(Actor(trainer), klass, [learner])
+    _read_all_and_pass(klass, learner)
+    for session in klass.sessions[:3]:
+        attendance.record(
+            Actor(trainer), session, learner, Status.present, Method.rollcall, utcnow()
+        )
+    assert db_session.scalar(select(Completion)) is None  # 12/20 periods: below 80 %
+    attendance.record(
+        Actor(trainer), klass.sessions[3], learner, Status.present, Method.rollcall, utcnow()
+    )
+    completion = db_session.scalars(
+        select(Completion).where(Completion.user_id == learner.id)
+    ).one()
+    assert completion.attendance_share == Decimal("0.8000")
+    assert completion.score == Decimal("10.00")
+    assert completion.rule["attendance_share"] == 0.8
+    assert attendance.checklist(klass, learner).complete
+
+
+def test_class_can_override_the_rule(klass, learner, trainer, db_session):
+    klass.rule = {"attendance_share": 0.0, "quiz": False}
+    classes.enrol(Actor(trainer), klass, [learner])
+    module = klass.module
+    for lesson in module.published_version.lessons:
+        catalog.mark_read(learner, module, lesson)
+    assert db_session.scalars(select(Completion).where(Completion.user_id == learner.id)).one()
