@@ -41,10 +41,12 @@ def create_app(config: dict | None = None) -> Flask:
     from learnhub.accounts.admin import bp as admin_users_bp
     from learnhub.accounts.roster_views import bp as roster_bp
     from learnhub.accounts.views import bp as accounts_bp
+    from learnhub.attendance.views import bp as attendance_bp
     from learnhub.audit.views import bp as audit_bp
     from learnhub.catalog.manage import bp as manage_bp
     from learnhub.catalog.views import bp as catalog_bp
     from learnhub.catalog.views import refs_bp
+    from learnhub.classes.views import bp as classes_bp
     from learnhub.core.views import bp as core_bp
     from learnhub.orgunits.views import bp as orgunits_bp
     from learnhub.quizzes.manage import bp as quiz_manage_bp
@@ -62,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
         refs_bp,
         quizzes_bp,
         quiz_manage_bp,
+        classes_bp,
+        attendance_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -49,6 +49,10 @@ def defaults(instance_path: str) -> dict:
         # Grade bands on the 10-point scale (lower bound, label), highest first; below the last:
         # "Không đạt". Override in instance/config.py if the province's rules change.
         "GRADE_BANDS": (("9", "Xuất sắc"), ("8", "Giỏi"), ("7", "Khá"), ("5", "Trung bình")),
+        # Attendance: the projector's QR code changes every this many seconds; a check-in this
+        # many minutes after a session starts counts as late.
+        "CHECKIN_STEP_SECONDS": 20,
+        "CHECKIN_LATE_MINUTES": 15,
         # Login throttling: failures before the delay starts, and its cap in seconds.
         "THROTTLE_ACCOUNT_FREE": 5,
         "THROTTLE_IP_FREE": 30,

@@ -38,3 +38,8 @@ def parse_date(text: str) -> date:
     if len(year) != 4:
         raise ValueError(text)
     return date(int(year), int(month), int(day))
+
+
+def today() -> date:
+    """Today's date in the province."""
+    return datetime.now(VN_TZ).date()

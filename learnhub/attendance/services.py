@@ -1,7 +1,7 @@
 """Attendance use cases: record (audited), roll call, attendance share, and the completion rule."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -117,6 +117,30 @@ def attended_periods(
     attended = {r.session_id for r in db.session.scalars(stmt) if r.status in counted}
     total = training_class.total_periods
     return sum(s.periods for s in training_class.sessions if s.id in attended), total
+
+
+def below_threshold(training_class: TrainingClass, people: list[User], on: date) -> list[tuple]:
+    """Learners whose attendance so far (sessions up to *on*) is below the rule's share:
+    (user, periods attended, periods held so far)."""
+    rule = rule_for(training_class)
+    share = Decimal(str(rule.get("attendance_share", 0)))
+    held_sessions = [s for s in training_class.sessions if s.on <= on]
+    held = sum(s.periods for s in held_sessions)
+    if not share or not held:
+        return []
+    counted = {Status.present, Status.late} | (
+        {Status.excused} if rule.get("count_excused", True) else set()
+    )
+    flagged = []
+    for user in people:
+        got = sum(
+            s.periods
+            for s in held_sessions
+            if (r := record_of(s, user)) is not None and r.status in counted
+        )
+        if Decimal(got) < share * held:
+            flagged.append((user, got, held))
+    return flagged
 
 
 # -- the completion rule ---------------------------------------------------------------------

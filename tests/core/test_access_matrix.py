@@ -1,10 +1,13 @@
 """Every route, every role: the status each must get (a new route without an entry fails)."""
 
 import random
+from datetime import date, time
 
 import pytest
 
+from learnhub.audit.services import Actor
 from learnhub.catalog.services import by_slug
+from learnhub.classes import services as classes
 from learnhub.quizzes import services as quiz_services
 from learnhub.timeutil import utcnow
 from tests.support import csrf_token
@@ -86,6 +89,23 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("quiz_manage.regrade", "GET"): (302, 403, 200, 403, 200),
     ("quiz_manage.regrade", "POST"): (302, 403, 302, 403, 302),
     ("quiz_manage.item_analysis", "GET"): (302, 403, 200, 403, 200),
+    ("classes.manage_index", "GET"): (302, 403, 200, 403, 200),
+    ("classes.new", "GET"): (302, 403, 200, 403, 200),
+    ("classes.new", "POST"): (302, 403, 200, 403, 200),
+    ("classes.manage", "GET"): (302, 403, 200, 403, 200),
+    ("classes.add_sessions", "POST"): (302, 403, 302, 403, 302),
+    ("classes.enrol", "POST"): (302, 403, 302, 403, 302),
+    ("classes.enrol_unit", "POST"): (302, 403, 400, 403, 400),
+    ("classes.mine", "GET"): (302, 200, 200, 200, 200),
+    # A class page exists for its learners and those who manage it.
+    ("classes.show", "GET"): (302, 200, 200, 404, 200),
+    ("attendance.roll_call", "GET"): (302, 403, 200, 403, 200),
+    ("attendance.roll_call", "POST"): (302, 403, 302, 403, 302),
+    ("attendance.projector", "GET"): (302, 403, 200, 403, 200),
+    ("attendance.check_in", "GET"): (400, 400, 400, 400, 400),
+    ("attendance.check_in", "POST"): (400, 400, 400, 400, 400),
+    ("attendance.code", "GET"): (302, 200, 404, 404, 404),
+    ("attendance.code", "POST"): (302, 200, 404, 404, 404),
 }
 
 
@@ -112,6 +132,27 @@ def people(learner, trainer, hr, admin):
 
 
 @pytest.fixture
+def matrix_class(people):
+    """A class run by the trainer, with one session and the learner enrolled."""
+    training_class = classes.open_class(
+        Actor(people[T]),
+        by_slug("doi-ngoai-nhan-dan"),
+        classes.ClassData(
+            code="MATRIX-1",
+            title="Lớp ma trận",
+            starts_on=date(2026, 12, 1),
+            ends_on=date(2026, 12, 2),
+        ),
+        [people[T]],
+    )
+    classes.add_sessions(
+        Actor(people[T]), training_class, date(2026, 12, 1), 1, time(8), time(11), 4
+    )
+    classes.enrol(Actor(people[T]), training_class, [people[L]])
+    return training_class
+
+
+@pytest.fixture
 def learner_attempt(people):
     """An attempt of the learner, questions in bank order (the first is single choice)."""
     quiz = quiz_services.ensure_quiz(by_slug("doi-ngoai-nhan-dan"))
@@ -119,7 +160,7 @@ def learner_attempt(people):
     return quiz_services.start_attempt(quiz, people[L], utcnow(), random.Random(1))
 
 
-def _url(rule, people, unit, attempt):
+def _url(rule, people, unit, attempt, training_class):
     module = by_slug("doi-ngoai-nhan-dan")
     values = {
         "filename": "css/app.css",
@@ -136,19 +177,21 @@ def _url(rule, people, unit, attempt):
         "attempt_id": attempt.id,
         "position": 1,
         "question_id": attempt.items[0].question_id,
+        "class_id": training_class.id,
+        "session_id": training_class.sessions[0].id,
     }
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_access_matrix(app, login, people, unit, role, learner_attempt):
+def test_access_matrix(app, login, people, unit, role, learner_attempt, matrix_class):
     failures = []
     for rule, method in _routes(app):
         client = app.test_client()
         if role != A:
             login(people[role], c=client)
         token = csrf_token(client, "/login" if role == A else "/dashboard")
-        url = _url(rule, people, unit, learner_attempt)
+        url = _url(rule, people, unit, learner_attempt, matrix_class)
         if method == "GET":
             response = client.get(url)
         else:

@@ -126,6 +126,8 @@ def test_no_state_change_on_get(app, client, login, admin, learner, unit, db_ses
             "attempt_id": 1,
             "position": 1,
             "question_id": 1,
+            "class_id": 1,
+            "session_id": 1,
         }
         url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
         client.get(url).close()

@@ -1,0 +1,248 @@
+"""Attendance pages: roll call on a phone, the projector's rotating QR code, and check-in."""
+
+import time as clock
+from datetime import datetime, timedelta
+
+import segno
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from learnhub import db
+from learnhub.accounts.auth import client_ip, current_actor, role_required
+from learnhub.accounts.forms import ConfirmForm
+from learnhub.accounts.models import Role
+from learnhub.attendance import checkin, services
+from learnhub.attendance.models import STATUS_LABELS, AttendanceRecord, Method, Status
+from learnhub.classes import services as classes
+from learnhub.classes.forms import CodeForm
+from learnhub.classes.models import ClassSession, TrainingClass
+from learnhub.timeutil import VN_TZ, utcnow
+
+bp = Blueprint("attendance", __name__)
+
+REFUSALS = {
+    "invalid": _l("Mã điểm danh không hợp lệ. Hãy quét lại mã trên màn chiếu."),
+    "invalid-code": _l("Mã số không đúng hoặc đã hết hạn. Hãy nhập mã đang hiện trên màn chiếu."),
+    "expired": _l("Mã QR đã hết hạn (mã đổi sau vài giây). Hãy quét lại mã trên màn chiếu."),
+    "not-yet": _l("Mã QR chưa có hiệu lực. Hãy kiểm tra giờ trên điện thoại rồi quét lại."),
+    "other-class": _l("Bạn không có tên trong danh sách lớp này."),
+    "already": _l("Bạn đã điểm danh buổi học này rồi."),
+}
+#: A QR scanned before signing in stays valid this long while the learner signs in.
+SCAN_GRACE = timedelta(minutes=5)
+
+
+def _secret() -> bytes:
+    return current_app.config["SECRET_KEY"].encode()
+
+
+def _step() -> int:
+    return int(current_app.config["CHECKIN_STEP_SECONDS"])
+
+
+def _managed_session(session_id: int) -> ClassSession:
+    class_session = db.get_or_404(ClassSession, session_id)
+    if not class_session.training_class.can_manage(current_user):
+        abort(403)
+    return class_session
+
+
+@bp.route("/manage/sessions/<int:session_id>/roll-call", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def roll_call(session_id: int):
+    class_session = _managed_session(session_id)
+    people = classes.roster(class_session.training_class)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        statuses = {}
+        for user in people:
+            value = request.form.get(f"s-{user.id}", Status.present.value)
+            if value not in Status.__members__:
+                abort(400)
+            statuses[user.id] = Status(value)
+        changed = services.roll_call(current_actor(), class_session, statuses, utcnow())
+        db.session.commit()
+        flash(_("Đã lưu điểm danh (%(n)s thay đổi).", n=changed), "success")
+        return redirect(url_for(".roll_call", session_id=class_session.id))
+    records = {u.id: services.record_of(class_session, u) for u in people}
+    return render_template(
+        "attendance/roll_call.html",
+        s=class_session,
+        people=people,
+        records=records,
+        labels=STATUS_LABELS,
+        Status=Status,
+        form=form,
+    )
+
+
+def _suspicious(class_session: ClassSession) -> list[tuple[str, int]]:
+    """Addresses from which several learners checked in to this session."""
+    stmt = (
+        select(AttendanceRecord.ip, func.count())
+        .where(
+            AttendanceRecord.session_id == class_session.id,
+            AttendanceRecord.method.in_([Method.qr, Method.code]),
+            AttendanceRecord.ip != "",
+        )
+        .group_by(AttendanceRecord.ip)
+        .having(func.count() > 1)
+    )
+    return [(ip, n) for ip, n in db.session.execute(stmt)]
+
+
+@bp.get("/manage/sessions/<int:session_id>/qr")
+@role_required(Role.trainer)
+def projector(session_id: int):
+    class_session = _managed_session(session_id)
+    now = clock.time()
+    token = checkin.make_token(_secret(), class_session.id, now, _step())
+    url = current_app.config["BASE_URL"].rstrip("/") + url_for(".check_in", token=token)
+    svg = segno.make(url, error="m").svg_inline(scale=8, dark="#000", light="#fff")
+    present = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AttendanceRecord)
+            .where(AttendanceRecord.session_id == class_session.id)
+        )
+        or 0
+    )
+    refresh = _step() - int(now % _step()) or _step()
+    return render_template(
+        "attendance/projector.html",
+        s=class_session,
+        qr=Markup(svg),  # noqa: S704 (SVG made by segno from our own URL, no user text)
+        url=url,
+        code=checkin.make_code(_secret(), class_session.id, now, _step()),
+        refresh=refresh,
+        present=present,
+        total=len(classes.roster(class_session.training_class)),
+        suspicious=_suspicious(class_session),
+    )
+
+
+def _status_for(class_session: ClassSession, now: datetime) -> Status:
+    starts = datetime.combine(class_session.on, class_session.starts_at, VN_TZ)
+    late_after = timedelta(minutes=int(current_app.config["CHECKIN_LATE_MINUTES"]))
+    return (
+        Status.late
+        if now.replace(tzinfo=None) + timedelta(hours=7)
+        > (starts + late_after).replace(tzinfo=None)
+        else Status.present
+    )
+
+
+def _resolve(token: str) -> tuple[ClassSession | None, str | None]:
+    """The session a token checks in to, or why not (a scan before signing in still counts)."""
+    try:
+        window = checkin.verify_token(_secret(), token, clock.time(), _step())
+    except checkin.CheckinRefused as exc:
+        scanned = session.get("checkin_scan", {})
+        at = scanned.get("at", 0) if scanned.get("token") == token else 0
+        if str(exc) == "expired" and clock.time() - at <= SCAN_GRACE.total_seconds():
+            return db.session.get(ClassSession, int(token.split(".")[0])), None
+        return None, str(exc)
+    return db.session.get(ClassSession, window.session_id), None
+
+
+@bp.route("/checkin/<token>", methods=["GET", "POST"])
+def check_in(token: str):
+    if not current_user.is_authenticated:
+        try:
+            checkin.verify_token(_secret(), token, clock.time(), _step())
+        except checkin.CheckinRefused as exc:
+            return render_template(
+                "attendance/checkin.html", refused=REFUSALS[str(exc)], s=None
+            ), 400
+        session["checkin_scan"] = {"token": token[:200], "at": int(clock.time())}
+        flash(_("Đăng nhập để điểm danh."), "info")
+        return redirect(url_for("accounts.login", next=url_for(".check_in", token=token)))
+    class_session, problem = _resolve(token)
+    if class_session is None:
+        return render_template(
+            "attendance/checkin.html", refused=REFUSALS[problem or "invalid"], s=None
+        ), 400
+    return _check_in(class_session, Method.qr)
+
+
+def _check_in(class_session: ClassSession, method: Method):
+    if not classes.is_enrolled(class_session.training_class, current_user):
+        return render_template(
+            "attendance/checkin.html", refused=REFUSALS["other-class"], s=class_session
+        ), 403
+    existing = services.record_of(class_session, current_user)
+    if (
+        existing is not None
+        and existing.status in (Status.present, Status.late)
+        and existing.method in (Method.qr, Method.code)
+    ):
+        return render_template(
+            "attendance/checkin.html",
+            refused=REFUSALS["already"],
+            s=class_session,
+            record=existing,
+            labels=STATUS_LABELS,
+        ), 409
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        now = utcnow()
+        services.record(
+            current_actor(),
+            class_session,
+            current_user,
+            _status_for(class_session, now),
+            method,
+            now,
+            ip=client_ip(),
+            device=request.user_agent.string,
+        )
+        db.session.commit()
+        session.pop("checkin_scan", None)
+        record = services.record_of(class_session, current_user)
+        return render_template(
+            "attendance/checkin.html",
+            done=True,
+            s=class_session,
+            record=record,
+            labels=STATUS_LABELS,
+        )
+    return render_template("attendance/checkin.html", s=class_session, form=form)
+
+
+@bp.route("/classes/<int:class_id>/code", methods=["GET", "POST"])
+def code(class_id: int):
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.full_path))
+    training_class = db.get_or_404(TrainingClass, class_id)
+    if not classes.is_enrolled(training_class, current_user):
+        abort(404)
+    form = CodeForm()
+    if form.validate_on_submit():
+        for class_session in training_class.sessions:
+            try:
+                checkin.verify_code(
+                    _secret(), class_session.id, form.code.data, clock.time(), _step()
+                )
+            except checkin.CheckinRefused:
+                continue
+            return _check_in(class_session, Method.code)
+        form.code.errors = [REFUSALS["invalid-code"]]
+    return render_template("attendance/code.html", c=training_class, form=form)

@@ -1,0 +1,169 @@
+"""QR check-in over HTTP: one flow through sign-in, refusals with clear messages, the numeric
+code, the roll call, and the trainer's view of suspicious patterns (security case 11)."""
+
+import re
+import time
+from datetime import time as clock_time
+
+import pytest
+
+from learnhub.attendance import checkin
+from learnhub.attendance import services as attendance
+from learnhub.attendance.models import Method, Status
+from learnhub.audit.services import Actor
+from learnhub.catalog import services as catalog
+from learnhub.classes import services as classes
+from learnhub.timeutil import today, utcnow
+from tests.conftest import PASSWORD
+from tests.support import csrf_token
+
+
+@pytest.fixture
+def lop(trainer, learner):
+    training_class = classes.open_class(
+        Actor(trainer),
+        catalog.by_slug("doi-ngoai-nhan-dan"),
+        classes.ClassData(
+            code="QR-1",
+            title="Lớp điểm danh QR",
+            starts_on=today(),
+            ends_on=today(),
+        ),
+        [trainer],
+    )
+    classes.add_sessions(
+        Actor(trainer),
+        training_class,
+        today(),
+        2,
+        clock_time(0, 0),
+        clock_time(23, 59),
+        4,
+    )
+    classes.enrol(Actor(trainer), training_class, [learner])
+    return training_class
+
+
+def _token(app, session_id, at=None):
+    return checkin.make_token(
+        app.config["SECRET_KEY"].encode(),
+        session_id,
+        at or time.time(),
+        app.config["CHECKIN_STEP_SECONDS"],
+    )
+
+
+def test_projector_shows_qr_and_code(client, login, trainer, lop):
+    login(trainer)
+    html = client.get(f"/manage/sessions/{lop.sessions[0].id}/qr").get_data(as_text=True)
+    assert "<svg" in html
+    assert re.search(r"<strong>\d{6}</strong>", html)
+    assert 'http-equiv="refresh"' in html
+
+
+def test_scan_sign_in_and_land_back_checked_in(app, client, learner, lop, db_session):
+    token = _token(app, lop.sessions[0].id)
+    response = client.get(f"/checkin/{token}")
+    assert response.status_code == 302
+    assert "/login?next=/checkin/" in response.location
+    login_token = csrf_token(client, "/login")
+    response = client.post(
+        response.location,
+        data={"login": learner.login, "password": PASSWORD, "csrf_token": login_token},
+    )
+    assert response.location.endswith(f"/checkin/{token}")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Xác nhận có mặt" in page
+    done = client.post(
+        f"/checkin/{token}", data={"csrf_token": csrf_token(client, f"/checkin/{token}")}
+    )
+    assert done.status_code == 200
+    assert "Đã điểm danh" in done.get_data(as_text=True)
+    record = attendance.record_of(lop.sessions[0], learner)
+    assert (record.status, record.method) == (Status.late, Method.qr)  # the session began at 00:00
+    again = client.get(f"/checkin/{token}")
+    assert again.status_code == 409
+    assert "Bạn đã điểm danh buổi học này rồi" in again.get_data(as_text=True)
+
+
+def test_expired_token_refused_clearly(app, client, login, learner, lop):
+    login(learner)
+    token = _token(app, lop.sessions[0].id, time.time() - 120)
+    response = client.get(f"/checkin/{token}")
+    assert response.status_code == 400
+    assert "Mã QR đã hết hạn" in response.get_data(as_text=True)
+    assert attendance.record_of(lop.sessions[0], learner) is None
+
+
+def test_tampered_token_refused(app, client, login, learner, lop):
+    login(learner)
+    token = _token(app, lop.sessions[0].id)
+    forged = str(lop.sessions[1].id) + token[token.index(".") :]
+    response = client.get(f"/checkin/{forged}")
+    assert response.status_code == 400
+    assert "không hợp lệ" in response.get_data(as_text=True)
+
+
+def test_other_class_refused(app, client, login, create_user, lop):
+    stranger = create_user("nguoi-ngoai")
+    login(stranger)
+    response = client.get(f"/checkin/{_token(app, lop.sessions[0].id)}")
+    assert response.status_code == 403
+    assert "không có tên trong danh sách lớp" in response.get_data(as_text=True)
+
+
+def test_numeric_code(app, client, login, learner, lop):
+    login(learner)
+    code = checkin.make_code(
+        app.config["SECRET_KEY"].encode(),
+        lop.sessions[1].id,
+        time.time(),
+        app.config["CHECKIN_STEP_SECONDS"],
+    )
+    token = csrf_token(client, f"/classes/{lop.id}/code")
+    wrong = client.post(
+        f"/classes/{lop.id}/code",
+        data={"code": "000000" if code != "000000" else "111111", "csrf_token": token},
+    )
+    assert "Mã số không đúng" in wrong.get_data(as_text=True)
+    right = client.post(f"/classes/{lop.id}/code", data={"code": code, "csrf_token": token})
+    assert "Đã điểm danh" in right.get_data(as_text=True)
+    assert attendance.record_of(lop.sessions[1], learner).method == Method.code
+
+
+def test_roll_call_page_and_suspicious_pattern(client, login, trainer, learner, create_user, lop):
+    other = create_user("cung-may")
+    classes.enrol(Actor(trainer), lop, [other])
+    for user in (learner, other):
+        attendance.record(
+            Actor(user),
+            lop.sessions[0],
+            user,
+            Status.present,
+            Method.qr,
+            utcnow(),
+            ip="10.9.9.9",
+        )
+    login(trainer)
+    html = client.get(f"/manage/sessions/{lop.sessions[0].id}/qr").get_data(as_text=True)
+    assert "10.9.9.9: 2" in html
+    token = csrf_token(client, f"/manage/sessions/{lop.sessions[0].id}/roll-call")
+    response = client.post(
+        f"/manage/sessions/{lop.sessions[0].id}/roll-call",
+        data={"csrf_token": token, f"s-{other.id}": "absent"},
+    )
+    assert response.status_code == 302
+    assert attendance.record_of(lop.sessions[0], other).status == Status.absent
+    assert attendance.record_of(lop.sessions[0], learner).status == Status.present
+    bad = client.post(
+        f"/manage/sessions/{lop.sessions[0].id}/roll-call",
+        data={"csrf_token": token, f"s-{other.id}": "drop table"},
+    )
+    assert bad.status_code == 400
+
+
+def test_learner_sees_checklist_on_class_page(client, login, learner, lop):
+    login(learner)
+    html = client.get(f"/classes/{lop.id}").get_data(as_text=True)
+    assert "Điều kiện hoàn thành" in html
+    assert "✗ Đọc hết các bài học" in html
