@@ -1,0 +1,86 @@
+"""Step 4 journey, two browser contexts: the trainer's projector shows a QR code; a learner's phone
+opens the scanned URL, signs in, confirms and is checked in; an expired code is refused."""
+
+import shutil
+import subprocess
+import time
+import uuid
+from datetime import time as dtime
+
+import pytest
+
+from learnhub import db
+from learnhub.accounts import services as accounts
+from learnhub.attendance import checkin
+from learnhub.audit.services import SYSTEM, Actor
+from learnhub.catalog import services as catalog
+from learnhub.classes import services as classes
+from learnhub.timeutil import today
+from tests.browser.conftest import BROWSER_PASSWORD
+from tests.support import require
+
+pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
+
+
+def test_scan_sign_in_checked_in_and_expired_refused(app, live_server, browser, tmp_path):
+    require(
+        shutil.which("zbarimg") is not None, "zbarimg is not installed (apt-get install zbar-tools)"
+    )
+    with app.app_context():
+        trainer = accounts.find_by_login("browser-trainer")
+        learner = accounts.find_by_login("browser-learner")
+        training_class = classes.open_class(
+            Actor(trainer),
+            catalog.by_slug("hanh-trang-trinh-duyet"),
+            classes.ClassData(
+                code=f"QR-{uuid.uuid4().hex[:6]}",
+                title="Lớp quét mã",
+                starts_on=today(),
+                ends_on=today(),
+            ),
+            [trainer],
+        )
+        (session,) = classes.add_sessions(
+            SYSTEM, training_class, today(), 1, dtime(0, 0), dtime(23, 59), 4
+        )
+        classes.enrol(SYSTEM, training_class, [learner])
+        db.session.commit()
+        session_id = session.id
+        secret = app.config["SECRET_KEY"].encode()
+        db.session.remove()
+
+    projector = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = projector.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Tên đăng nhập hoặc email").fill("browser-trainer")
+    page.get_by_label("Mật khẩu").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.goto(f"{live_server}/manage/sessions/{session_id}/qr")
+    shot = tmp_path / "qr.png"
+    page.locator(".qr").screenshot(path=str(shot))
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(shot)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.strip()
+    assert "/checkin/" in decoded
+    scanned = live_server + decoded[decoded.index("/checkin/") :]
+    projector.close()
+
+    phone = browser.new_context(viewport={"width": 360, "height": 740})
+    mobile = phone.new_page()
+    mobile.goto(scanned)
+    mobile.get_by_label("Tên đăng nhập hoặc email").fill("browser-learner")
+    mobile.get_by_label("Mật khẩu").fill(BROWSER_PASSWORD)
+    mobile.get_by_role("button", name="Đăng nhập").click()
+    mobile.get_by_role("button", name="Xác nhận có mặt").click()
+    assert mobile.get_by_text("Đã điểm danh").is_visible()
+
+    expired = checkin.make_token(
+        secret, session_id, time.time() - 600, app.config["CHECKIN_STEP_SECONDS"]
+    )
+    mobile.goto(f"{live_server}/checkin/{expired}")
+    assert mobile.get_by_text("Mã QR đã hết hạn").is_visible()
+    phone.close()
