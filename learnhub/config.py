@@ -53,6 +53,10 @@ def defaults(instance_path: str) -> dict:
         # many minutes after a session starts counts as late.
         "CHECKIN_STEP_SECONDS": 20,
         "CHECKIN_LATE_MINUTES": 15,
+        # Documents: the issuing agency's parent and name (capitals), and the place name.
+        "DOCUMENT_PARENT": "UBND TỈNH CÀ MAU",
+        "DOCUMENT_AGENCY": "SỞ NỘI VỤ",
+        "DOCUMENT_PLACE": "Cà Mau",
         # Login throttling: failures before the delay starts, and its cap in seconds.
         "THROTTLE_ACCOUNT_FREE": 5,
         "THROTTLE_IP_FREE": 30,

@@ -43,3 +43,12 @@ def parse_date(text: str) -> date:
 def today() -> date:
     """Today's date in the province."""
     return datetime.now(VN_TZ).date()
+
+
+def place_date(place: str, day: date) -> str:
+    """The place-and-date line of Nghị định 30/2020: "Cà Mau, ngày 05 tháng 01 năm 2026".
+
+    Days below 10 and the months 1 and 2 take a leading zero.
+    """
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"

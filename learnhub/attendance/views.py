@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import segno
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -21,7 +22,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from learnhub import db
+from learnhub import db, pdf
 from learnhub.accounts.auth import client_ip, current_actor, role_required
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.accounts.models import Role
@@ -30,7 +31,7 @@ from learnhub.attendance.models import STATUS_LABELS, AttendanceRecord, Method, 
 from learnhub.classes import services as classes
 from learnhub.classes.forms import CodeForm
 from learnhub.classes.models import ClassSession, TrainingClass
-from learnhub.timeutil import VN_TZ, utcnow
+from learnhub.timeutil import VN_TZ, place_date, to_local, today, utcnow
 
 bp = Blueprint("attendance", __name__)
 
@@ -140,12 +141,7 @@ def projector(session_id: int):
 def _status_for(class_session: ClassSession, now: datetime) -> Status:
     starts = datetime.combine(class_session.on, class_session.starts_at, VN_TZ)
     late_after = timedelta(minutes=int(current_app.config["CHECKIN_LATE_MINUTES"]))
-    return (
-        Status.late
-        if now.replace(tzinfo=None) + timedelta(hours=7)
-        > (starts + late_after).replace(tzinfo=None)
-        else Status.present
-    )
+    return Status.late if to_local(now) > starts + late_after else Status.present
 
 
 def _resolve(token: str) -> tuple[ClassSession | None, str | None]:
@@ -246,3 +242,57 @@ def code(class_id: int):
             return _check_in(class_session, Method.code)
         form.code.errors = [REFUSALS["invalid-code"]]
     return render_template("attendance/code.html", c=training_class, form=form)
+
+
+def _sheet(training_class: TrainingClass, sessions: list[ClassSession], name: str) -> Response:
+    """The printable sign-in sheet (danh sách ký nhận): plain values only into the template."""
+    cfg = current_app.config
+    people = classes.roster(training_class)  # Vietnamese order: given name, then the rest
+    decision = training_class.decision_no + (
+        f" ngày {training_class.decision_on.strftime('%d/%m/%Y')}"
+        if training_class.decision_on
+        else ""
+    )
+    data = pdf.render(
+        "attendance/sheet.html",
+        parent=cfg["DOCUMENT_PARENT"],
+        agency=cfg["DOCUMENT_AGENCY"],
+        place_date=place_date(cfg["DOCUMENT_PLACE"], today()),
+        class_title=training_class.title,
+        class_code=training_class.code,
+        decision=decision,
+        place=training_class.place,
+        organisers=training_class.organisers,
+        period=f"{training_class.starts_on:%d/%m/%Y} - {training_class.ends_on:%d/%m/%Y}",
+        sessions=[f"Buổi {s.number} ({s.on:%d/%m})" for s in sessions],
+        rows=[
+            {"name": u.full_name, "unit": u.unit.name if u.unit else "", "position": u.position}
+            for u in people
+        ],
+    )
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}.pdf"},
+    )
+
+
+@bp.get("/manage/sessions/<int:session_id>/sheet.pdf")
+@role_required(Role.trainer)
+def session_sheet(session_id: int):
+    class_session = _managed_session(session_id)
+    training_class = class_session.training_class
+    return _sheet(
+        training_class,
+        [class_session],
+        f"ky-nhan-{training_class.code}-buoi-{class_session.number}",
+    )
+
+
+@bp.get("/manage/classes/<int:class_id>/sheet.pdf")
+@role_required(Role.trainer)
+def class_sheet(class_id: int):
+    training_class = db.get_or_404(TrainingClass, class_id)
+    if not training_class.can_manage(current_user):
+        abort(403)
+    return _sheet(training_class, list(training_class.sessions), f"ky-nhan-{training_class.code}")

@@ -106,6 +106,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("attendance.check_in", "POST"): (400, 400, 400, 400, 400),
     ("attendance.code", "GET"): (302, 200, 404, 404, 404),
     ("attendance.code", "POST"): (302, 200, 404, 404, 404),
+    ("attendance.session_sheet", "GET"): (302, 403, 200, 403, 200),
+    ("attendance.class_sheet", "GET"): (302, 403, 200, 403, 200),
 }
 
 
