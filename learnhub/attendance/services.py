@@ -1,5 +1,7 @@
 """Attendance use cases: record (audited), roll call, attendance share, and the completion rule."""
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from learnhub import db, signals
+from learnhub.accounts import services as accounts
 from learnhub.accounts.models import User
 from learnhub.attendance.models import AttendanceRecord, Completion, Method, Status
 from learnhub.audit import services as audit
@@ -18,6 +21,7 @@ from learnhub.classes import services as classes
 from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
 from learnhub.quizzes import services as quizzes
 from learnhub.quizzes.models import AttemptState, Quiz
+from learnhub.textutil import fold
 
 
 class AttendanceError(Exception):
@@ -91,7 +95,11 @@ def record(
 
 
 def roll_call(
-    actor: Actor, session: ClassSession, statuses: dict[int, Status], now: datetime
+    actor: Actor,
+    session: ClassSession,
+    statuses: dict[int, Status],
+    now: datetime,
+    method: Method = Method.rollcall,
 ) -> int:
     """Record a whole session at once (everyone not listed is present); returns changes made."""
     changed = 0
@@ -99,9 +107,71 @@ def roll_call(
         status = statuses.get(user.id, Status.present)
         existing = record_of(session, user)
         if existing is None or existing.status != status:
-            record(actor, session, user, status, Method.rollcall, now)
+            record(actor, session, user, status, method, now)
             changed += 1
     return changed
+
+
+#: Words accepted for a status in a sheet file (compared without accents and case).
+SHEET_WORDS = {
+    "co mat": Status.present,
+    "x": Status.present,
+    "p": Status.present,
+    "present": Status.present,
+    "di muon": Status.late,
+    "m": Status.late,
+    "late": Status.late,
+    "vang co phep": Status.excused,
+    "cp": Status.excused,
+    "excused": Status.excused,
+    "vang khong phep": Status.absent,
+    "v": Status.absent,
+    "kp": Status.absent,
+    "absent": Status.absent,
+}
+
+
+def read_sheet(training_class: TrainingClass, data: bytes) -> tuple[list, list[str]]:
+    """Paper marks from a CSV (UTF-8): a login column, then one column per session ("Buổi 1", …).
+
+    Returns ([(session, user, status)], problems); apply the marks only when there is no problem.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [str(_l("Tệp phải được lưu dạng CSV UTF-8."))]
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return [], [str(_l("Tệp trống."))]
+    header = [fold(h).strip() for h in rows[0]]
+    sessions = {s.number: s for s in training_class.sessions}
+    columns = {}
+    for index, name in enumerate(header[1:], start=1):
+        number = name.removeprefix("buoi").strip()
+        if not number.isdigit() or int(number) not in sessions:
+            return [], [str(_l("Cột %(c)s: không có buổi học này.", c=rows[0][index][:40]))]
+        columns[index] = sessions[int(number)]
+    marks, problems = [], []
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        user = accounts.find_by_login(row[0])
+        if user is None or not classes.is_enrolled(training_class, user):
+            problems.append(
+                str(_l("Dòng %(n)s: không có học viên '%(x)s' trong lớp.", n=line, x=row[0][:60]))
+            )
+            continue
+        for index, class_session in columns.items():
+            word = fold(row[index]).strip() if index < len(row) else ""
+            if not word:
+                continue
+            if word not in SHEET_WORDS:
+                problems.append(
+                    str(_l("Dòng %(n)s: không hiểu '%(x)s'.", n=line, x=row[index][:30]))
+                )
+                continue
+            marks.append((class_session, user, SHEET_WORDS[word]))
+    return marks, problems
 
 
 def attended_periods(

@@ -296,3 +296,54 @@ def class_sheet(class_id: int):
     if not training_class.can_manage(current_user):
         abort(403)
     return _sheet(training_class, list(training_class.sessions), f"ky-nhan-{training_class.code}")
+
+
+@bp.route("/manage/classes/<int:class_id>/paper", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def paper(class_id: int):
+    """Enter the signed paper sheet afterwards: a grid (learners × sessions) or a CSV file."""
+    training_class = db.get_or_404(TrainingClass, class_id)
+    if not training_class.can_manage(current_user):
+        abort(403)
+    people = classes.roster(training_class)
+    form = ConfirmForm()
+    problems: list[str] = []
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        now = utcnow()
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            marks, problems = services.read_sheet(training_class, upload.read(2 * 1024 * 1024))
+            if not problems:
+                for class_session, user, status in marks:
+                    services.record(current_actor(), class_session, user, status, Method.sheet, now)
+                db.session.commit()
+                flash(_("Đã nhập %(n)s ô điểm danh từ tệp.", n=len(marks)), "success")
+                return redirect(url_for(".paper", class_id=training_class.id))
+        else:
+            changed = 0
+            for class_session in training_class.sessions:
+                statuses = {}
+                for user in people:
+                    value = request.form.get(f"c-{class_session.id}-{user.id}", "")
+                    if value not in Status.__members__:
+                        abort(400)
+                    statuses[user.id] = Status(value)
+                changed += services.roll_call(
+                    current_actor(), class_session, statuses, now, Method.sheet
+                )
+            db.session.commit()
+            flash(_("Đã lưu điểm danh (%(n)s thay đổi).", n=changed), "success")
+            return redirect(url_for(".paper", class_id=training_class.id))
+    grid = {(s.id, u.id): services.record_of(s, u) for s in training_class.sessions for u in people}
+    return render_template(
+        "attendance/paper.html",
+        c=training_class,
+        people=people,
+        grid=grid,
+        labels=STATUS_LABELS,
+        Status=Status,
+        form=form,
+        problems=problems,
+    ), (400 if problems else 200)

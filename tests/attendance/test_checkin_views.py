@@ -15,7 +15,7 @@ from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
 from learnhub.timeutil import today, utcnow
 from tests.conftest import PASSWORD
-from tests.support import csrf_token
+from tests.support import csrf_token, multipart
 
 
 @pytest.fixture
@@ -167,3 +167,33 @@ def test_learner_sees_checklist_on_class_page(client, login, learner, lop):
     html = client.get(f"/classes/{lop.id}").get_data(as_text=True)
     assert "Điều kiện hoàn thành" in html
     assert "✗ Đọc hết các bài học" in html
+
+
+def test_paper_grid_and_csv_import(client, login, trainer, learner, create_user, lop):
+    other = create_user("giay-ky", full_name="Huỳnh Văn Giấy")
+    classes.enrol(Actor(trainer), lop, [other])
+    login(trainer)
+    url = f"/manage/classes/{lop.id}/paper"
+    token = csrf_token(client, url)
+    s1, s2 = lop.sessions
+    data = {"csrf_token": token}
+    for s in (s1, s2):
+        for u in (learner, other):
+            data[f"c-{s.id}-{u.id}"] = "present"
+    data[f"c-{s2.id}-{other.id}"] = "excused"
+    assert client.post(url, data=data).status_code == 302
+    assert attendance.record_of(s2, other).status == Status.excused
+    assert attendance.record_of(s2, other).method == Method.sheet
+    bad_csv = "Tên đăng nhập,Buổi 1,Buổi 2\ngiay-ky,có mặt,bay\nkhong-co,có mặt,\n"
+    body, ctype = multipart({"csrf_token": token}, {"file": (bad_csv.encode(), "ky-nhan.csv")})
+    response = client.post(url, data=body, content_type=ctype)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Dòng 2" in html
+    assert "Dòng 3" in html
+    assert attendance.record_of(s1, other).status == Status.present  # nothing imported
+    good_csv = "Tên đăng nhập,Buổi 1,Buổi 2\ngiay-ky,vắng không phép,đi muộn\n"
+    body, ctype = multipart({"csrf_token": token}, {"file": (good_csv.encode(), "ky-nhan.csv")})
+    assert client.post(url, data=body, content_type=ctype).status_code == 302
+    assert attendance.record_of(s1, other).status == Status.absent
+    assert attendance.record_of(s2, other).status == Status.late

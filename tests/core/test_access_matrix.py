@@ -108,6 +108,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("attendance.code", "POST"): (302, 200, 404, 404, 404),
     ("attendance.session_sheet", "GET"): (302, 403, 200, 403, 200),
     ("attendance.class_sheet", "GET"): (302, 403, 200, 403, 200),
+    ("attendance.paper", "GET"): (302, 403, 200, 403, 200),
+    ("attendance.paper", "POST"): (302, 403, 400, 403, 400),
 }
 
 
