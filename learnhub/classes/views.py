@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from learnhub import db
+from learnhub.accounts import roster
 from learnhub.accounts import services as accounts
 from learnhub.accounts.auth import current_actor, role_required
 from learnhub.accounts.models import Role
@@ -215,3 +216,33 @@ def show(class_id: int):
         labels=STATUS_LABELS,
         check=attendance.checklist(training_class, current_user),
     )
+
+
+@bp.post("/manage/classes/<int:class_id>/enrol-file")
+@role_required(Role.trainer)
+def enrol_file(class_id: int):
+    """Enrol from a roster file: the rules of the account roster import (all rows or none)."""
+    training_class = _managed(class_id)
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else b""
+    if not data:
+        flash(_("Hãy chọn một tệp CSV hoặc XLSX."), "error")
+        return redirect(url_for(".manage", class_id=training_class.id))
+    try:
+        plan = roster.plan_import(data, upload.filename or "")
+        if not plan.ok:
+            raise roster.RosterError(
+                "; ".join(
+                    f"{_('Dòng')} {p.row}, {p.column}: {p.message}" for p in plan.problems[:20]
+                )
+            )
+        roster.apply_plan(current_actor(), plan)
+        people = [accounts.find_by_login(row.login) for row in plan.rows]
+        added = services.enrol(current_actor(), training_class, people)
+    except (roster.RosterError, services.ClassError) as exc:
+        db.session.rollback()
+        flash(_("Không ghi danh ai: %(e)s", e=str(exc)), "error")
+        return redirect(url_for(".manage", class_id=training_class.id))
+    db.session.commit()
+    flash(_("Đã ghi danh %(n)s học viên từ tệp.", n=added), "success")
+    return redirect(url_for(".manage", class_id=training_class.id))

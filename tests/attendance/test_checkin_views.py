@@ -197,3 +197,21 @@ def test_paper_grid_and_csv_import(client, login, trainer, learner, create_user,
     assert client.post(url, data=body, content_type=ctype).status_code == 302
     assert attendance.record_of(s1, other).status == Status.absent
     assert attendance.record_of(s2, other).status == Status.late
+
+
+def test_enrol_from_roster_file(client, login, trainer, lop, db_session):
+    login(trainer)
+    token = csrf_token(client, f"/manage/classes/{lop.id}")
+    csv_text = (
+        "Họ và tên,Tên đăng nhập/Email,Đơn vị\n"
+        "Nguyễn Văn Tệp,nv-tep,CM-SNV\nLê Thị Tệp,lt-tep,CM-SNV\n"
+    )
+    body, ctype = multipart({"csrf_token": token}, {"file": (csv_text.encode(), "lop.csv")})
+    response = client.post(f"/manage/classes/{lop.id}/enrol-file", data=body, content_type=ctype)
+    assert response.status_code == 302
+    logins = {u.login for u in classes.roster(lop)}
+    assert {"nv-tep", "lt-tep"} <= logins
+    bad = "Họ và tên,Tên đăng nhập/Email,Đơn vị\nA,moi-nguoi,KHONG-CO\n"
+    body, ctype = multipart({"csrf_token": token}, {"file": (bad.encode(), "lop.csv")})
+    client.post(f"/manage/classes/{lop.id}/enrol-file", data=body, content_type=ctype)
+    assert "moi-nguoi" not in {u.login for u in classes.roster(lop)}
