@@ -1,11 +1,19 @@
 """Demo accounts for a development instance (`flask demo`)."""
 
+import random
+from datetime import time, timedelta
+
 from learnhub import db
 from learnhub.accounts import services
 from learnhub.accounts.models import Role
+from learnhub.attendance import services as attendance
+from learnhub.attendance.models import Method, Status
 from learnhub.audit.services import Actor
 from learnhub.catalog import services as catalog
+from learnhub.classes import services as classes
 from learnhub.orgunits import services as units
+from learnhub.quizzes import services as quizzes
+from learnhub.timeutil import today, utcnow
 
 #: login, full name, roles, unit code, password. Shown in README; development only.
 DEMO_USERS = [
@@ -37,6 +45,7 @@ def create_demo() -> list[str]:
         )
         lines.append(f"  {login:<10} {password:<22} {', '.join(r.value for r in roles)}")
     _demo_reading()
+    _demo_class()
     db.session.commit()
     if lines:
         lines.insert(0, "Demo accounts (login, password, roles):")
@@ -53,3 +62,41 @@ def _demo_reading() -> None:
         return
     for lesson in module.published_version.lessons[:2]:
         catalog.mark_read(learner, module, lesson)
+
+
+def _demo_class() -> None:
+    """A class of the first module with three sessions, two learners, attendance and an attempt."""
+    module = catalog.by_slug("doi-ngoai-nhan-dan")
+    trainer = services.find_by_login("giangvien")
+    learners = [services.find_by_login(x) for x in ("hocvien1", "hocvien2")]
+    if module is None or trainer is None or None in learners or classes.by_code("DNND-2026-01"):
+        return
+    start = today()
+    training_class = classes.open_class(
+        DEMO,
+        module,
+        classes.ClassData(
+            code="DNND-2026-01",
+            title="Lớp bồi dưỡng kiến thức đối ngoại nhân dân năm 2026",
+            starts_on=start,
+            ends_on=start + timedelta(days=2),
+            place="Hội trường Sở Nội vụ",
+            organisers="Sở Nội vụ; Liên hiệp các tổ chức hữu nghị tỉnh",
+            decision_no="01/QĐ-SNV",
+            decision_on=start - timedelta(days=7),
+        ),
+        [trainer],
+    )
+    sessions = classes.add_sessions(DEMO, training_class, start, 3, time(7, 30), time(11, 0), 4)
+    classes.enrol(DEMO, training_class, learners)
+    now = utcnow()
+    attendance.record(DEMO, sessions[0], learners[0], Status.present, Method.rollcall, now)
+    attendance.record(DEMO, sessions[0], learners[1], Status.late, Method.rollcall, now)
+    quiz = quizzes.ensure_quiz(module)
+    attempt = quizzes.start_attempt(quiz, learners[0], now, random.Random(2026))  # noqa: S311 (demo data)
+    for item in attempt.items[:10]:
+        if item.kind == "truefalse":
+            quizzes.save_answer(attempt, item.position, {"value": True}, now)
+        elif item.kind == "single":
+            quizzes.save_answer(attempt, item.position, {"choice": 0}, now)
+    quizzes.submit_attempt(attempt, now)
