@@ -215,3 +215,25 @@ def test_enrol_from_roster_file(client, login, trainer, lop, db_session):
     body, ctype = multipart({"csrf_token": token}, {"file": (bad.encode(), "lop.csv")})
     client.post(f"/manage/classes/{lop.id}/enrol-file", data=body, content_type=ctype)
     assert "moi-nguoi" not in {u.login for u in classes.roster(lop)}
+
+
+def test_last_missing_session_shows_complete_on_the_next_page(
+    app, client, login, trainer, learner, lop
+):
+    from tests.attendance.test_attendance import _read_all_and_pass
+
+    _read_all_and_pass(lop, learner)
+    attendance.record(
+        Actor(trainer), lop.sessions[0], learner, Status.present, Method.rollcall, utcnow()
+    )
+    page = app.test_client()
+    login(learner, c=page)
+    before = page.get(f"/classes/{lop.id}").get_data(as_text=True)
+    assert "Bạn đã hoàn thành lớp học" not in before
+    assert "✗ Tham dự đủ 80% số tiết (4/8)" in before
+    login(trainer)
+    token = csrf_token(client, f"/manage/sessions/{lop.sessions[1].id}/roll-call")
+    client.post(f"/manage/sessions/{lop.sessions[1].id}/roll-call", data={"csrf_token": token})
+    after = page.get(f"/classes/{lop.id}").get_data(as_text=True)
+    assert "Bạn đã hoàn thành lớp học" in after
+    assert "✓ Tham dự đủ 80% số tiết (8/8)" in after
