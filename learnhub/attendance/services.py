@@ -174,19 +174,36 @@ def read_sheet(training_class: TrainingClass, data: bytes) -> tuple[list, list[s
     return marks, problems
 
 
+def weights(count_excused: bool, late_weight: float = 1.0) -> dict[Status, Decimal]:
+    """How much of a session's periods each status counts for."""
+    return {
+        Status.present: Decimal(1),
+        Status.late: Decimal(str(late_weight)),
+        Status.excused: Decimal(1) if count_excused else Decimal(0),
+        Status.absent: Decimal(0),
+    }
+
+
 def attended_periods(
-    training_class: TrainingClass, user: User, count_excused: bool
-) -> tuple[int, int]:
-    """(periods attended, periods held) for a learner in a class."""
-    counted = {Status.present, Status.late} | ({Status.excused} if count_excused else set())
+    training_class: TrainingClass, user: User, count_excused: bool, late_weight: float = 1.0
+) -> tuple[Decimal, int]:
+    """(periods attended, weighted by status; periods of the class) for a learner."""
+    weight = weights(count_excused, late_weight)
     stmt = (
         select(AttendanceRecord)
         .join(ClassSession)
         .where(ClassSession.class_id == training_class.id, AttendanceRecord.user_id == user.id)
     )
-    attended = {r.session_id for r in db.session.scalars(stmt) if r.status in counted}
-    total = training_class.total_periods
-    return sum(s.periods for s in training_class.sessions if s.id in attended), total
+    status = {r.session_id: r.status for r in db.session.scalars(stmt)}
+    got = sum(
+        (
+            s.periods * weight[Status(status[s.id])]
+            for s in training_class.sessions
+            if s.id in status
+        ),
+        Decimal(0),
+    )
+    return got.normalize() if got else Decimal(0), training_class.total_periods
 
 
 def below_threshold(training_class: TrainingClass, people: list[User], on: date) -> list[tuple]:
@@ -198,15 +215,16 @@ def below_threshold(training_class: TrainingClass, people: list[User], on: date)
     held = sum(s.periods for s in held_sessions)
     if not share or not held:
         return []
-    counted = {Status.present, Status.late} | (
-        {Status.excused} if rule.get("count_excused", True) else set()
-    )
+    weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
     flagged = []
     for user in people:
         got = sum(
-            s.periods
-            for s in held_sessions
-            if (r := record_of(s, user)) is not None and r.status in counted
+            (
+                s.periods * weight[Status(r.status)]
+                for s in held_sessions
+                if (r := record_of(s, user)) is not None
+            ),
+            Decimal(0),
         )
         if Decimal(got) < share * held:
             flagged.append((user, got, held))
@@ -287,7 +305,12 @@ def checklist(training_class: TrainingClass, user: User) -> Checklist:
         items.append(Check("essay", str(_l("Bài thu hoạch đạt từ 5,0")), ok))
     share = Decimal(str(rule.get("attendance_share", 0.8)))
     if share > 0 and training_class.sessions:
-        got, total = attended_periods(training_class, user, bool(rule.get("count_excused", True)))
+        got, total = attended_periods(
+            training_class,
+            user,
+            bool(rule.get("count_excused", True)),
+            rule.get("late_weight", 1.0),
+        )
         ok = total > 0 and Decimal(got) >= share * total
         items.append(
             Check(
@@ -313,7 +336,9 @@ def evaluate(training_class: TrainingClass, user: User, now: datetime) -> Comple
     if not result.complete:
         return None
     rule = rule_for(training_class)
-    got, total = attended_periods(training_class, user, bool(rule.get("count_excused", True)))
+    got, total = attended_periods(
+        training_class, user, bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0)
+    )
     quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == training_class.module_id))
     score = quizzes.result_of(quiz, quizzes.attempts_of(quiz, user)) if quiz is not None else None
     completion = Completion(

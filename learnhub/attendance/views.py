@@ -1,5 +1,6 @@
 """Attendance pages: roll call on a phone, the projector's rotating QR code, and check-in."""
 
+import secrets
 import time as clock
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -94,18 +96,33 @@ def roll_call(session_id: int):
 
 
 def _suspicious(class_session: ClassSession) -> list[tuple[str, int]]:
-    """Addresses from which several learners checked in to this session."""
-    stmt = (
-        select(AttendanceRecord.ip, func.count())
-        .where(
-            AttendanceRecord.session_id == class_session.id,
-            AttendanceRecord.method.in_([Method.qr, Method.code]),
-            AttendanceRecord.ip != "",
+    """Devices and addresses from which several learners checked in to this session."""
+    found = []
+    for column, label in (
+        (AttendanceRecord.device, _l("Thiết bị")),
+        (AttendanceRecord.ip, _l("Địa chỉ")),
+    ):
+        stmt = (
+            select(column, func.count())
+            .where(
+                AttendanceRecord.session_id == class_session.id,
+                AttendanceRecord.method.in_([Method.qr, Method.code]),
+                column != "",
+            )
+            .group_by(column)
+            .having(func.count() > 1)
         )
-        .group_by(AttendanceRecord.ip)
-        .having(func.count() > 1)
-    )
-    return [(ip, n) for ip, n in db.session.execute(stmt)]
+        found += [(f"{label} {value[:12]}", n) for value, n in db.session.execute(stmt)]
+    return found
+
+
+DEVICE_COOKIE = "learnhub_device"
+
+
+def _device_id() -> str:
+    """A random id this browser keeps (a cookie): one phone checking in several people shows up."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    return value if len(value) == 32 and value.isalnum() else secrets.token_hex(16)
 
 
 @bp.get("/manage/sessions/<int:session_id>/qr")
@@ -200,6 +217,7 @@ def _check_in(class_session: ClassSession, method: Method):
         if not form.validate():
             abort(400)
         now = utcnow()
+        device = _device_id()
         services.record(
             current_actor(),
             class_session,
@@ -208,18 +226,29 @@ def _check_in(class_session: ClassSession, method: Method):
             method,
             now,
             ip=client_ip(),
-            device=request.user_agent.string,
+            device=device,
         )
         db.session.commit()
         session.pop("checkin_scan", None)
         record = services.record_of(class_session, current_user)
-        return render_template(
-            "attendance/checkin.html",
-            done=True,
-            s=class_session,
-            record=record,
-            labels=STATUS_LABELS,
+        response = make_response(
+            render_template(
+                "attendance/checkin.html",
+                done=True,
+                s=class_session,
+                record=record,
+                labels=STATUS_LABELS,
+            )
         )
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device,
+            max_age=3 * 365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["ENV"] == "production",
+        )
+        return response
     return render_template("attendance/checkin.html", s=class_session, form=form)
 
 

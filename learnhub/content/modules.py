@@ -51,6 +51,7 @@ TABLES = {
         "essay": (bool, False, None),
         "attendance_share": (float, 0.8, (0, 1)),
         "count_excused": (bool, True, None),
+        "late_weight": (float, 1.0, (0, 1)),
     },
     "certificate": {
         "issue": (str, "review", ("auto", "review", "none")),

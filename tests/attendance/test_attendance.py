@@ -162,3 +162,13 @@ def test_class_can_override_the_rule(klass, learner, trainer, db_session):
     for lesson in module.published_version.lessons:
         catalog.mark_read(learner, module, lesson)
     assert db_session.scalars(select(Completion).where(Completion.user_id == learner.id)).one()
+
+
+def test_late_weight_is_configurable(klass, learner, trainer):
+    classes.enrol(Actor(trainer), klass, [learner])
+    for session in klass.sessions[:2]:
+        attendance.record(Actor(trainer), session, learner, Status.late, Method.rollcall, utcnow())
+    assert attendance.attended_periods(klass, learner, True) == (8, 20)
+    assert attendance.attended_periods(klass, learner, True, late_weight=0.5) == (4, 20)
+    klass.rule = {"late_weight": 0.5}
+    assert attendance.checklist(klass, learner).items[-1].detail == "4/20"

@@ -146,7 +146,7 @@ def test_roll_call_page_and_suspicious_pattern(client, login, trainer, learner, 
         )
     login(trainer)
     html = client.get(f"/manage/sessions/{lop.sessions[0].id}/qr").get_data(as_text=True)
-    assert "10.9.9.9: 2" in html
+    assert "Địa chỉ 10.9.9.9: 2" in html
     token = csrf_token(client, f"/manage/sessions/{lop.sessions[0].id}/roll-call")
     response = client.post(
         f"/manage/sessions/{lop.sessions[0].id}/roll-call",
@@ -237,3 +237,27 @@ def test_last_missing_session_shows_complete_on_the_next_page(
     after = page.get(f"/classes/{lop.id}").get_data(as_text=True)
     assert "Bạn đã hoàn thành lớp học" in after
     assert "✓ Tham dự đủ 80% số tiết (8/8)" in after
+
+
+def test_one_phone_checking_in_two_people_is_flagged(
+    app, login, trainer, learner, create_user, lop
+):
+    other = create_user("ban-cung-ban")
+    classes.enrol(Actor(trainer), lop, [other])
+    phone = app.test_client()
+    token = _token(app, lop.sessions[0].id)
+    for person in (learner, other):
+        login(person, c=phone)
+        phone.post(
+            f"/checkin/{token}",
+            data={"csrf_token": csrf_token(phone, f"/checkin/{token}")},
+            environ_base={"REMOTE_ADDR": f"10.1.1.{person.id % 200}"},
+        )
+        phone.post("/logout", data={"csrf_token": csrf_token(phone, "/dashboard")})
+    devices = {attendance.record_of(lop.sessions[0], p).device for p in (learner, other)}
+    assert len(devices) == 1
+    assert len(next(iter(devices))) == 32
+    staff = app.test_client()
+    login(trainer, c=staff)
+    html = staff.get(f"/manage/sessions/{lop.sessions[0].id}/qr").get_data(as_text=True)
+    assert "Thiết bị" in html
