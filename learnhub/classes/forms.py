@@ -71,3 +71,16 @@ class CodeForm(FlaskForm):
     code = TextField(
         "Mã điểm danh (6 chữ số)", validators=[DataRequired(), Regexp(r"^\s*\d{6}\s*$")]
     )
+
+
+class ClassEditForm(FlaskForm):
+    title = TextField("Tên lớp", validators=[DataRequired(), Length(max=300)])
+    place = TextField("Địa điểm", validators=[Optional(), Length(max=300)])
+    organisers = TextField("Đơn vị tổ chức", validators=[Optional(), Length(max=500)])
+    capacity = IntegerField(
+        "Sĩ số tối đa (0 = không giới hạn)", validators=[InputRequired(), NumberRange(0, 5000)]
+    )
+    status = SelectField(
+        "Trạng thái",
+        choices=choices([("planned", "Dự kiến"), ("open", "Đang học"), ("closed", "Đã kết thúc")]),
+    )

@@ -11,7 +11,7 @@ from learnhub.accounts.models import Role, RoleGrant, User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.catalog.models import Module
-from learnhub.classes.models import ClassFormat, ClassSession, Enrolment, TrainingClass
+from learnhub.classes.models import ClassFormat, ClassSession, ClassStatus, Enrolment, TrainingClass
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
 
@@ -151,3 +151,21 @@ def classes_of(user: User) -> list[TrainingClass]:
         .order_by(TrainingClass.starts_on.desc())
     )
     return list(db.session.scalars(stmt))
+
+
+def update_class(actor: Actor, training_class: TrainingClass, **fields) -> TrainingClass:
+    """Change a class's title, place, organisers, capacity or status (audited)."""
+    keys = ("title", "place", "organisers", "capacity", "status")
+    before = {k: str(getattr(training_class, k)) for k in keys}
+    if fields.get("capacity") and fields["capacity"] < len(roster(training_class)):
+        raise ClassError(_l("Sĩ số tối đa nhỏ hơn số học viên đã ghi danh."))
+    for key in keys:
+        if key in fields:
+            setattr(
+                training_class, key, ClassStatus(fields[key]) if key == "status" else fields[key]
+            )
+    db.session.flush()
+    old, new = audit.changes(before, {k: str(getattr(training_class, k)) for k in keys})
+    if new:
+        audit.record(actor, "class.update", "class", training_class.code, old, new)
+    return training_class

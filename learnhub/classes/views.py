@@ -20,7 +20,7 @@ from learnhub.attendance import services as attendance
 from learnhub.attendance.models import STATUS_LABELS, Completion
 from learnhub.catalog.models import Module
 from learnhub.classes import services
-from learnhub.classes.forms import ClassForm, EnrolForm, EnrolUnitForm, SessionsForm
+from learnhub.classes.forms import ClassEditForm, ClassForm, EnrolForm, EnrolUnitForm, SessionsForm
 from learnhub.classes.models import ClassFormat, TrainingClass
 from learnhub.forms import choices
 from learnhub.orgunits import services as units
@@ -104,6 +104,7 @@ def manage(class_id: int):
         checks=checks,
         warn=warn,
         sessions_form=SessionsForm(),
+        edit_form=ClassEditForm(obj=training_class, status=str(training_class.status)),
         enrol_form=EnrolForm(),
         unit_form=_unit_form(),
         preview_unit=preview_unit,
@@ -245,4 +246,31 @@ def enrol_file(class_id: int):
         return redirect(url_for(".manage", class_id=training_class.id))
     db.session.commit()
     flash(_("Đã ghi danh %(n)s học viên từ tệp.", n=added), "success")
+    return redirect(url_for(".manage", class_id=training_class.id))
+
+
+@bp.post("/manage/classes/<int:class_id>/edit")
+@role_required(Role.trainer)
+def edit(class_id: int):
+    training_class = _managed(class_id)
+    form = ClassEditForm()
+    if not form.validate():
+        flash(_("Dữ liệu không hợp lệ."), "error")
+        return redirect(url_for(".manage", class_id=training_class.id))
+    try:
+        services.update_class(
+            current_actor(),
+            training_class,
+            title=form.title.data,
+            place=form.place.data or "",
+            organisers=form.organisers.data or "",
+            capacity=form.capacity.data,
+            status=form.status.data,
+        )
+    except services.ClassError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Đã lưu thông tin lớp."), "success")
     return redirect(url_for(".manage", class_id=training_class.id))

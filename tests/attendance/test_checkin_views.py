@@ -261,3 +261,38 @@ def test_one_phone_checking_in_two_people_is_flagged(
     login(trainer, c=staff)
     html = staff.get(f"/manage/sessions/{lop.sessions[0].id}/qr").get_data(as_text=True)
     assert "Thiết bị" in html
+
+
+def test_trainer_edits_and_closes_a_class(client, login, trainer, lop, db_session):
+    from learnhub.audit.models import AuditEvent
+
+    login(trainer)
+    token = csrf_token(client, f"/manage/classes/{lop.id}")
+    response = client.post(
+        f"/manage/classes/{lop.id}/edit",
+        data={
+            "csrf_token": token,
+            "title": "Lớp đã đổi tên",
+            "place": "Phòng 2",
+            "organisers": "",
+            "capacity": "0",
+            "status": "closed",
+        },
+    )
+    assert response.status_code == 302
+    assert (lop.title, lop.status) == ("Lớp đã đổi tên", "closed")
+    event = db_session.query(AuditEvent).filter_by(action="class.update").one()
+    assert event.after["status"] == "closed"
+    too_small = client.post(
+        f"/manage/classes/{lop.id}/edit",
+        data={
+            "csrf_token": token,
+            "title": "x",
+            "place": "",
+            "organisers": "",
+            "capacity": "0",
+            "status": "nonsense",
+        },
+    )
+    assert too_small.status_code == 302
+    assert lop.title == "Lớp đã đổi tên"

@@ -97,6 +97,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("classes.enrol", "POST"): (302, 403, 302, 403, 302),
     ("classes.enrol_unit", "POST"): (302, 403, 400, 403, 400),
     ("classes.enrol_file", "POST"): (302, 403, 302, 403, 302),
+    ("classes.edit", "POST"): (302, 403, 302, 403, 302),
     ("classes.mine", "GET"): (302, 200, 200, 200, 200),
     # A class page exists for its learners and those who manage it.
     ("classes.show", "GET"): (302, 200, 200, 404, 200),
