@@ -10,3 +10,5 @@ lesson_read = _signals.signal("lesson-read")
 attempt_graded = _signals.signal("attempt-graded")
 #: A learner's attendance changed: sender=user, training_class=TrainingClass.
 attendance_changed = _signals.signal("attendance-changed")
+#: A user signed in through the sign-in form: sender=user (within the request).
+signed_in = _signals.signal("signed-in")

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from learnhub import db
+from learnhub import db, signals
 from learnhub.accounts import passwords, services
 from learnhub.accounts.auth import client_ip, current_actor, safe_next
 from learnhub.accounts.forms import ChangePasswordForm, LoginForm, ReauthForm
@@ -49,11 +49,16 @@ def login():
         if user is not None:
             # A new session on every sign-in: nothing set before it survives (fixation).
             lang = session.get("lang")
+            scan = session.get("checkin_scan")
             session.clear()
             login_user(user)
             session["auth_at"] = session["seen_at"] = int(time.time())
             if lang:
                 session["lang"] = lang
+            if scan:
+                session["checkin_scan"] = scan
+            signals.signed_in.send(user)
+            db.session.commit()
             return redirect(safe_next(request.args.get("next")))
         flash(BAD_LOGIN, "error")
         status = 401

@@ -24,12 +24,13 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from learnhub import db, pdf
+from learnhub import db, pdf, signals
 from learnhub.accounts.auth import client_ip, current_actor, role_required
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.accounts.models import Role
 from learnhub.attendance import checkin, services
 from learnhub.attendance.models import STATUS_LABELS, AttendanceRecord, Method, Status
+from learnhub.audit.services import Actor
 from learnhub.classes import services as classes
 from learnhub.classes.forms import CodeForm
 from learnhub.classes.models import ClassSession, TrainingClass
@@ -174,6 +175,40 @@ def _resolve(token: str) -> tuple[ClassSession | None, str | None]:
     return db.session.get(ClassSession, window.session_id), None
 
 
+@signals.signed_in.connect
+def _check_in_after_sign_in(user, **_kw) -> None:
+    """A QR scanned before signing in: the sign-in (a POST with its own CSRF token) completes it,
+    so the learner lands on the check-in page already checked in."""
+    scan = session.get("checkin_scan") or {}
+    token = scan.get("token", "")
+    if not token or clock.time() - scan.get("at", 0) > SCAN_GRACE.total_seconds():
+        return
+    db.write_transaction()
+    class_session, problem = _resolve(token)
+    if (
+        class_session is None
+        or problem
+        or not classes.is_enrolled(class_session.training_class, user)
+    ):
+        return
+    if services.record_of(class_session, user) is not None:
+        return
+    now = utcnow()
+    device = _device_id()
+    services.record(
+        Actor(user, client_ip(), "web"),
+        class_session,
+        user,
+        _status_for(class_session, now),
+        Method.qr,
+        now,
+        ip=client_ip(),
+        device=device,
+    )
+    session.pop("checkin_scan", None)
+    session["checkin_done"] = token
+
+
 @bp.route("/checkin/<token>", methods=["GET", "POST"])
 def check_in(token: str):
     if not current_user.is_authenticated:
@@ -200,6 +235,17 @@ def _check_in(class_session: ClassSession, method: Method):
             "attendance/checkin.html", refused=REFUSALS["other-class"], s=class_session
         ), 403
     existing = services.record_of(class_session, current_user)
+    token = (request.view_args or {}).get("token")
+    if existing is not None and token and session.get("checkin_done") == token:
+        # Checked in by the sign-in that brought the learner here: show it done, once.
+        session.pop("checkin_done", None)
+        return render_template(
+            "attendance/checkin.html",
+            done=True,
+            s=class_session,
+            record=existing,
+            labels=STATUS_LABELS,
+        )
     if (
         existing is not None
         and existing.status in (Status.present, Status.late)

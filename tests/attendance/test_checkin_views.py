@@ -72,18 +72,27 @@ def test_scan_sign_in_and_land_back_checked_in(app, client, learner, lop, db_ses
         data={"login": learner.login, "password": PASSWORD, "csrf_token": login_token},
     )
     assert response.location.endswith(f"/checkin/{token}")
-    page = client.get(response.location).get_data(as_text=True)
-    assert "Xác nhận có mặt" in page
-    done = client.post(
-        f"/checkin/{token}", data={"csrf_token": csrf_token(client, f"/checkin/{token}")}
-    )
-    assert done.status_code == 200
-    assert "Đã điểm danh" in done.get_data(as_text=True)
+    # The sign-in itself completed the check-in: the learner lands on it, done.
+    page = client.get(response.location)
+    assert page.status_code == 200
+    assert "Đã điểm danh" in page.get_data(as_text=True)
     record = attendance.record_of(lop.sessions[0], learner)
     assert (record.status, record.method) == (Status.late, Method.qr)  # the session began at 00:00
     again = client.get(f"/checkin/{token}")
     assert again.status_code == 409
     assert "Bạn đã điểm danh buổi học này rồi" in again.get_data(as_text=True)
+
+
+def test_signed_in_learner_confirms_with_one_tap(app, client, login, learner, lop):
+    login(learner)
+    token = _token(app, lop.sessions[1].id)
+    page = client.get(f"/checkin/{token}").get_data(as_text=True)
+    assert "Xác nhận có mặt" in page
+    done = client.post(
+        f"/checkin/{token}", data={"csrf_token": csrf_token(client, f"/checkin/{token}")}
+    )
+    assert "Đã điểm danh" in done.get_data(as_text=True)
+    assert attendance.record_of(lop.sessions[1], learner) is not None
 
 
 def test_expired_token_refused_clearly(app, client, login, learner, lop):
