@@ -161,7 +161,7 @@ def test_10000_rows_import_once_then_nothing_changes(tmp_path, runner, db_sessio
     assert "0 to create, 0 to update, 10000 unchanged" in second.output
     assert _count_users(db_session) == before + 10_000
     imports = db_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "users.import")
+        select(AuditEvent).where(AuditEvent.action == "users.import").order_by(AuditEvent.id)
     ).all()
     assert [e.after["created"] for e in imports] == [10_000, 0]
 

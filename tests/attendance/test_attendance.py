@@ -71,7 +71,7 @@ def test_attendance_is_one_record_and_every_change_audited(klass, learner, train
     ).all()
     assert [(r.status, r.method) for r in rows] == [(Status.excused, Method.sheet)]
     events = db_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "attendance.record")
+        select(AuditEvent).where(AuditEvent.action == "attendance.record").order_by(AuditEvent.id)
     ).all()
     assert [(e.before, e.after["status"]) for e in events] == [
         (None, "absent"),
