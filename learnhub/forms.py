@@ -3,6 +3,7 @@
 import unicodedata
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from wtforms import Field, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
@@ -41,7 +42,8 @@ class DateField(Field):
             try:
                 self.data = parse_date(valuelist[0])
             except ValueError as exc:
-                raise ValueError("Ngày không hợp lệ: hãy nhập theo dạng dd/mm/yyyy.") from exc
+                message = _l("Ngày không hợp lệ: hãy nhập theo dạng dd/mm/yyyy.")
+                raise ValueError(str(message)) from exc
 
 
 def choices(pairs: list[tuple[str, object]]) -> list[SelectChoice]:

@@ -1,5 +1,6 @@
 """Forms for sign-in, passwords and account administration."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
@@ -10,19 +11,23 @@ from learnhub.forms import DateField, TextField, choices
 
 
 class LoginForm(FlaskForm):
-    login = StringField("Tên đăng nhập hoặc email", validators=[DataRequired(), Length(max=254)])
+    login = StringField(
+        _l("Tên đăng nhập hoặc email"), validators=[DataRequired(), Length(max=254)]
+    )
     # Paste and password managers are welcome (ASVS 6.2.7): no autocomplete=off.
-    password = PasswordField("Mật khẩu", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(), Length(max=1024)])
 
 
 class ReauthForm(FlaskForm):
-    password = PasswordField("Mật khẩu", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(), Length(max=1024)])
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(), Length(max=1024)])
-    new = PasswordField("Mật khẩu mới", validators=[DataRequired(), Length(max=1024)])
-    confirm = PasswordField("Nhập lại mật khẩu mới", validators=[DataRequired(), Length(max=1024)])
+    current = PasswordField(_l("Mật khẩu hiện tại"), validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"), validators=[DataRequired(), Length(max=1024)]
+    )
 
     def validate_confirm(self, field) -> None:
         if field.data != self.new.data:
@@ -36,42 +41,42 @@ ROLE_CHOICES = choices([(r.value, ROLE_LABELS[r]) for r in Role])
 class UserForm(FlaskForm):
     """Profile fields an admin edits; roles and passwords have their own forms."""
 
-    full_name = TextField("Họ và tên", validators=[DataRequired(), Length(max=200)])
+    full_name = TextField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
     login = TextField(
-        "Tên đăng nhập hoặc email",
+        _l("Tên đăng nhập hoặc email"),
         validators=[DataRequired(), Length(max=254)],
-        description="Chữ thường, không dấu, ví dụ nguyenvana hoặc a.nguyen@camau.gov.vn",
+        description=_l("Chữ thường, không dấu, ví dụ nguyenvana hoặc a.nguyen@camau.gov.vn"),
     )
     email = TextField(
-        "Email (nếu khác)",
-        validators=[Optional(), Regexp(EMAIL, message="Email không hợp lệ."), Length(max=254)],
+        _l("Email (nếu khác)"),
+        validators=[Optional(), Regexp(EMAIL, message=_l("Email không hợp lệ.")), Length(max=254)],
     )
-    birth_date = DateField("Ngày sinh (dd/mm/yyyy)", validators=[Optional()])
-    position = TextField("Chức vụ", validators=[Optional(), Length(max=200)])
-    rank = TextField("Ngạch", validators=[Optional(), Length(max=200)])
-    unit = SelectField("Đơn vị", coerce=str, validate_choice=True)
+    birth_date = DateField(_l("Ngày sinh (dd/mm/yyyy)"), validators=[Optional()])
+    position = TextField(_l("Chức vụ"), validators=[Optional(), Length(max=200)])
+    rank = TextField(_l("Ngạch"), validators=[Optional(), Length(max=200)])
+    unit = SelectField(_l("Đơn vị"), coerce=str, validate_choice=True)
 
 
 class NewUserForm(UserForm):
-    roles = SelectMultipleField("Vai trò", choices=ROLE_CHOICES, default=["learner"])
+    roles = SelectMultipleField(_l("Vai trò"), choices=ROLE_CHOICES, default=["learner"])
     password = PasswordField(
-        "Mật khẩu tạm thời",
+        _l("Mật khẩu tạm thời"),
         validators=[DataRequired(), Length(max=1024)],
-        description="Người dùng phải đổi mật khẩu này ở lần đăng nhập đầu tiên.",
+        description=_l("Người dùng phải đổi mật khẩu này ở lần đăng nhập đầu tiên."),
     )
 
 
 class RolesForm(FlaskForm):
-    learner = BooleanField("Học viên")
-    trainer = BooleanField("Giảng viên")
-    trainer_unit = SelectField("Giới hạn giảng viên trong đơn vị", coerce=str)
-    hr = BooleanField("Cán bộ tổ chức")
-    hr_unit = SelectField("Giới hạn cán bộ tổ chức trong đơn vị", coerce=str)
-    admin = BooleanField("Quản trị")
+    learner = BooleanField(_l("Học viên"))
+    trainer = BooleanField(_l("Giảng viên"))
+    trainer_unit = SelectField(_l("Giới hạn giảng viên trong đơn vị"), coerce=str)
+    hr = BooleanField(_l("Cán bộ tổ chức"))
+    hr_unit = SelectField(_l("Giới hạn cán bộ tổ chức trong đơn vị"), coerce=str)
+    admin = BooleanField(_l("Quản trị"))
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("Mật khẩu tạm thời", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(_l("Mật khẩu tạm thời"), validators=[DataRequired(), Length(max=1024)])
 
 
 class ConfirmForm(FlaskForm):
@@ -79,4 +84,4 @@ class ConfirmForm(FlaskForm):
 
 
 class RosterUploadForm(FlaskForm):
-    file = FileField("Tệp danh sách (CSV hoặc XLSX)")
+    file = FileField(_l("Tệp danh sách (CSV hoặc XLSX)"))

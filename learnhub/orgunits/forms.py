@@ -1,5 +1,6 @@
 """The unit edit form."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -10,19 +11,19 @@ from learnhub.orgunits.models import KIND_LABELS
 
 class UnitForm(FlaskForm):
     code = TextField(
-        "Mã đơn vị",
+        _l("Mã đơn vị"),
         validators=[
             DataRequired(),
             Length(max=40),
-            Regexp(r"^[A-Z0-9-]+$", message="Chỉ dùng A-Z, 0-9 và dấu gạch ngang."),
+            Regexp(r"^[A-Z0-9-]+$", message=_l("Chỉ dùng A-Z, 0-9 và dấu gạch ngang.")),
         ],
     )
-    name = TextField("Tên đơn vị", validators=[DataRequired(), Length(max=255)])
+    name = TextField(_l("Tên đơn vị"), validators=[DataRequired(), Length(max=255)])
     kind = SelectField(
-        "Loại", choices=choices([(k.value, label) for k, label in KIND_LABELS.items()])
+        _l("Loại"), choices=choices([(k.value, label) for k, label in KIND_LABELS.items()])
     )
-    parent = SelectField("Đơn vị cấp trên", coerce=str)
-    valid_from = DateField("Hiệu lực từ ngày", validators=[Optional()])
-    valid_to = DateField("Hết hiệu lực từ sau ngày", validators=[Optional()])
-    successor = SelectField("Đơn vị kế thừa (khi sáp nhập, giải thể)", coerce=str)
-    note = TextAreaField("Ghi chú", validators=[Optional(), Length(max=1000)])
+    parent = SelectField(_l("Đơn vị cấp trên"), coerce=str)
+    valid_from = DateField(_l("Hiệu lực từ ngày"), validators=[Optional()])
+    valid_to = DateField(_l("Hết hiệu lực từ sau ngày"), validators=[Optional()])
+    successor = SelectField(_l("Đơn vị kế thừa (khi sáp nhập, giải thể)"), coerce=str)
+    note = TextAreaField(_l("Ghi chú"), validators=[Optional(), Length(max=1000)])

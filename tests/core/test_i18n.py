@@ -44,3 +44,11 @@ def test_dates_shown_dd_mm_yyyy(app):
     assert format_date(date(2026, 1, 5)) == "05/01/2026"
     # Stored in UTC, shown in the province's time (UTC+07:00).
     assert format_datetime(datetime(2026, 1, 4, 18, 30)) == "05/01/2026 01:30"  # noqa: DTZ001
+
+
+def test_form_labels_follow_the_language(client):
+    token = csrf_token(client, "/login")
+    client.post("/lang", data={"lang": "en", "next": "/login", "csrf_token": token})
+    page = client.get("/login").get_data(as_text=True)
+    assert "Tên đăng nhập hoặc email" not in page
+    assert "Mật khẩu" not in page
