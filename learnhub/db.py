@@ -100,9 +100,3 @@ def write_transaction() -> None:
             return  # already the writer
         session.commit()  # end the read-only part (loading the user, the object)
     session.connection(execution_options={"sqlite_immediate": True})
-
-
-def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
-    """True when *exc* is a UNIQUE constraint failure on either backend."""
-    text = str(exc.orig).lower()
-    return "unique" in text or "duplicate key" in text

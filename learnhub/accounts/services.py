@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from learnhub import db
 from learnhub.accounts import passwords, throttle
@@ -254,7 +254,3 @@ def authenticate(login: str, password: str, ip: str, config: dict, now: datetime
     user.last_login_at = utcnow()
     audit.record(actor, "auth.login", "user", user.id)
     return user
-
-
-def count_users() -> int:
-    return db.session.scalar(select(func.count()).select_from(User)) or 0

@@ -35,6 +35,16 @@ def record_of(session: ClassSession, user: User) -> AttendanceRecord | None:
     return db.session.scalar(stmt)
 
 
+def records_of_class(training_class: TrainingClass) -> dict[tuple[int, int], AttendanceRecord]:
+    """Every attendance record of a class in one query, by (session id, user id)."""
+    stmt = (
+        select(AttendanceRecord)
+        .join(ClassSession)
+        .where(ClassSession.class_id == training_class.id)
+    )
+    return {(r.session_id, r.user_id): r for r in db.session.scalars(stmt)}
+
+
 def record(
     actor: Actor,
     session: ClassSession,
@@ -216,13 +226,14 @@ def below_threshold(training_class: TrainingClass, people: list[User], on: date)
     if not share or not held:
         return []
     weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
+    records = records_of_class(training_class)
     flagged = []
     for user in people:
         got = sum(
             (
                 s.periods * weight[Status(r.status)]
                 for s in held_sessions
-                if (r := record_of(s, user)) is not None
+                if (r := records.get((s.id, user.id))) is not None
             ),
             Decimal(0),
         )

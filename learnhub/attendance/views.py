@@ -84,7 +84,8 @@ def roll_call(session_id: int):
         db.session.commit()
         flash(_("Đã lưu điểm danh (%(n)s thay đổi).", n=changed), "success")
         return redirect(url_for(".roll_call", session_id=class_session.id))
-    records = {u.id: services.record_of(class_session, u) for u in people}
+    by_cell = services.records_of_class(class_session.training_class)
+    records = {u.id: by_cell.get((class_session.id, u.id)) for u in people}
     return render_template(
         "attendance/roll_call.html",
         s=class_session,
@@ -411,7 +412,10 @@ def paper(class_id: int):
             db.session.commit()
             flash(_("Đã lưu điểm danh (%(n)s thay đổi).", n=changed), "success")
             return redirect(url_for(".paper", class_id=training_class.id))
-    grid = {(s.id, u.id): services.record_of(s, u) for s in training_class.sessions for u in people}
+    records = services.records_of_class(training_class)
+    grid = {
+        (s.id, u.id): records.get((s.id, u.id)) for s in training_class.sessions for u in people
+    }
     return render_template(
         "attendance/paper.html",
         c=training_class,

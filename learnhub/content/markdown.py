@@ -1,6 +1,5 @@
 """Lesson Markdown to safe HTML: the one place that renders it (markdown-it-py, then nh3)."""
 
-import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -84,10 +83,3 @@ def render(markdown: str, asset_url: Callable[[str], str], lesson_url: Callable[
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
-
-
-def excerpt(markdown: str, length: int = 160) -> str:
-    """Plain text from the start of a Markdown text (for lists and search results)."""
-    text = re.sub(r"[#*_`>|\[\]()!-]+", " ", markdown)
-    text = " ".join(text.split())
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
