@@ -57,6 +57,19 @@ def defaults(instance_path: str) -> dict:
         "DOCUMENT_PARENT": "UBND TỈNH CÀ MAU",
         "DOCUMENT_AGENCY": "SỞ NỘI VỤ",
         "DOCUMENT_PLACE": "Cà Mau",
+        # The default certificate issuer (editable by admins at /admin/issuers): the code in
+        # register numbers (015/2026/GCN-SNV) and the signer ("KT." + "GIÁM ĐỐC" over the title).
+        "CERTIFICATE_ISSUER_CODE": "SNV",
+        "CERTIFICATE_SIGNER_AUTHORITY": "",
+        "CERTIFICATE_SIGNER_FOR": "",
+        "CERTIFICATE_SIGNER_TITLE": "GIÁM ĐỐC",
+        "CERTIFICATE_SIGNER_NAME": "",
+        # The Ed25519 key that signs QR payloads (generated on first use; keep it, back it up).
+        "CERTIFICATE_KEY_FILE": str(Path(instance_path) / "certificate-signing-key.pem"),
+        # Public verification: lookups per address per minute.
+        "VERIFY_RATE_LIMIT": 30,
+        # Seconds a certificate render may take before it is abandoned.
+        "PDF_TIMEOUT": 30,
         # Login throttling: failures before the delay starts, and its cap in seconds.
         "THROTTLE_ACCOUNT_FREE": 5,
         "THROTTLE_IP_FREE": 30,

@@ -25,4 +25,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _lang() -> dict:
+        if not has_request_context():  # documents rendered by the CLI or a background job
+            return {"current_lang": app.config["BABEL_DEFAULT_LOCALE"], "request_path": "/"}
         return {"current_lang": select_locale(), "request_path": request.full_path.rstrip("?")}

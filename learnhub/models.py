@@ -4,6 +4,13 @@ from learnhub.accounts.models import LoginThrottle, RoleGrant, User
 from learnhub.attendance.models import AttendanceRecord, Completion
 from learnhub.audit.models import AuditEvent
 from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
+from learnhub.certificates.models import (
+    Certificate,
+    IssueJob,
+    Issuer,
+    RateWindow,
+    RegisterCounter,
+)
 from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
 from learnhub.orgunits.models import OrgUnit
 from learnhub.quizzes.models import Attempt, AttemptItem, Question, Quiz, QuizOverride
@@ -13,9 +20,12 @@ __all__ = [
     "AttemptItem",
     "AttendanceRecord",
     "AuditEvent",
+    "Certificate",
     "ClassSession",
     "Completion",
     "Enrolment",
+    "IssueJob",
+    "Issuer",
     "Lesson",
     "LessonProgress",
     "LoginThrottle",
@@ -25,6 +35,8 @@ __all__ = [
     "Question",
     "Quiz",
     "QuizOverride",
+    "RateWindow",
+    "RegisterCounter",
     "RoleGrant",
     "StoredAsset",
     "TrainingClass",

@@ -12,3 +12,5 @@ attempt_graded = _signals.signal("attempt-graded")
 attendance_changed = _signals.signal("attendance-changed")
 #: A user signed in through the sign-in form: sender=user (within the request).
 signed_in = _signals.signal("signed-in")
+#: A learner completed a class (the Completion row was just added): sender=completion.
+completion_recorded = _signals.signal("completion-recorded")

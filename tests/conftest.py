@@ -40,6 +40,7 @@ def make_config(tmp_path: Path, url: str) -> dict:
         "DATABASE_URL": url,
         "CONTENT_DIR": str(ROOT / "content"),
         "STORAGE_DIR": str(tmp_path / "storage"),
+        "CERTIFICATE_KEY_FILE": str(tmp_path / "certificate-signing-key.pem"),
         # Argon2id with a tiny cost: same code path, fast suite.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8,

@@ -370,6 +370,7 @@ def evaluate(training_class: TrainingClass, user: User, now: datetime) -> Comple
                 Completion.class_id == training_class.id, Completion.user_id == user.id
             )
         )
+    signals.completion_recorded.send(completion, now=now)
     return completion
 
 

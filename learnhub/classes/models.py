@@ -60,6 +60,8 @@ class TrainingClass(Base):
     #: The decision that opened the class (số, ngày).
     decision_no: Mapped[str] = mapped_column(String(100), default="")
     decision_on: Mapped[date | None]
+    #: The unit that issues the class's certificates (None: the default issuer).
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("cert_issuers.id"))
     capacity: Mapped[int] = mapped_column(default=0)
     status: Mapped[ClassStatus] = mapped_column(String(10), default=ClassStatus.open)
     #: Completion rule overrides for this class (keys of module.toml [completion]).

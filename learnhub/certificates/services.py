@@ -1,0 +1,556 @@
+"""Issuing, storing, revoking and re-issuing certificates; the register number; who sees what."""
+
+import base64
+import hashlib
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import segno
+from flask import current_app
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from learnhub import db, pdf, signals
+from learnhub.accounts.models import Role, User
+from learnhub.attendance import services as attendance
+from learnhub.attendance.models import Completion
+from learnhub.audit.services import Actor, record
+from learnhub.certificates import signing
+from learnhub.certificates.models import (
+    SYMBOLS,
+    Certificate,
+    Issuer,
+    Kind,
+    RegisterCounter,
+    RevokeReason,
+    Status,
+)
+from learnhub.classes.models import FORMAT_LABELS, Enrolment, TrainingClass
+from learnhub.orgunits import services as units
+from learnhub.quizzes import grading
+from learnhub.textutil import vn_sort_key
+from learnhub.timeutil import format_date, place_date, to_local
+
+log = logging.getLogger(__name__)
+AUTO = Actor(None, via="auto")
+
+
+class CertificateError(Exception):
+    """A certificate cannot be issued or changed; the message says why, for people."""
+
+
+# -- issuers ---------------------------------------------------------------------------------
+
+
+def default_issuer() -> Issuer:
+    """The default issuing unit; created from the configured document header on first use."""
+    issuer = db.session.scalar(select(Issuer).where(Issuer.is_default.is_(True)).limit(1))
+    if issuer is not None:
+        return issuer
+    issuer = db.session.scalar(select(Issuer).order_by(Issuer.id).limit(1))
+    if issuer is not None:
+        return issuer
+    cfg = current_app.config
+    issuer = Issuer(
+        code=cfg["CERTIFICATE_ISSUER_CODE"],
+        name=cfg["DOCUMENT_AGENCY"],
+        parent_name=cfg["DOCUMENT_PARENT"],
+        place=cfg["DOCUMENT_PLACE"],
+        signer_authority=cfg["CERTIFICATE_SIGNER_AUTHORITY"],
+        signer_for=cfg["CERTIFICATE_SIGNER_FOR"],
+        signer_title=cfg["CERTIFICATE_SIGNER_TITLE"],
+        signer_name=cfg["CERTIFICATE_SIGNER_NAME"],
+        is_default=True,
+    )
+    with db.session.begin_nested():
+        db.session.add(issuer)
+    return issuer
+
+
+def issuer_for(training_class: TrainingClass) -> Issuer:
+    if training_class.issuer_id is not None:
+        issuer = db.session.get(Issuer, training_class.issuer_id)
+        if issuer is not None:
+            return issuer
+    return default_issuer()
+
+
+# -- the register number ---------------------------------------------------------------------
+
+
+def next_register_no(issuer: Issuer, year: int) -> int:
+    """The next number of the issuer's register for *year*, gapless: the counter row stays
+    locked (PostgreSQL row lock; SQLite write lock) until the transaction that uses it ends,
+    and rolling back that transaction gives the number back."""
+    db.write_transaction()
+    bump = (
+        update(RegisterCounter)
+        .where(RegisterCounter.issuer_id == issuer.id, RegisterCounter.year == year)
+        .values(last=RegisterCounter.last + 1)
+        .returning(RegisterCounter.last)
+    )
+    number = db.session.scalar(bump)
+    if number is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(RegisterCounter(issuer_id=issuer.id, year=year, last=0))
+        except IntegrityError:
+            pass  # another issuer started the year at the same moment
+        number = db.session.scalar(bump)
+    return int(number)
+
+
+def number_label(number: int, year: int, kind: Kind, issuer: Issuer) -> str:
+    return f"{number:03d}/{year}/{SYMBOLS[kind]}-{issuer.code}"
+
+
+# -- who gets one ----------------------------------------------------------------------------
+
+
+def certificate_settings(training_class: TrainingClass) -> dict:
+    version = training_class.version or training_class.module.published_version
+    settings = {"issue": "review", "validity_months": 0}
+    settings.update((version.meta if version else {}).get("certificate", {}))
+    return settings
+
+
+@dataclass
+class Candidate:
+    user: User
+    completion: Completion | None
+    certificate: Certificate | None
+    #: Why no certificate will be issued (empty when one will, or already was).
+    reasons: list[str]
+
+    @property
+    def will_issue(self) -> bool:
+        return self.completion is not None and self.certificate is None
+
+
+def valid_certificate(training_class: TrainingClass, user: User) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.class_id == training_class.id,
+            Certificate.user_id == user.id,
+            Certificate.kind == Kind.certificate,
+            Certificate.status == Status.valid,
+        )
+    )
+
+
+def review(training_class: TrainingClass) -> list[Candidate]:
+    """Every learner of the class: who will get a certificate, who has one, who will not and why."""
+    from flask_babel import gettext as _
+
+    learners = db.session.scalars(
+        select(User)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.class_id == training_class.id)
+    ).all()
+    completions = {
+        c.user_id: c
+        for c in db.session.scalars(
+            select(Completion).where(Completion.class_id == training_class.id)
+        )
+    }
+    held = {
+        c.user_id: c
+        for c in db.session.scalars(
+            select(Certificate).where(
+                Certificate.class_id == training_class.id,
+                Certificate.kind == Kind.certificate,
+                Certificate.status == Status.valid,
+            )
+        )
+    }
+    out = []
+    for user in sorted(learners, key=lambda u: vn_sort_key(u.full_name)):
+        reasons = []
+        completion = completions.get(user.id)
+        if completion is None:
+            for item in attendance.checklist(training_class, user).missing:
+                reasons.append(f"{item.label} ({item.detail})" if item.detail else item.label)
+            if not reasons:
+                reasons.append(_("Chưa được ghi nhận hoàn thành"))
+        out.append(Candidate(user, completion, held.get(user.id), reasons))
+    return out
+
+
+def pending(training_class: TrainingClass) -> Select:
+    """Completions of the class whose learner holds no valid certificate yet."""
+    has_one = (
+        select(Certificate.id)
+        .where(
+            Certificate.class_id == Completion.class_id,
+            Certificate.user_id == Completion.user_id,
+            Certificate.kind == Kind.certificate,
+            Certificate.status == Status.valid,
+        )
+        .exists()
+    )
+    return (
+        select(Completion)
+        .where(Completion.class_id == training_class.id, ~has_one)
+        .order_by(Completion.id)
+    )
+
+
+# -- issuing ---------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def grade_band(score: Decimal | None) -> str:
+    bands = tuple((Decimal(low), label) for low, label in current_app.config["GRADE_BANDS"])
+    return grading.band(score, bands)
+
+
+def _score_text(score: Decimal | None) -> str:
+    return "" if score is None else f"{Decimal(score):.2f}".replace(".", ",")
+
+
+def snapshot(
+    training_class: TrainingClass,
+    user: User,
+    completion: Completion | None,
+    issuer: Issuer,
+    issued_on: date,
+) -> dict:
+    """What the document says, fixed at issue."""
+    version = training_class.version or training_class.module.published_version
+    score = None if completion is None or completion.score is None else Decimal(completion.score)
+    unit = user.unit
+    return {
+        "full_name": user.full_name,
+        "birth_date": user.birth_date.isoformat() if user.birth_date else None,
+        "position": user.position,
+        "unit": unit.name if unit is not None else "",
+        "module_title": version.title if version else training_class.title,
+        "class_title": training_class.title,
+        "class_code": training_class.code,
+        "starts_on": training_class.starts_on.isoformat(),
+        "ends_on": training_class.ends_on.isoformat(),
+        "periods": training_class.total_periods or (version.meta.get("periods") if version else 0),
+        "format": str(training_class.format),
+        "score": _score_text(score),
+        "band": grade_band(score) if score is not None else "",
+        "completed_on": format_date(completion.completed_at) if completion else "",
+        "issuer": {
+            "code": issuer.code,
+            "name": issuer.name,
+            "parent_name": issuer.parent_name,
+            "place": issuer.place,
+        },
+        "signer": {
+            "authority": issuer.signer_authority,
+            "for": issuer.signer_for,
+            "title": issuer.signer_title,
+            "name": issuer.signer_name,
+        },
+        "place_date": place_date(issuer.place, issued_on),
+    }
+
+
+def verify_url(code: str) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/verify/{code}"
+
+
+def signing_key():
+    return signing.load_private_key(current_app.config["CERTIFICATE_KEY_FILE"])
+
+
+def claims_of(cert: Certificate) -> dict:
+    """The compact, signed statement the QR code carries (minimum personal data)."""
+    data = cert.data
+    return {
+        "c": cert.code,
+        "r": cert.number_label,
+        "s": cert.serial,
+        "k": str(cert.kind),
+        "n": data["full_name"],
+        "b": data["birth_date"],
+        "t": data["module_title"][:90],
+        "d": cert.issued_on.isoformat(),
+        "v": cert.valid_until.isoformat() if cert.valid_until else None,
+    }
+
+
+def qr_text(cert: Certificate) -> str:
+    return f"{verify_url(cert.code)}#{signing.sign(signing_key(), claims_of(cert))}"
+
+
+def _png_uri(data: bytes | None) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii") if data else ""
+
+
+def _iso_date(text: str | None) -> str:
+    return format_date(date.fromisoformat(text)) if text else ""
+
+
+def render_pdf(cert: Certificate, issuer: Issuer) -> bytes:
+    """The certificate as a PDF (WeasyPrint, through learnhub.pdf)."""
+    data = cert.data
+    text = qr_text(cert)
+    qr = segno.make(text, error="m")
+    return pdf.render(
+        "certificates/certificate.html",
+        cert=cert,
+        d=data,
+        birth_date=format_date(date.fromisoformat(data["birth_date"]))
+        if data["birth_date"]
+        else "",
+        starts_on=_iso_date(data["starts_on"]),
+        ends_on=_iso_date(data["ends_on"]),
+        format_label=FORMAT_LABELS.get(data["format"], data["format"]),
+        valid_until=format_date(cert.valid_until),
+        original=cert.refers_to or cert.supersedes,
+        qr_uri=qr.svg_data_uri(scale=4, border=2),
+        token=signing.token_from(text),
+        verify_url=verify_url(cert.code),
+        signature_uri=_png_uri(issuer.signature_png),
+        seal_uri=_png_uri(issuer.seal_png),
+    )
+
+
+def storage_path(sha256: str) -> Path:
+    root = Path(current_app.config["STORAGE_DIR"]) / "certificates"
+    return root / sha256[:2] / f"{sha256}.pdf"
+
+
+def store(data: bytes) -> str:
+    """Write a PDF to storage (atomically, durably) and return its SHA-256."""
+    sha = hashlib.sha256(data).hexdigest()
+    path = storage_path(sha)
+    if path.exists():
+        return sha
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{sha}.{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.error("could not store certificate PDF %s: %s", sha, exc)
+        raise CertificateError(
+            "Không lưu được tệp PDF của giấy chứng nhận (bộ nhớ lưu trữ đầy hoặc không ghi "
+            "được); chưa cấp số vào sổ nào."
+        ) from exc
+    return sha
+
+
+def read_pdf(cert: Certificate) -> bytes:
+    """The stored PDF, checked against its SHA-256 (never rendered again)."""
+    data = storage_path(cert.pdf_sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != cert.pdf_sha256:
+        raise CertificateError(f"stored PDF of certificate {cert.id} does not match its SHA-256")
+    return data
+
+
+def _new_code() -> str:
+    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=")
+
+
+def normalise_code(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())[:40]
+
+
+def issue(
+    actor: Actor,
+    training_class: TrainingClass,
+    user: User,
+    now: datetime,
+    *,
+    kind: Kind = Kind.certificate,
+    supersedes: Certificate | None = None,
+    refers_to: Certificate | None = None,
+) -> Certificate:
+    """Issue a certificate (or a confirmation) to a learner who completed the class.
+
+    Idempotent for certificates: a learner who already holds a valid one gets that one back, also
+    when two requests race. The number, the stored PDF and the row come together or not at all.
+    """
+    completion = db.session.scalar(
+        select(Completion).where(
+            Completion.class_id == training_class.id, Completion.user_id == user.id
+        )
+    )
+    if completion is None:
+        raise CertificateError(f"{user.full_name} chưa hoàn thành lớp {training_class.code}.")
+    db.write_transaction()
+    if kind == Kind.certificate:
+        existing = valid_certificate(training_class, user)
+        if existing is not None:
+            return existing
+    issuer = issuer_for(training_class)
+    issued_on = to_local(now).date()
+    settings = certificate_settings(training_class)
+    months = int(settings.get("validity_months") or 0)
+    base = refers_to or supersedes
+    try:
+        with db.session.begin_nested():
+            number = next_register_no(issuer, issued_on.year)
+            code = _new_code()
+            cert = Certificate(
+                code=code,
+                serial=f"{code[:5]}-{code[5:10]}",
+                kind=kind,
+                issuer_id=issuer.id,
+                year=issued_on.year,
+                register_no=number,
+                number_label=number_label(number, issued_on.year, kind, issuer),
+                user_id=user.id,
+                class_id=training_class.id,
+                module_version_id=training_class.version_id,
+                data=snapshot(training_class, user, completion, issuer, issued_on),
+                issued_on=issued_on,
+                issued_at=now,
+                issued_by_id=actor.user_id,
+                # A confirmation has the same validity as the certificate it confirms.
+                valid_until=(
+                    base.valid_until
+                    if kind == Kind.confirmation and base is not None
+                    else _add_months(issued_on, months)
+                    if months
+                    else None
+                ),
+                supersedes_id=supersedes.id if supersedes else None,
+                refers_to_id=refers_to.id if refers_to else None,
+                pdf_sha256="",
+                pdf_size=0,
+            )
+            cert.issuer, cert.refers_to, cert.supersedes = issuer, refers_to, supersedes
+            data = render_pdf(cert, issuer)
+            cert.pdf_sha256, cert.pdf_size = store(data), len(data)
+            db.session.add(cert)
+            db.session.flush()
+    except IntegrityError:
+        existing = valid_certificate(training_class, user) if kind == Kind.certificate else None
+        if existing is None:
+            raise
+        return existing
+    record(
+        actor,
+        "certificate.issue",
+        "certificate",
+        cert.id,
+        after={"number": cert.number_label, "user_id": user.id, "kind": str(kind)},
+    )
+    return cert
+
+
+def revoke(
+    actor: Actor, cert: Certificate, reason: RevokeReason, note: str, now: datetime
+) -> Certificate:
+    if cert.status != Status.valid:
+        raise CertificateError("Giấy này không còn hiệu lực nên không thu hồi được nữa.")
+    cert.status = Status.revoked
+    cert.revoked_at = now
+    cert.revoke_reason = str(reason)
+    cert.revoke_note = note.strip()[:2000]
+    record(
+        actor,
+        "certificate.revoke",
+        "certificate",
+        cert.id,
+        before={"status": "valid"},
+        after={"status": "revoked", "reason": str(reason), "note": cert.revoke_note},
+    )
+    return cert
+
+
+def reissue(actor: Actor, cert: Certificate, now: datetime) -> Certificate:
+    """Re-issue after an error: a new number that references the original, now superseded."""
+    if cert.kind != Kind.certificate or cert.status != Status.valid:
+        raise CertificateError("Chỉ cấp lại được giấy chứng nhận đang có hiệu lực.")
+    db.write_transaction()
+    cert.status = Status.superseded
+    db.session.flush()
+    new = issue(actor, cert.training_class, cert.user, now, supersedes=cert)
+    record(
+        actor,
+        "certificate.supersede",
+        "certificate",
+        cert.id,
+        before={"status": "valid"},
+        after={"status": "superseded", "by": new.number_label},
+    )
+    return new
+
+
+def confirm_lost(actor: Actor, cert: Certificate, now: datetime) -> Certificate:
+    """A confirmation of completion (giấy xác nhận hoàn thành) for a lost certificate."""
+    if cert.kind != Kind.certificate or cert.status != Status.valid:
+        raise CertificateError("Chỉ xác nhận được cho giấy chứng nhận đang có hiệu lực.")
+    return issue(actor, cert.training_class, cert.user, now, kind=Kind.confirmation, refers_to=cert)
+
+
+# -- who may see what ------------------------------------------------------------------------
+
+
+def can_manage(user: User, training_class: TrainingClass) -> bool:
+    """Issue, revoke and re-issue: admins, the class's managers, HR of the issuing unit."""
+    if training_class.can_manage(user):
+        return True
+    if user.has_role(Role.hr):
+        issuer = issuer_for(training_class)
+        return user.scope_units(Role.hr) is None or user.may_act_on_unit(Role.hr, issuer.unit)
+    return False
+
+
+def can_view(user: User, cert: Certificate) -> bool:
+    """The holder; whoever manages the class; HR whose scope covers the holder's unit."""
+    if user.id == cert.user_id or user.is_admin:
+        return True
+    if cert.training_class.can_manage(user):
+        return True
+    return user.has_role(Role.hr) and user.may_act_on_unit(Role.hr, cert.user.unit)
+
+
+def visible_filter(user: User, stmt: Select) -> Select:
+    """Limit a SELECT of certificates to what *user* may see (the register, lists)."""
+    if user.is_admin:
+        return stmt
+    scope = user.scope_units(Role.hr)
+    if user.has_role(Role.hr) and scope is None:
+        return stmt
+    clauses = [Certificate.user_id == user.id]
+    for unit in scope or []:
+        people = select(User.id).where(User.unit_id.in_(units.subtree_ids(unit)))
+        clauses.append(Certificate.user_id.in_(people))
+    if user.has_role(Role.trainer):
+        managed = [c.id for c in db.session.scalars(select(TrainingClass)) if c.can_manage(user)]
+        clauses.append(Certificate.class_id.in_(managed))
+    return stmt.where(or_(*clauses))
+
+
+# -- issue on completion ---------------------------------------------------------------------
+
+
+@signals.completion_recorded.connect
+def _on_completion(completion: Completion, now: datetime, **_kw) -> None:
+    training_class = completion.training_class
+    if certificate_settings(training_class).get("issue") != "auto":
+        return
+    try:
+        issue(AUTO, training_class, completion.user, now)
+    except Exception:
+        # The learner's action and the completion stand; a trainer can issue from the class
+        # page later. (The savepoint of the failed issue is already rolled back.)
+        log.exception("automatic certificate for completion %s failed", completion.id)

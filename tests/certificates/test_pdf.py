@@ -1,0 +1,116 @@
+"""The certificate PDF: official header, the learner's name exactly as stored, a QR code that
+decodes to the verification URL and a signed payload, nothing fetched or embedded."""
+
+import io
+import shutil
+import subprocess
+import unicodedata
+
+import pytest
+from pypdf import PdfReader
+
+from learnhub.audit.services import Actor
+from learnhub.certificates import services as certificates
+from learnhub.certificates import signing
+from learnhub.timeutil import utcnow
+from tests.certificates.conftest import complete
+from tests.support import require
+
+NAMES = ["Nguyễn Thị Hồng Nhung", "Trần Hồng Quân", "Lê Văn Ửng"]
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def pdftotext(data: bytes, tmp_path) -> str:
+    require(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "c.pdf"
+    path.write_bytes(data)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def decode_qr(data: bytes, tmp_path) -> str:
+    """Render the page (pdftoppm) and decode its QR code (zbarimg)."""
+    for tool in ("pdftoppm", "zbarimg"):
+        require(shutil.which(tool) is not None, f"{tool} is not installed")
+    pdf = tmp_path / "q.pdf"
+    pdf.write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "200", "-png", "-singlefile", str(pdf), str(tmp_path / "q")])
+    out = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(tmp_path / "q.png")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.strip()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_name_and_header_in_the_pdf(klass, create_user, unit, name, tmp_path):
+    user = create_user(full_name=name, unit=unit("CM-SNV"))
+    complete(klass, user)
+    cert = certificates.issue(Actor(None), klass, user, utcnow())
+    data = certificates.read_pdf(cert)
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1
+    for text in (pdf_text(data), pdftotext(data, tmp_path)):
+        text = unicodedata.normalize("NFC", text)
+        assert name in text
+        assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+        assert "Độc lập - Tự do - Hạnh phúc" in text
+        assert "SỞ NỘI VỤ" in text
+        assert "UBND TỈNH CÀ MAU" in text
+        assert "GIẤY CHỨNG NHẬN" in text
+        assert cert.number_label in text
+        assert cert.serial in text
+        assert cert.data["place_date"] in text.replace("\n", " ")
+    assert cert.data["place_date"].startswith("Cà Mau, ngày ")
+
+
+def test_qr_decodes_to_url_and_a_signed_payload(klass, learner, tmp_path, app):
+    complete(klass, learner)
+    cert = certificates.issue(Actor(None), klass, learner, utcnow())
+    text = decode_qr(certificates.read_pdf(cert), tmp_path)
+    url, token = text.split("#", 1)
+    assert url == f"{app.config['BASE_URL']}/verify/{cert.code}"
+    public = signing.load_public_key(signing.public_pem(certificates.signing_key()))
+    checked = signing.verify(public, text)
+    assert checked.valid, checked.problem
+    assert checked.claims["n"] == learner.full_name
+    assert checked.claims["r"] == cert.number_label
+    # One byte changed anywhere in the payload or the signature: refused.
+    for position in (len("LH1.") + 5, len(token) - 3):
+        changed = (
+            token[:position] + ("A" if token[position] != "A" else "B") + token[position + 1 :]
+        )
+        assert not signing.verify(public, changed).valid
+
+
+def test_html_in_a_name_is_text_and_nothing_is_fetched(klass, create_user, caplog):
+    hostile = '<img src="file:///etc/passwd"><a rel="attachment" href="file:///etc/passwd">x</a>'
+    user = create_user(full_name=hostile + '<img src="http://127.0.0.1:9/x.png">')
+    complete(klass, user)
+    cert = certificates.issue(Actor(None), klass, user, utcnow())
+    data = certificates.read_pdf(cert)
+    assert '<img src="file:///etc/passwd">' in pdf_text(data)
+    assert b"/EmbeddedFile" not in data
+    assert b"root:x:0:0" not in data
+    assert b"/Subtype /Image" not in data
+    assert b"/Subtype/Image" not in data
+    assert "refused to fetch" not in caplog.text  # escaped text never became a request
+
+
+def test_the_fetcher_refuses_files_and_network(caplog):
+    from learnhub import pdf
+
+    fetcher = pdf.url_fetcher()
+    for url in ("file:///etc/passwd", "http://127.0.0.1:9/x.png", "https://example.org/a.css"):
+        with pytest.raises(pdf.FetchRefused):
+            fetcher(url)
+    assert caplog.text.count("refused to fetch") == 3
+    assert fetcher("data:text/plain,ok").read() == b"ok"
+    bundled = pdf.STATIC / "css" / "app.css"
+    assert fetcher(bundled.as_uri()).read() == bundled.read_bytes()
