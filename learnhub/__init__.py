@@ -46,6 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
     from learnhub.catalog.manage import bp as manage_bp
     from learnhub.catalog.views import bp as catalog_bp
     from learnhub.catalog.views import refs_bp
+    from learnhub.certificates.issuers import bp as issuers_bp
+    from learnhub.certificates.register import bp as register_bp
+    from learnhub.certificates.verify import bp as verify_bp
+    from learnhub.certificates.views import bp as certificates_bp
     from learnhub.classes.views import bp as classes_bp
     from learnhub.core.views import bp as core_bp
     from learnhub.orgunits.views import bp as orgunits_bp
@@ -66,19 +70,28 @@ def create_app(config: dict | None = None) -> Flask:
         quiz_manage_bp,
         classes_bp,
         attendance_bp,
+        certificates_bp,
+        issuers_bp,
+        verify_bp,
+        register_bp,
     ):
         app.register_blueprint(blueprint)
 
-    import learnhub.attendance.services  # noqa: F401  (connects the completion rule to its signals)
+    import learnhub.attendance.services
+    import learnhub.certificates.services  # noqa: F401  (issues on completion where allowed)
+    from learnhub import pdf
+
+    pdf.check_environment()
     from learnhub.accounts.models import ROLE_LABELS, Role
 
     app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, Role=Role)
     app.json.ensure_ascii = False
 
     from learnhub.accounts.cli import users
+    from learnhub.certificates.cli import certificates
     from learnhub.cli import db_group, demo
     from learnhub.content.cli import content
 
-    for command in (db_group, users, content, demo):
+    for command in (db_group, users, content, demo, certificates):
         app.cli.add_command(command)
     return app

@@ -60,6 +60,8 @@ def defaults(instance_path: str) -> dict:
         # The default certificate issuer (editable by admins at /admin/issuers): the code in
         # register numbers (015/2026/GCN-SNV) and the signer ("KT." + "GIÁM ĐỐC" over the title).
         "CERTIFICATE_ISSUER_CODE": "SNV",
+        # Its organisational unit: HR officers whose scope covers it may issue and revoke.
+        "CERTIFICATE_ISSUER_UNIT": "CM-SNV",
         "CERTIFICATE_SIGNER_AUTHORITY": "",
         "CERTIFICATE_SIGNER_FOR": "",
         "CERTIFICATE_SIGNER_TITLE": "GIÁM ĐỐC",

@@ -1,7 +1,7 @@
 """Demo accounts for a development instance (`flask demo`)."""
 
 import random
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from learnhub import db
 from learnhub.accounts import services
@@ -46,6 +46,7 @@ def create_demo() -> list[str]:
         lines.append(f"  {login:<10} {password:<22} {', '.join(r.value for r in roles)}")
     _demo_reading()
     _demo_class()
+    _demo_certificate()
     db.session.commit()
     if lines:
         lines.insert(0, "Demo accounts (login, password, roles):")
@@ -100,3 +101,54 @@ def _demo_class() -> None:
         elif item.kind == "single":
             quizzes.save_answer(attempt, item.position, {"choice": 0}, now)
     quizzes.submit_attempt(attempt, now)
+
+
+def _demo_certificate() -> None:
+    """A finished cohort of the second module: hocvien1 read every lesson, attended every
+    session, passed the quiz, and holds a certificate (its PDF in the storage folder)."""
+    from learnhub.certificates import services as certificates
+    from learnhub.quizzes import grading
+
+    module = catalog.by_slug("ky-nang-doi-ngoai")
+    trainer = services.find_by_login("giangvien")
+    learner = services.find_by_login("hocvien1")
+    if module is None or trainer is None or learner is None or classes.by_code("KNDN-2026-01"):
+        return
+    issuer = certificates.default_issuer()
+    if not issuer.signer_name:  # a sample signer, so the demo certificate looks complete
+        issuer.signer_authority, issuer.signer_for = "KT.", "GIÁM ĐỐC"
+        issuer.signer_title, issuer.signer_name = "PHÓ GIÁM ĐỐC", "Nguyễn Văn Mẫu"
+    if learner.birth_date is None:
+        learner.birth_date = date(1992, 3, 7)
+    start = today() - timedelta(days=45)
+    training_class = classes.open_class(
+        DEMO,
+        module,
+        classes.ClassData(
+            code="KNDN-2026-01",
+            title="Lớp bồi dưỡng kỹ năng đối ngoại năm 2026 (khóa I)",
+            starts_on=start,
+            ends_on=start + timedelta(days=1),
+            place="Hội trường Liên hiệp các tổ chức hữu nghị tỉnh",
+            organisers="Sở Nội vụ; Liên hiệp các tổ chức hữu nghị tỉnh",
+            decision_no="02/QĐ-SNV",
+            decision_on=start - timedelta(days=10),
+        ),
+        [trainer],
+    )
+    sessions = classes.add_sessions(DEMO, training_class, start, 2, time(7, 30), time(11, 0), 4)
+    classes.enrol(DEMO, training_class, [learner])
+    when = datetime.combine(start + timedelta(days=1), time(4, 0))  # 11:00 in Cà Mau
+    for lesson in module.published_version.lessons:
+        catalog.mark_read(learner, module, lesson)
+    for session in sessions:
+        attendance.record(DEMO, session, learner, Status.present, Method.rollcall, when)
+    quiz = quizzes.ensure_quiz(module)
+    attempt = quizzes.start_attempt(quiz, learner, when, random.Random(72))  # noqa: S311 (demo data)
+    for item in attempt.items:
+        if item.position % 6:  # most answers right, a few left blank
+            answer = grading.model_answer(item.snapshot, item.order)
+            quizzes.save_answer(attempt, item.position, answer, when)
+    quizzes.submit_attempt(attempt, when)
+    if attendance.evaluate(training_class, learner, when) is not None:
+        certificates.issue(Actor(trainer, via="demo"), training_class, learner, utcnow())

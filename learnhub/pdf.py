@@ -80,12 +80,13 @@ def environment_problems() -> list[str]:
     return problems
 
 
-def check_environment() -> list[str]:
-    """Log every problem loudly (at start-up); returns them."""
+@cache
+def check_environment() -> tuple[str, ...]:
+    """Log every problem loudly (at start-up, once per process); returns them."""
     problems = environment_problems()
     for problem in problems:
         log.warning("PDF RENDERING DEGRADED: %s", problem)
-    return problems
+    return tuple(problems)
 
 
 @contextmanager

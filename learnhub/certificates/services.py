@@ -52,10 +52,11 @@ def default_issuer() -> Issuer:
     issuer = db.session.scalar(select(Issuer).where(Issuer.is_default.is_(True)).limit(1))
     if issuer is not None:
         return issuer
-    issuer = db.session.scalar(select(Issuer).order_by(Issuer.id).limit(1))
+    cfg = current_app.config
+    by_code = select(Issuer).where(Issuer.code == cfg["CERTIFICATE_ISSUER_CODE"])
+    issuer = db.session.scalar(by_code)
     if issuer is not None:
         return issuer
-    cfg = current_app.config
     issuer = Issuer(
         code=cfg["CERTIFICATE_ISSUER_CODE"],
         name=cfg["DOCUMENT_AGENCY"],
@@ -65,10 +66,14 @@ def default_issuer() -> Issuer:
         signer_for=cfg["CERTIFICATE_SIGNER_FOR"],
         signer_title=cfg["CERTIFICATE_SIGNER_TITLE"],
         signer_name=cfg["CERTIFICATE_SIGNER_NAME"],
+        unit_id=unit.id if (unit := units.by_code(cfg["CERTIFICATE_ISSUER_UNIT"])) else None,
         is_default=True,
     )
-    with db.session.begin_nested():
-        db.session.add(issuer)
+    try:
+        with db.session.begin_nested():
+            db.session.add(issuer)
+    except IntegrityError:  # created at the same moment by another request
+        return db.session.scalars(by_code).one()
     return issuer
 
 

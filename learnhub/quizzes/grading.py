@@ -254,3 +254,29 @@ def feedback_for(snapshot: dict, order: list, answer: dict | None) -> list[str]:
         right = answer["value"] == snapshot["truth"]
         return [snapshot["feedback_right"] if right else snapshot["feedback_wrong"]]
     return []
+
+
+def model_answer(snapshot: dict, order: list) -> dict:
+    """A fully right answer to a frozen question, in the form a learner submits it (for the demo
+    data and the benchmarks; never sent to a browser)."""
+    kind = snapshot["kind"]
+    answers = snapshot.get("answers") or []
+    weights = [Decimal(answers[i]["weight"]) for i in order] if answers else []
+    if kind == "single":
+        return {"choice": weights.index(max(weights))}
+    if kind == "multi":
+        return {"choices": [n for n, w in enumerate(weights) if w > 0]}
+    if kind == "truefalse":
+        return {"value": snapshot["truth"]}
+    if kind == "short":
+        return {"text": next(a["text"] for a in answers if Decimal(a["weight"]) == 100)}
+    if kind == "numerical":
+        return {"text": next(a["text"] for a in answers if a["text"] != "*")}
+    if kind == "matching":
+        rights = [r for _left, r in snapshot["pairs"]]
+        wanted = [r for left, r in snapshot["pairs"] if left]
+        shown = [rights[o] for o in order]
+        return {"pairs": {str(i): shown.index(r) for i, r in enumerate(wanted)}}
+    if kind == "essay":
+        return {"text": "Bài thu hoạch."}
+    raise ValueError(f"no model answer for {kind!r}")

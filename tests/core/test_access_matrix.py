@@ -2,11 +2,16 @@
 
 import random
 from datetime import date, time
+from decimal import Decimal
 
 import pytest
 
+from learnhub import db
+from learnhub.attendance.models import Completion
 from learnhub.audit.services import Actor
 from learnhub.catalog.services import by_slug
+from learnhub.certificates import jobs
+from learnhub.certificates import services as certificates
 from learnhub.classes import services as classes
 from learnhub.quizzes import services as quiz_services
 from learnhub.timeutil import utcnow
@@ -112,6 +117,30 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("attendance.class_sheet", "GET"): (302, 403, 200, 403, 200),
     ("attendance.paper", "GET"): (302, 403, 200, 403, 200),
     ("attendance.paper", "POST"): (302, 403, 400, 403, 400),
+    # Certificates: the holder, the class's managers, HR whose scope covers the holder; for
+    # everyone else a certificate does not exist (404, never 403).
+    ("certificates.mine", "GET"): (302, 200, 200, 200, 200),
+    ("certificates.show", "GET"): (302, 200, 200, 200, 200),
+    ("certificates.download", "GET"): (302, 200, 200, 200, 200),
+    ("certificates.revoke", "POST"): (302, 404, 302, 302, 302),
+    ("certificates.reissue", "POST"): (302, 404, 302, 302, 302),
+    ("certificates.confirmation", "POST"): (302, 404, 302, 302, 302),
+    ("certificates.review", "GET"): (302, 404, 200, 200, 200),
+    ("certificates.issue_class", "POST"): (302, 404, 302, 302, 302),
+    ("certificates.job", "GET"): (302, 404, 200, 200, 200),
+    ("certificates.resume", "POST"): (302, 404, 302, 302, 302),
+    ("certificates.class_zip", "GET"): (302, 404, 200, 200, 200),
+    # Public verification: anyone, signed in or not (rate-limited per address).
+    ("verify.form", "GET"): (200, 200, 200, 200, 200),
+    ("verify.key", "GET"): (200, 200, 200, 200, 200),
+    ("verify.offline", "GET"): (200, 200, 200, 200, 200),
+    ("verify.show", "GET"): (200, 200, 200, 200, 200),
+    ("register.index", "GET"): (302, 403, 200, 200, 200),
+    ("register.export_xlsx", "GET"): (302, 403, 200, 200, 200),
+    ("register.export_pdf", "GET"): (302, 403, 200, 200, 200),
+    ("issuers.index", "GET"): (302, 403, 403, 403, 200),
+    ("issuers.edit", "GET"): (302, 403, 403, 403, 200),
+    ("issuers.edit", "POST"): (302, 403, 403, 403, 200),
 }
 
 
@@ -159,6 +188,25 @@ def matrix_class(people):
 
 
 @pytest.fixture
+def matrix_certificate(people, matrix_class):
+    """The learner's certificate of the matrix class, and a finished issue job."""
+    db.session.add(
+        Completion(
+            class_id=matrix_class.id,
+            user_id=people[L].id,
+            completed_at=utcnow(),
+            rule={},
+            score=Decimal("8"),
+            attendance_share=Decimal(1),
+        )
+    )
+    db.session.flush()
+    cert = certificates.issue(Actor(people[T]), matrix_class, people[L], utcnow())
+    job = jobs.start(Actor(people[T]), matrix_class, utcnow())
+    return cert, job
+
+
+@pytest.fixture
 def learner_attempt(people):
     """An attempt of the learner, questions in bank order (the first is single choice)."""
     quiz = quiz_services.ensure_quiz(by_slug("doi-ngoai-nhan-dan"))
@@ -166,7 +214,7 @@ def learner_attempt(people):
     return quiz_services.start_attempt(quiz, people[L], utcnow(), random.Random(1))
 
 
-def _url(rule, people, unit, attempt, training_class):
+def _url(rule, people, unit, attempt, training_class, certificate=None):
     module = by_slug("doi-ngoai-nhan-dan")
     values = {
         "filename": "css/app.css",
@@ -185,19 +233,25 @@ def _url(rule, people, unit, attempt, training_class):
         "question_id": attempt.items[0].question_id,
         "class_id": training_class.id,
         "session_id": training_class.sessions[0].id,
+        "cert_id": certificate[0].id if certificate else 0,
+        "job_id": certificate[1].id if certificate else 0,
+        "issuer_id": certificate[0].issuer_id if certificate else 0,
+        "code": certificate[0].code if certificate else "X",
     }
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_access_matrix(app, login, people, unit, role, learner_attempt, matrix_class):
+def test_access_matrix(
+    app, login, people, unit, role, learner_attempt, matrix_class, matrix_certificate
+):
     failures = []
     for rule, method in _routes(app):
         client = app.test_client()
         if role != A:
             login(people[role], c=client)
         token = csrf_token(client, "/login" if role == A else "/dashboard")
-        url = _url(rule, people, unit, learner_attempt, matrix_class)
+        url = _url(rule, people, unit, learner_attempt, matrix_class, matrix_certificate)
         if method == "GET":
             response = client.get(url)
         else:

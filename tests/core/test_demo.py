@@ -4,6 +4,8 @@ from sqlalchemy import func, select
 
 from learnhub.accounts import services as accounts
 from learnhub.attendance.models import AttendanceRecord
+from learnhub.certificates import services as certificates
+from learnhub.certificates.models import Certificate
 from learnhub.classes import services as classes
 from learnhub.quizzes.models import Attempt
 
@@ -21,16 +23,23 @@ def test_demo_creates_accounts_and_a_class_with_history(runner, db_session):
         db_session.scalar(
             select(func.count()).select_from(Attempt).where(Attempt.user_id == learner.id)
         )
-        == 1
+        == 2  # one per demo class
     )
+    # The finished cohort: hocvien1 completed it and holds a certificate stored as a PDF.
+    (cert,) = db_session.scalars(select(Certificate).where(Certificate.user_id == learner.id))
+    assert cert.training_class.code == "KNDN-2026-01"
+    assert certificates.storage_path(cert.pdf_sha256).is_file()
+    assert b"%PDF" in certificates.read_pdf(cert)[:8]
+    assert cert.data["score"]
     second = runner.invoke(args=["demo"])
     assert "already exist" in second.output
     assert (
         db_session.scalar(
             select(func.count()).select_from(Attempt).where(Attempt.user_id == learner.id)
         )
-        == 1
+        == 2
     )
+    assert len(db_session.scalars(select(Certificate)).all()) >= 1
 
 
 def test_demo_refused_in_production(app):

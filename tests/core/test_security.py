@@ -128,6 +128,10 @@ def test_no_state_change_on_get(app, client, login, admin, learner, unit, db_ses
             "question_id": 1,
             "class_id": 1,
             "session_id": 1,
+            "cert_id": 1,
+            "job_id": 1,
+            "issuer_id": 1,
+            "code": "A" * 26,
         }
         url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
         client.get(url).close()
