@@ -90,14 +90,14 @@ def check_environment() -> tuple[str, ...]:
 
 
 @contextmanager
-def _time_limit(seconds: int):
+def _time_limit(seconds: float):
     """A hard limit on the main thread (SIGALRM); other threads rely on the fetcher's limits."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def _expired(signum, frame):
-        raise RenderTimeout(f"PDF render took longer than {seconds} s")
+        raise RenderTimeout(f"PDF render took longer than {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, _expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -113,6 +113,6 @@ def render(template: str, **context) -> bytes:
     from weasyprint import HTML
 
     html = render_template(template, **context)
-    with _time_limit(int(current_app.config.get("PDF_TIMEOUT", 30))):
+    with _time_limit(float(current_app.config.get("PDF_TIMEOUT", 30))):
         document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher())
         return document.write_pdf(font_config=_fonts())

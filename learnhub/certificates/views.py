@@ -165,36 +165,32 @@ def revoke(cert_id: int):
     return redirect(url_for(".show", cert_id=cert.id))
 
 
-@bp.post("/certificates/<int:cert_id>/reissue")
-@login_required
-def reissue(cert_id: int):
+def _issue_from(cert_id: int, action, message: str):
+    """Re-issue or confirm: a new document from an existing certificate, then its page."""
     cert = _managed_cert(cert_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        new = services.reissue(current_actor(), cert, utcnow())
+        new = action(current_actor(), cert, utcnow())
     except services.CertificateError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".show", cert_id=cert.id))
     db.session.commit()
-    flash(_("Đã cấp lại: giấy mới số %(n)s.", n=new.number_label), "success")
+    flash(message % {"n": new.number_label}, "success")
     return redirect(url_for(".show", cert_id=new.id))
+
+
+@bp.post("/certificates/<int:cert_id>/reissue")
+@login_required
+def reissue(cert_id: int):
+    return _issue_from(cert_id, services.reissue, _("Đã cấp lại: giấy mới số %(n)s."))
 
 
 @bp.post("/certificates/<int:cert_id>/confirmation")
 @login_required
 def confirmation(cert_id: int):
-    cert = _managed_cert(cert_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        new = services.confirm_lost(current_actor(), cert, utcnow())
-    except services.CertificateError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".show", cert_id=cert.id))
-    db.session.commit()
-    flash(_("Đã cấp giấy xác nhận hoàn thành số %(n)s.", n=new.number_label), "success")
-    return redirect(url_for(".show", cert_id=new.id))
+    message = _("Đã cấp giấy xác nhận hoàn thành số %(n)s.")
+    return _issue_from(cert_id, services.confirm_lost, message)
 
 
 # -- a class: review, issue in the background, download all ---------------------------------

@@ -114,3 +114,32 @@ def test_the_fetcher_refuses_files_and_network(caplog):
     assert fetcher("data:text/plain,ok").read() == b"ok"
     bundled = pdf.STATIC / "css" / "app.css"
     assert fetcher(bundled.as_uri()).read() == bundled.read_bytes()
+
+
+def test_a_render_has_a_hard_time_limit(klass, learner, monkeypatch, app):
+    from learnhub import pdf
+
+    complete(klass, learner)
+    monkeypatch.setitem(app.config, "PDF_TIMEOUT", 0.001)
+    with pytest.raises(pdf.RenderTimeout):
+        certificates.issue(Actor(None), klass, learner, utcnow())
+    assert certificates.valid_certificate(klass, learner) is None  # nothing half-issued
+    monkeypatch.setitem(app.config, "PDF_TIMEOUT", 30)
+    assert certificates.issue(Actor(None), klass, learner, utcnow()).pdf_size > 0
+
+
+def test_fonts_and_subsetter_are_checked(monkeypatch, caplog):
+    from learnhub import pdf
+
+    require(pdf.environment_problems() == [], "Liberation Serif or libharfbuzz-subset0 missing")
+    monkeypatch.setattr(pdf, "FONT_DIRS", ())
+    monkeypatch.setattr(pdf.ctypes.util, "find_library", lambda name: None)
+    problems = pdf.environment_problems()
+    assert any("libharfbuzz-subset0" in p for p in problems)
+    assert any("Liberation Serif" in p for p in problems)
+    pdf.check_environment.cache_clear()
+    try:
+        pdf.check_environment()
+    finally:
+        pdf.check_environment.cache_clear()
+    assert "PDF RENDERING DEGRADED" in caplog.text
