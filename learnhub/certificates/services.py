@@ -16,6 +16,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learnhub import db, pdf, signals
+from learnhub.accounts import services as accounts
 from learnhub.accounts.models import Role, User
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import Completion
@@ -525,19 +526,18 @@ def can_view(user: User, cert: Certificate) -> bool:
         return True
     if cert.training_class.can_manage(user):
         return True
-    return user.has_role(Role.hr) and user.may_act_on_unit(Role.hr, cert.user.unit)
+    return user.has_role(Role.hr) and accounts.in_scope(user, cert.user, Role.hr)
 
 
 def visible_filter(user: User, stmt: Select) -> Select:
     """Limit a SELECT of certificates to what *user* may see (the register, lists)."""
     if user.is_admin:
         return stmt
-    scope = user.scope_units(Role.hr)
-    if user.has_role(Role.hr) and scope is None:
-        return stmt
     clauses = [Certificate.user_id == user.id]
-    for unit in scope or []:
-        people = select(User.id).where(User.unit_id.in_(units.subtree_ids(unit)))
+    if user.has_role(Role.hr):
+        people = accounts.people_in_scope(user, Role.hr)
+        if people is None:
+            return stmt
         clauses.append(Certificate.user_id.in_(people))
     if user.has_role(Role.trainer):
         managed = [c.id for c in db.session.scalars(select(TrainingClass)) if c.can_manage(user)]
