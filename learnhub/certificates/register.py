@@ -48,8 +48,8 @@ PDF_MAX_ROWS = 1000
 FIRST_YEAR = 2000
 
 KIND_LABELS = {
-    Kind.certificate: _l("Chứng nhận"),
-    Kind.confirmation: _l("Xác nhận"),
+    Kind.certificate: _l("Giấy chứng nhận"),
+    Kind.confirmation: _l("Giấy xác nhận"),
 }
 STATES = ("valid", "expired", "revoked", "superseded")
 #: Characters that make a spreadsheet read a cell as a formula (CSV/XLSX injection).
