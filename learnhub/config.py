@@ -16,6 +16,7 @@ ENV_KEYS = (
     "BASE_URL",
     "ENV",
     "REDIS_URL",
+    "CERTIFICATE_KEY_FILE",
 )
 
 

@@ -88,6 +88,19 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(lambda exc: session.remove())
 
 
+def is_writer() -> bool:
+    """Whether the current transaction holds SQLite's write lock (always False elsewhere: other
+    databases lock rows, not the database). A test's outer connection counts as a writer."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return False
+    if isinstance(bind, sa.Connection):
+        return True
+    return session().in_transaction() and bool(
+        session.connection().get_execution_options().get("sqlite_immediate")
+    )
+
+
 def write_transaction() -> None:
     """Start the current transaction as a writer (SQLite: BEGIN IMMEDIATE), so a read-then-write
     cannot fail half-way because another writer committed in between. No-op elsewhere, and

@@ -23,6 +23,9 @@ FONTS = {"Liberation Serif": {"LiberationSerif-Regular.ttf"}}
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 
 
+_RENDER_LOCK = threading.Lock()
+
+
 class FetchRefused(ValueError):
     pass
 
@@ -113,6 +116,8 @@ def render(template: str, **context) -> bytes:
     from weasyprint import HTML
 
     html = render_template(template, **context)
-    with _time_limit(float(current_app.config.get("PDF_TIMEOUT", 30))):
+    # WeasyPrint (Pango, the shared FontConfiguration) is not safe across threads: one render at
+    # a time per process. Nothing else is ever locked while this lock is held.
+    with _RENDER_LOCK, _time_limit(float(current_app.config.get("PDF_TIMEOUT", 30))):
         document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher())
         return document.write_pdf(font_config=_fonts())

@@ -139,7 +139,7 @@ def run(job_id: int, progress: Callable[[int], None] | None = None) -> IssueJob:
             )
         )
         for user_id in ids:
-            db.write_transaction()
+            # No write lock here: issue() renders first and locks only to number and store it.
             user = db.session.get(User, user_id)
             cert = services.valid_certificate(training_class, user)
             if cert is None:

@@ -5,9 +5,11 @@ import hashlib
 import logging
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import segno
@@ -276,7 +278,12 @@ def verify_url(code: str) -> str:
 
 
 def signing_key():
-    return signing.load_private_key(current_app.config["CERTIFICATE_KEY_FILE"])
+    return _signing_key(current_app.config["CERTIFICATE_KEY_FILE"])
+
+
+@lru_cache(maxsize=4)
+def _signing_key(path: str):
+    return signing.load_private_key(path)
 
 
 def claims_of(cert: Certificate) -> dict:
@@ -377,6 +384,31 @@ def normalise_code(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())[:40]
 
 
+def _predicted_number(issuer: Issuer, year: int) -> int:
+    """The number the next certificate will most likely get (read without a lock)."""
+    last = db.session.scalar(
+        select(RegisterCounter.last).where(
+            RegisterCounter.issuer_id == issuer.id, RegisterCounter.year == year
+        )
+    )
+    return (last or 0) + 1
+
+
+def _number_and_render(cert: Certificate, issuer: Issuer, number: int) -> None:
+    """Give *cert* its register number, then render and store its PDF (which prints it)."""
+    cert.register_no = number
+    cert.number_label = number_label(number, cert.year, cert.kind, issuer)
+    data = render_pdf(cert, issuer)
+    cert.pdf_sha256, cert.pdf_size = store(data), len(data)
+
+
+def _discard(cert: Certificate) -> None:
+    """Remove a stored PDF that no certificate will point to (its content is unique: the random
+    code is printed in it)."""
+    if cert.pdf_sha256:
+        storage_path(cert.pdf_sha256).unlink(missing_ok=True)
+
+
 def issue(
     actor: Actor,
     training_class: TrainingClass,
@@ -391,6 +423,13 @@ def issue(
 
     Idempotent for certificates: a learner who already holds a valid one gets that one back, also
     when two requests race. The number, the stored PDF and the row come together or not at all.
+
+    The PDF prints its register number, and the number must be gapless, so the number is taken
+    under the counter's lock in the same transaction as the row. To keep that lock short (on
+    SQLite it is the database's one write lock), the PDF is rendered and stored *before*, with
+    the number the counter predicts; only when another process took that number meanwhile is it
+    rendered again under the lock. (A transaction that already holds SQLite's write lock, such
+    as a POST request, renders under it: it cannot wait for another issuer without deadlock.)
     """
     completion = db.session.scalar(
         select(Completion).where(
@@ -399,7 +438,6 @@ def issue(
     )
     if completion is None:
         raise CertificateError(f"{user.full_name} chưa hoàn thành lớp {training_class.code}.")
-    db.write_transaction()
     if kind == Kind.certificate:
         existing = valid_certificate(training_class, user)
         if existing is not None:
@@ -409,54 +447,87 @@ def issue(
     settings = certificate_settings(training_class)
     months = int(settings.get("validity_months") or 0)
     base = refers_to or supersedes
+    code = _new_code()
+    cert = Certificate(
+        code=code,
+        serial=f"{code[:5]}-{code[5:10]}",
+        kind=kind,
+        issuer_id=issuer.id,
+        year=issued_on.year,
+        user_id=user.id,
+        class_id=training_class.id,
+        module_version_id=training_class.version_id,
+        data=snapshot(training_class, user, completion, issuer, issued_on),
+        issued_on=issued_on,
+        issued_at=now,
+        issued_by_id=actor.user_id,
+        # A confirmation has the same validity as the certificate it confirms.
+        valid_until=(
+            base.valid_until
+            if kind == Kind.confirmation and base is not None
+            else _add_months(issued_on, months)
+            if months
+            else None
+        ),
+        supersedes_id=supersedes.id if supersedes else None,
+        refers_to_id=refers_to.id if refers_to else None,
+    )
+    cert.issuer, cert.refers_to, cert.supersedes = issuer, refers_to, supersedes
+    if db.is_writer():  # this transaction holds the write lock already: render under it
+        return _number_and_store(actor, cert, issuer, training_class, user, predict=False)
+    with _ISSUE_LOCK:  # issuers of this process one after the other: predictions come true
+        return _number_and_store(actor, cert, issuer, training_class, user, predict=True)
+
+
+#: Serialises the issuers of one process, so each renders once with the number it will get.
+_ISSUE_LOCK = threading.Lock()
+#: The last number this process gave, per (issuer, year): the next prediction starts above it
+#: even before that transaction commits.
+_LAST_GIVEN: dict[tuple[int, int], int] = {}
+
+
+def _number_and_store(
+    actor: Actor,
+    cert: Certificate,
+    issuer: Issuer,
+    training_class: TrainingClass,
+    user: User,
+    predict: bool,
+) -> Certificate:
+    key = (issuer.id, cert.year)
+    if predict:
+        guess = max(_predicted_number(issuer, cert.year), _LAST_GIVEN.get(key, 0) + 1)
+        _number_and_render(cert, issuer, guess)
     try:
+        db.write_transaction()
+        if cert.kind == Kind.certificate and (
+            existing := valid_certificate(training_class, user)
+        ):
+            _discard(cert)
+            return existing
         with db.session.begin_nested():
-            number = next_register_no(issuer, issued_on.year)
-            code = _new_code()
-            cert = Certificate(
-                code=code,
-                serial=f"{code[:5]}-{code[5:10]}",
-                kind=kind,
-                issuer_id=issuer.id,
-                year=issued_on.year,
-                register_no=number,
-                number_label=number_label(number, issued_on.year, kind, issuer),
-                user_id=user.id,
-                class_id=training_class.id,
-                module_version_id=training_class.version_id,
-                data=snapshot(training_class, user, completion, issuer, issued_on),
-                issued_on=issued_on,
-                issued_at=now,
-                issued_by_id=actor.user_id,
-                # A confirmation has the same validity as the certificate it confirms.
-                valid_until=(
-                    base.valid_until
-                    if kind == Kind.confirmation and base is not None
-                    else _add_months(issued_on, months)
-                    if months
-                    else None
-                ),
-                supersedes_id=supersedes.id if supersedes else None,
-                refers_to_id=refers_to.id if refers_to else None,
-                pdf_sha256="",
-                pdf_size=0,
-            )
-            cert.issuer, cert.refers_to, cert.supersedes = issuer, refers_to, supersedes
-            data = render_pdf(cert, issuer)
-            cert.pdf_sha256, cert.pdf_size = store(data), len(data)
+            number = next_register_no(issuer, cert.year)
+            if number != cert.register_no:  # not predicted, or taken meanwhile
+                _discard(cert)
+                _number_and_render(cert, issuer, number)
             db.session.add(cert)
             db.session.flush()
     except IntegrityError:
-        existing = valid_certificate(training_class, user) if kind == Kind.certificate else None
-        if existing is None:
+        _discard(cert)
+        existing = valid_certificate(training_class, user)
+        if cert.kind != Kind.certificate or existing is None:
             raise
         return existing
+    except BaseException:
+        _discard(cert)
+        raise
+    _LAST_GIVEN[key] = max(_LAST_GIVEN.get(key, 0), number)
     record(
         actor,
         "certificate.issue",
         "certificate",
         cert.id,
-        after={"number": cert.number_label, "user_id": user.id, "kind": str(kind)},
+        after={"number": cert.number_label, "user_id": cert.user_id, "kind": str(cert.kind)},
     )
     return cert
 
