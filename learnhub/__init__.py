@@ -41,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     from learnhub.accounts.admin import bp as admin_users_bp
     from learnhub.accounts.roster_views import bp as roster_bp
     from learnhub.accounts.views import bp as accounts_bp
+    from learnhub.api.views import bp as api_bp
+    from learnhub.api.views import tokens_bp as api_tokens_bp
     from learnhub.attendance.views import bp as attendance_bp
     from learnhub.audit.views import bp as audit_bp
     from learnhub.catalog.manage import bp as manage_bp
@@ -55,6 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
     from learnhub.orgunits.views import bp as orgunits_bp
     from learnhub.quizzes.manage import bp as quiz_manage_bp
     from learnhub.quizzes.views import bp as quizzes_bp
+    from learnhub.reports.unit_views import bp as unit_reports_bp
+    from learnhub.reports.views import bp as reports_bp
 
     for blueprint in (
         core_bp,
@@ -74,6 +78,10 @@ def create_app(config: dict | None = None) -> Flask:
         issuers_bp,
         verify_bp,
         register_bp,
+        api_bp,
+        api_tokens_bp,
+        reports_bp,
+        unit_reports_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -91,7 +99,8 @@ def create_app(config: dict | None = None) -> Flask:
     from learnhub.certificates.cli import certificates
     from learnhub.cli import db_group, demo
     from learnhub.content.cli import content
+    from learnhub.reports.cli import reports
 
-    for command in (db_group, users, content, demo, certificates):
+    for command in (db_group, users, content, demo, certificates, reports):
         app.cli.add_command(command)
     return app

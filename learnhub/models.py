@@ -1,6 +1,7 @@
 """Every model, imported so that Base.metadata is complete for Alembic and create_all."""
 
 from learnhub.accounts.models import LoginThrottle, RoleGrant, User
+from learnhub.api.models import ApiToken
 from learnhub.attendance.models import AttendanceRecord, Completion
 from learnhub.audit.models import AuditEvent
 from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
@@ -16,6 +17,7 @@ from learnhub.orgunits.models import OrgUnit
 from learnhub.quizzes.models import Attempt, AttemptItem, Question, Quiz, QuizOverride
 
 __all__ = [
+    "ApiToken",
     "Attempt",
     "AttemptItem",
     "AttendanceRecord",

@@ -502,9 +502,7 @@ def _number_and_store(
         _number_and_render(cert, issuer, guess)
     try:
         db.write_transaction()
-        if cert.kind == Kind.certificate and (
-            existing := valid_certificate(training_class, user)
-        ):
+        if cert.kind == Kind.certificate and (existing := valid_certificate(training_class, user)):
             _discard(cert)
             return existing
         with db.session.begin_nested():

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from learnhub import db
 from learnhub.audit import services as audit
@@ -55,11 +55,27 @@ def subtree_ids(unit: OrgUnit) -> Select:
     return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
 
 
+def _under(paths: set[str]) -> ColumnElement[bool]:
+    return or_(*(OrgUnit.path.startswith(p, autoescape=True) for p in sorted(paths)))
+
+
 def rollup_ids(unit: OrgUnit) -> Select:
-    """Ids whose records report under *unit*: its subtree plus units merged into it."""
-    inside = subtree_ids(unit)
-    merged = select(OrgUnit.id).where(OrgUnit.successor_id.in_(inside))
-    return inside.union(merged)
+    """SELECT of the ids of the units whose people report under *unit*: its subtree, the units
+    merged into it, what lies below a merged unit (a commune of a former district with no
+    successor of its own reports under the district's successor), and chains of mergers. The
+    tree is small, so the merged roots are found with a few short queries; the result is one
+    prefix match per root."""
+    paths = {unit.path}
+    while True:
+        merged = db.session.scalars(
+            select(OrgUnit.path).where(
+                OrgUnit.successor_id.in_(select(OrgUnit.id).where(_under(paths)))
+            )
+        )
+        new = {p for p in merged if not any(p.startswith(known) for known in paths)}
+        if not new:
+            return select(OrgUnit.id).where(_under(paths))
+        paths |= new
 
 
 def _set_path(unit: OrgUnit) -> None:

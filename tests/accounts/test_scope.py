@@ -26,3 +26,23 @@ def test_unscoped_and_admin_see_everyone(create_user, db_session):
     learner = create_user("hv")
     assert list(db_session.scalars(services.scope_unit_ids(learner))) == []  # no HR role
     assert not services.in_scope(learner, everyone)
+
+
+def test_scope_reaches_below_a_merged_unit(create_user, unit):
+    """A commune that sat under a former district (with no successor of its own) reports under
+    the district's successor, for HR scope too."""
+    from learnhub.audit.services import SYSTEM
+    from learnhub.orgunits import services as units
+    from learnhub.orgunits.models import UnitKind
+
+    old_commune, _ = units.save_unit(
+        SYSTEM,
+        units.UnitData(
+            code="X-CU-THU", name="Xã Cũ Thử", kind=UnitKind.commune, parent_code="H-THOI-BINH"
+        ),
+    )
+    person = create_user(full_name="Người Xã Cũ", unit=old_commune)
+    officer = create_user("hr-tb2", roles=(Role.hr,), scope=unit("X-THOI-BINH"))
+    assert services.in_scope(officer, person)
+    other = create_user("hr-snv2", roles=(Role.hr,), scope=unit("CM-SNV"))
+    assert not services.in_scope(other, person)

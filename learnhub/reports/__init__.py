@@ -1,0 +1,1 @@
+"""Reports for HR: completion records, periodic reports by unit, histories and dossiers."""

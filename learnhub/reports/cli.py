@@ -1,0 +1,92 @@
+"""`flask reports export [--unit CODE] [--from DD/MM/YYYY] [--to DD/MM/YYYY] [--format csv|xlsx]
+--output FILE`: the completion records of the HR page, with those filters, for everyone (the
+command line is the system: no HR scope)."""
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import date
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from learnhub.orgunits.services import by_code as unit_by_code
+from learnhub.reports import exports, records
+
+
+@click.group("reports")
+def reports() -> None:
+    """Reports for HR: completion records."""
+
+
+def _date_option(_ctx, param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return records.parse_date_arg(value)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(
+            f"{value!r} is not a date in DD/MM/YYYY form", param=param
+        ) from None
+
+
+def _counted(rows: Iterable, bar) -> Iterator:
+    for row in rows:
+        yield row
+        bar.update(1)
+
+
+@reports.command("export")
+@click.option("--unit", "unit_code", help="Unit code: its subtree and the units merged into it.")
+@click.option("--from", "date_from", callback=_date_option, help="Classes ending on or after.")
+@click.option("--to", "date_to", callback=_date_option, help="Classes ending on or before.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"], case_sensitive=False),
+    help="File format (default: from the output's extension, else csv).",
+)
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@with_appcontext
+def export_command(
+    unit_code: str | None,
+    date_from: date | None,
+    date_to: date | None,
+    fmt: str | None,
+    output: str,
+) -> None:
+    """Export completion records (one row per person and class) as CSV or XLSX.
+
+    The period is on the day the class ends. The rows are those of /reports/records with the
+    same filters, without any HR scope.
+    """
+    if unit_code and unit_by_code(unit_code) is None:
+        raise click.BadParameter(f"no unit with code {unit_code!r}", param_hint="'--unit'")
+    if date_from and date_to and date_from > date_to:
+        raise click.BadParameter("--from is after --to", param_hint="'--from'")
+    fmt = (fmt or ("xlsx" if output.lower().endswith(".xlsx") else "csv")).lower()
+    filters = records.Filters(unit=unit_code or "", date_from=date_from, date_to=date_to)
+    stmt = records.statement(filters, None)
+    total = records.count(stmt)
+    path = Path(output)
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        with click.progressbar(
+            length=total, label=f"Exporting {total} records", file=sys.stderr
+        ) as bar:
+            rows = _counted(records.document_rows(stmt), bar)
+            if fmt == "csv":
+                with partial.open("wb") as out:
+                    for chunk in exports.csv_chunks(records.EXPORT_COLUMNS, rows):
+                        out.write(chunk)
+            else:
+                exports.xlsx_file(records.EXPORT_COLUMNS, rows, "Hồ sơ hoàn thành", str(partial))
+        os.replace(partial, path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+    click.echo(f"{total} records written to {output} ({fmt}).")

@@ -1,0 +1,388 @@
+"""The class dossier (hồ sơ lớp): one ZIP with what Nghị định 30/2020 asks a course file to keep.
+
+Files (under a folder named after the class code), always in Vietnamese:
+
+- ``01-danh-sach-hoc-vien.xlsx``: the roster;
+- ``02-diem-danh.xlsx``: attendance, one sheet, a column per session, then periods attended
+  (weighted by the class's completion rule) over periods held;
+- ``03-ket-qua-kiem-tra.xlsx``: the module quiz per learner (attempts, result by the quiz's
+  grading method, essay mark, band);
+- ``04-danh-sach-hoan-thanh.xlsx``: the completions;
+- ``05-so-cap-gcn.xlsx`` and ``05-so-cap-gcn.pdf``: the class's entries of the certificate
+  register (the register's own PDF layout, learnhub/pdf.py).
+
+Who may download it: the class's managers (TrainingClass.can_manage: admins, its trainers,
+trainers who may edit its module) and HR officers *without* a unit limit. An HR officer limited
+to a unit does not get it: a roster usually spans many units, and the dossier is the whole class
+(they have the completion records and histories of their own people instead).
+"""
+
+import io
+import re
+import zipfile
+from collections import defaultdict
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from learnhub import db, pdf
+from learnhub.accounts.models import Role, User
+from learnhub.attendance.models import STATUS_LABELS as ATTENDANCE_LABELS
+from learnhub.attendance.models import Completion
+from learnhub.attendance.models import Status as Attendance
+from learnhub.attendance.services import records_of_class, rule_for, weights
+from learnhub.certificates import register
+from learnhub.certificates.models import Certificate, Issuer, Status
+from learnhub.certificates.services import grade_band
+from learnhub.classes.models import Enrolment, TrainingClass
+from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz
+from learnhub.quizzes.services import result_of
+from learnhub.reports.periodic import XlsxBook, XlsxSheet
+from learnhub.timeutil import format_date, to_local, today
+
+ROSTER = "01-danh-sach-hoc-vien.xlsx"
+ATTENDANCE = "02-diem-danh.xlsx"
+SCORES = "03-ket-qua-kiem-tra.xlsx"
+COMPLETIONS = "04-danh-sach-hoan-thanh.xlsx"
+REGISTER_XLSX = "05-so-cap-gcn.xlsx"
+REGISTER_PDF = "05-so-cap-gcn.pdf"
+REGISTER_NOTE = "05-so-cap-gcn.txt"
+
+
+def can_download(user: User, training_class: TrainingClass) -> bool:
+    if training_class.can_manage(user):
+        return True
+    return user.has_role(Role.hr) and user.scope_units(Role.hr) is None
+
+
+def folder(training_class: TrainingClass) -> str:
+    return "ho-so-lop-" + (re.sub(r"[^A-Za-z0-9-]+", "-", training_class.code).strip("-") or "lop")
+
+
+def _title_block(sheet: XlsxSheet, title: str, klass: TrainingClass) -> None:
+    sheet.line(title, bold=True, size=14)
+    sheet.line(klass.title, bold=True)
+    dates = f"{format_date(klass.starts_on)} – {format_date(klass.ends_on)}"
+    sheet.line(f"Mã lớp: {klass.code} · Thời gian: {dates}")
+    if klass.decision_no:
+        decision = f"Quyết định mở lớp: {klass.decision_no}"
+        if klass.decision_on:
+            decision += f" ngày {format_date(klass.decision_on)}"
+        sheet.line(decision)
+    sheet.line()
+    sheet.header()
+
+
+def _roster(klass: TrainingClass) -> list[tuple[User, object]]:
+    rows = db.session.execute(
+        select(User, Enrolment.enrolled_at)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.class_id == klass.id)
+        .options(selectinload(User.unit))
+    ).all()
+    return sorted(((u, at) for u, at in rows), key=lambda r: (r[0].given_name_key, r[0].id))
+
+
+def _unit_name(user: User) -> str:
+    return user.unit.name if user.unit is not None else ""
+
+
+def roster_xlsx(klass: TrainingClass, people) -> bytes:
+    book = XlsxBook()
+    sheet = book.sheet(
+        "Danh sách học viên",
+        (
+            ("STT", 6),
+            ("Họ và tên", 28),
+            ("Ngày sinh", 12),
+            ("Chức vụ", 22),
+            ("Ngạch", 18),
+            ("Đơn vị", 36),
+            ("Tên đăng nhập/Email", 26),
+            ("Ngày ghi danh", 14),
+        ),
+    )
+    _title_block(sheet, "DANH SÁCH HỌC VIÊN", klass)
+    for index, (user, enrolled_at) in enumerate(people, start=1):
+        sheet.row(
+            [
+                index,
+                user.full_name,
+                user.birth_date,
+                user.position,
+                user.rank,
+                _unit_name(user),
+                user.login,
+                to_local(enrolled_at).date() if enrolled_at else None,
+            ],
+            ("0",),
+        )
+    return book.save()
+
+
+def attendance_xlsx(klass: TrainingClass, people) -> bytes:
+    sessions = list(klass.sessions)
+    records = records_of_class(klass)
+    rule = rule_for(klass)
+    weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
+    on = today()
+    held = sum(s.periods for s in sessions if s.on <= on)
+    columns = [("STT", 6), ("Họ và tên", 28), ("Đơn vị", 30)]
+    columns += [(f"Buổi {s.number} ({format_date(s.on)}, {s.periods} tiết)", 16) for s in sessions]
+    columns += [("Số tiết tham dự", 12), ("Số tiết đã học", 12), ("Tỷ lệ", 10)]
+    book = XlsxBook()
+    sheet = book.sheet("Điểm danh", columns)
+    _title_block(sheet, "TỔNG HỢP ĐIỂM DANH", klass)
+    for index, (user, _at) in enumerate(people, start=1):
+        marks, attended = [], Decimal(0)
+        for s in sessions:
+            record = records.get((s.id, user.id))
+            if record is None:
+                marks.append("")
+                continue
+            status = Attendance(record.status)
+            marks.append(str(ATTENDANCE_LABELS[status]))
+            attended += s.periods * weight[status]
+        share = attended / Decimal(held) if held else None
+        sheet.row(
+            [index, user.full_name, _unit_name(user), *marks, attended, held, share],
+            ["0", None, None, *([None] * len(sessions)), "0.##", "0", "0.0%"],
+        )
+    sheet.line()
+    sheet.line(
+        "Số tiết tham dự tính theo điều kiện hoàn thành của lớp: có mặt tính đủ; vắng có phép "
+        + ("được tính." if rule.get("count_excused", True) else "không được tính.")
+    )
+    return book.save()
+
+
+def scores_xlsx(klass: TrainingClass, people) -> bytes:
+    quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == klass.module_id))
+    attempts: dict[int, list[Attempt]] = defaultdict(list)
+    essays: dict[int, list[Decimal]] = defaultdict(list)
+    if quiz is not None:
+        roster_ids = select(Enrolment.user_id).where(Enrolment.class_id == klass.id)
+        found = db.session.scalars(
+            select(Attempt)
+            .where(Attempt.quiz_id == quiz.id, Attempt.user_id.in_(roster_ids))
+            .order_by(Attempt.user_id, Attempt.number)
+        ).all()
+        for attempt in found:
+            attempts[attempt.user_id].append(attempt)
+        by_attempt = {a.id: a.user_id for a in found}
+        if by_attempt:
+            marks = db.session.execute(
+                select(AttemptItem.attempt_id, AttemptItem.fraction)
+                .where(
+                    AttemptItem.attempt_id.in_(
+                        select(Attempt.id).where(
+                            Attempt.quiz_id == quiz.id, Attempt.user_id.in_(roster_ids)
+                        )
+                    ),
+                    AttemptItem.snapshot["kind"].as_string() == "essay",
+                    AttemptItem.fraction.is_not(None),
+                )
+                .order_by(AttemptItem.attempt_id, AttemptItem.position)
+            ).all()
+            for attempt_id, fraction in marks:
+                essays[by_attempt[attempt_id]].append(Decimal(str(fraction)) * 10)
+    book = XlsxBook()
+    sheet = book.sheet(
+        "Kết quả kiểm tra",
+        (
+            ("STT", 6),
+            ("Họ và tên", 28),
+            ("Ngày sinh", 12),
+            ("Đơn vị", 30),
+            ("Số lần làm bài", 10),
+            ("Điểm các lần", 22),
+            ("Kết quả bài kiểm tra", 12),
+            ("Điểm bài thu hoạch", 12),
+            ("Xếp loại", 12),
+            ("Đạt", 8),
+        ),
+    )
+    _title_block(sheet, "KẾT QUẢ KIỂM TRA", klass)
+    for index, (user, _at) in enumerate(people, start=1):
+        mine = [a for a in attempts.get(user.id, []) if a.state != AttemptState.in_progress]
+        graded = [a.score for a in mine if a.state == AttemptState.graded and a.score is not None]
+        result = result_of(quiz, mine) if quiz is not None else None
+        essay = essays.get(user.id)
+        essay_mark = (
+            (sum(essay, Decimal(0)) / len(essay)).quantize(Decimal("0.01")) if essay else None
+        )
+        passed = "" if result is None else ("Đạt" if result >= quiz.pass_mark else "Không đạt")
+        sheet.row(
+            [
+                index,
+                user.full_name,
+                user.birth_date,
+                _unit_name(user),
+                len(mine),
+                "; ".join(f"{s:.2f}".replace(".", ",") for s in graded),
+                result,
+                essay_mark,
+                grade_band(result) if result is not None else "",
+                passed,
+            ],
+            ("0", None, None, None, "0", None, "0.00", "0.00"),
+        )
+    if quiz is not None:
+        sheet.line()
+        sheet.line(
+            f"Bài kiểm tra: {quiz.title}. Điểm đạt: {quiz.pass_mark:.2f}".replace(".", ",")
+            + "/10; kết quả tính theo cách chấm của bài kiểm tra."
+        )
+    return book.save()
+
+
+def completions_xlsx(klass: TrainingClass, people, certs: list[Certificate]) -> bytes:
+    done = {
+        c.user_id: c
+        for c in db.session.scalars(select(Completion).where(Completion.class_id == klass.id))
+    }
+    valid = {c.user_id: c.number_label for c in certs if c.status == Status.valid}
+    book = XlsxBook()
+    sheet = book.sheet(
+        "Hoàn thành",
+        (
+            ("STT", 6),
+            ("Họ và tên", 28),
+            ("Ngày sinh", 12),
+            ("Đơn vị", 30),
+            ("Ngày hoàn thành", 14),
+            ("Điểm", 8),
+            ("Xếp loại", 12),
+            ("Tỷ lệ chuyên cần", 12),
+            ("Giấy chứng nhận", 22),
+        ),
+    )
+    _title_block(sheet, "DANH SÁCH HỌC VIÊN HOÀN THÀNH", klass)
+    index = 0
+    for user, _at in people:
+        completion = done.get(user.id)
+        if completion is None:
+            continue
+        index += 1
+        score = None if completion.score is None else Decimal(str(completion.score))
+        sheet.row(
+            [
+                index,
+                user.full_name,
+                user.birth_date,
+                _unit_name(user),
+                to_local(completion.completed_at).date(),
+                score,
+                grade_band(score) if score is not None else "",
+                Decimal(str(completion.attendance_share)),
+                valid.get(user.id, ""),
+            ],
+            ("0", None, None, None, None, "0.00", None, "0.0%"),
+        )
+    sheet.line()
+    sheet.line(f"Tổng số: {index}/{len(people)} học viên hoàn thành.")
+    return book.save()
+
+
+def _certificates(klass: TrainingClass) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.class_id == klass.id)
+            .options(
+                selectinload(Certificate.supersedes),
+                selectinload(Certificate.refers_to),
+                selectinload(Certificate.issuer),
+            )
+            .order_by(Certificate.year, Certificate.register_no, Certificate.id)
+        )
+    )
+
+
+def register_xlsx(klass: TrainingClass, rows: list) -> bytes:
+    book = XlsxBook()
+    sheet = book.sheet("Sổ cấp GCN", register.XLSX_COLUMNS)
+    _title_block(sheet, "SỔ CẤP GIẤY CHỨNG NHẬN CỦA LỚP", klass)
+    for row in rows:
+        sheet.row(
+            [
+                row.register_no,
+                row.number_label,
+                row.serial,
+                row.kind,
+                row.full_name,
+                row.birth_date,
+                row.unit,
+                row.class_code,
+                row.issued_on,
+                row.score,
+                row.band,
+                row.status,
+                row.note,
+            ],
+            ("0", None, None, None, None, None, None, None, None, "0.00"),
+        )
+    return book.save()
+
+
+def _issuer_header(klass: TrainingClass, certs: list[Certificate]) -> tuple[str, str]:
+    """(parent, agency) of the register's header, without creating anything (a GET)."""
+    issuer = certs[0].issuer if certs else None
+    if issuer is None and klass.issuer_id is not None:
+        issuer = db.session.get(Issuer, klass.issuer_id)
+    if issuer is None:
+        issuer = db.session.scalar(select(Issuer).where(Issuer.is_default.is_(True)).limit(1))
+    if issuer is not None:
+        return issuer.parent_name, issuer.name
+    cfg = current_app.config
+    return cfg["DOCUMENT_PARENT"], cfg["DOCUMENT_AGENCY"]
+
+
+def register_pdf(klass: TrainingClass, certs: list[Certificate], rows: list) -> bytes:
+    parent, agency = _issuer_header(klass, certs)
+    years = sorted({c.year for c in certs}) or [klass.ends_on.year]
+    year = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    return pdf.render(
+        "certificates/register_pdf.html",
+        parent=parent,
+        agency=agency,
+        year=year,
+        summary=f"Lớp: {klass.code} · {klass.title}",
+        printed_on=format_date(today()),
+        rows=[row.strings() for row in rows],
+    )
+
+
+def build(klass: TrainingClass) -> bytes:
+    """The dossier as ZIP bytes (the spreadsheets and the PDF are compressed already)."""
+    people = _roster(klass)
+    certs = _certificates(klass)
+    with force_locale("vi"):
+        rows = register._rows(certs)
+        files = {
+            ROSTER: roster_xlsx(klass, people),
+            ATTENDANCE: attendance_xlsx(klass, people),
+            SCORES: scores_xlsx(klass, people),
+            COMPLETIONS: completions_xlsx(klass, people, certs),
+            REGISTER_XLSX: register_xlsx(klass, rows),
+        }
+        if len(rows) > register.PDF_MAX_ROWS:
+            files[REGISTER_NOTE] = (
+                f"Sổ của lớp có {len(rows)} dòng, quá {register.PDF_MAX_ROWS} dòng để in PDF; "
+                f"xem tệp {REGISTER_XLSX}.\n"
+            ).encode()
+        else:
+            try:
+                files[REGISTER_PDF] = register_pdf(klass, certs, rows)
+            except pdf.RenderTimeout:
+                current_app.logger.warning("dossier register PDF timed out: %s", klass.code)
+                files[REGISTER_NOTE] = (f"Tạo tệp PDF quá lâu; xem tệp {REGISTER_XLSX}.\n").encode()
+    buffer = io.BytesIO()
+    root = folder(klass)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in files.items():
+            archive.writestr(f"{root}/{name}", data)
+    return buffer.getvalue()

@@ -1,0 +1,230 @@
+"""Spreadsheet writers shared by the reports: CSV and XLSX in constant memory, formula-safe.
+
+The API is small on purpose; any report can use it:
+
+- ``Column(header, width=None, number_format=None)`` describes one column.
+- ``csv_chunks(columns, rows)`` yields the bytes of a CSV file: UTF-8 with a BOM (so Excel shows
+  Vietnamese correctly), RFC 4180 quoting and CRLF line ends, a few hundred rows per chunk.
+- ``xlsx_file(columns, rows, sheet_title, out=None)`` writes an XLSX with openpyxl's write-only
+  workbook (rows go to disk as they come) into *out*, or into an unnamed temporary file that it
+  returns rewound (the caller closes it, which deletes it).
+- ``csv_response`` / ``xlsx_response`` wrap these as streamed Flask downloads.
+- ``neutralise(text)`` is the formula neutralisation both writers apply to every text cell.
+
+*rows* is any iterable of sequences (e.g. a streamed SQLAlchemy result mapped by a generator); it
+is consumed once and never held in memory. Cell values by type:
+
+==================  ======================================  ==================================
+value               CSV                                     XLSX
+==================  ======================================  ==================================
+None                empty                                   empty cell
+str                 neutralised text                        neutralised text (no XML-illegal
+                                                            control characters)
+int/float/Decimal   ``str(value)`` (decimal point)          a number (column's number_format)
+datetime            dd/mm/yyyy HH:MM (as given: convert     a date-time, "DD/MM/YYYY HH:MM"
+                    UTC values to local time first)
+date                dd/mm/yyyy                              a date, "DD/MM/YYYY"
+==================  ======================================  ==================================
+"""
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO
+
+from flask import Response, stream_with_context
+
+#: A text cell starting with one of these is read as a formula (or DDE) by spreadsheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+#: Rows written to the CSV buffer before a chunk is yielded.
+CSV_ROWS_PER_CHUNK = 500
+#: Bytes per chunk when streaming a finished file back.
+FILE_CHUNK = 64 * 1024
+
+CSV_MIMETYPE = "text/csv"  # Flask adds "; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    #: XLSX column width in characters (None: the spreadsheet's default).
+    width: float | None = None
+    #: XLSX number format for this column's numbers and dates (None: by type, see the module doc).
+    number_format: str | None = None
+
+
+def neutralise(text: str) -> str:
+    """*text* prefixed with an apostrophe when a spreadsheet would read it as a formula; NUL
+    characters (which no spreadsheet or CSV reader accepts) are removed afterwards."""
+    if text.startswith(FORMULA_START):
+        text = "'" + text
+    return text.replace("\0", "") if "\0" in text else text
+
+
+def _csv_date(value: date) -> str:
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+def _csv_datetime(value: datetime) -> str:
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d} {value.hour:02d}:{value.minute:02d}"
+
+
+#: How each type is written to a CSV cell (looked up by exact type: this runs for every cell).
+_CSV_BY_TYPE = {
+    str: neutralise,
+    type(None): lambda _value: "",
+    date: _csv_date,
+    datetime: _csv_datetime,
+    int: str,
+    float: repr,
+    Decimal: str,
+    bool: lambda value: "1" if value else "0",
+}
+
+
+def _csv_value(value: object) -> str:
+    """A cell of any other type (subclasses of the above, or anything else)."""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, datetime):
+        return _csv_datetime(value)
+    if isinstance(value, date):
+        return _csv_date(value)
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    return neutralise(str(value))
+
+
+def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence]) -> Iterator[bytes]:
+    """The CSV file as a series of byte chunks: the BOM and header first, then the rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # excel dialect: comma, double quotes, CRLF (RFC 4180)
+    writer.writerow([neutralise(c.header) for c in columns])
+    yield b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    pending = 0
+    by_type, fallback = _CSV_BY_TYPE, _csv_value
+    for row in rows:
+        writer.writerow([by_type.get(v.__class__, fallback)(v) for v in row])
+        pending += 1
+        if pending >= CSV_ROWS_PER_CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode("utf-8")
+
+
+def xlsx_file(
+    columns: Sequence[Column],
+    rows: Iterable[Sequence],
+    sheet_title: str,
+    out: IO[bytes] | str | None = None,
+) -> IO[bytes] | None:
+    """Write the XLSX (one sheet: a bold header row, then *rows*) to *out* (a path or a binary
+    file). Without *out*, write to an unnamed temporary file and return it rewound: closing it
+    deletes it."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_sheet_title(sheet_title))
+    for index, column in enumerate(columns, start=1):
+        if column.width is not None:
+            sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def text_cell(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=neutralise(ILLEGAL_CHARACTERS_RE.sub("", value)))
+        cell.data_type = "s"  # a string, whatever it looks like
+        return cell
+
+    header = []
+    for column in columns:
+        cell = text_cell(column.header)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+
+    formats = [c.number_format for c in columns]
+    for row in rows:
+        cells = []
+        for value, number_format in zip(row, formats, strict=True):
+            if value is None:
+                cells.append(None)
+            elif isinstance(value, str):
+                cells.append(text_cell(value))
+            elif isinstance(value, datetime):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = number_format or "DD/MM/YYYY HH:MM"
+                cells.append(cell)
+            elif isinstance(value, date):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = number_format or "DD/MM/YYYY"
+                cells.append(cell)
+            elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+                cell = WriteOnlyCell(sheet, value=value)
+                if number_format:
+                    cell.number_format = number_format
+                cells.append(cell)
+            else:
+                cells.append(text_cell(str(value)))
+        sheet.append(cells)
+
+    if out is not None:
+        book.save(out)
+        return None
+    target = tempfile.TemporaryFile()  # noqa: SIM115 (handed to the caller, who closes it)
+    try:
+        book.save(target)
+        target.seek(0)
+    except BaseException:
+        target.close()
+        raise
+    return target
+
+
+def _sheet_title(title: str) -> str:
+    # Excel: at most 31 characters, none of : \ / ? * [ ]
+    cleaned = "".join(" " if ch in ":\\/?*[]" else ch for ch in title).strip()
+    return cleaned[:31] or "Sheet1"
+
+
+def _headers(filename: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+
+
+def csv_response(chunks: Iterator[bytes], filename: str) -> Response:
+    """A streamed CSV download of *chunks* (csv_chunks); *filename* is plain ASCII. The request
+    context (and the database session) stays open until the last chunk is sent."""
+    return Response(stream_with_context(chunks), mimetype=CSV_MIMETYPE, headers=_headers(filename))
+
+
+def _file_chunks(file: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := file.read(FILE_CHUNK):
+            yield chunk
+    finally:
+        file.close()
+
+
+def xlsx_response(file: IO[bytes], filename: str) -> Response:
+    """A streamed download of a finished XLSX *file* (xlsx_file's temporary file), closed (and so
+    deleted) when sent or when the client goes away."""
+    response = Response(_file_chunks(file), mimetype=XLSX_MIMETYPE, headers=_headers(filename))
+    response.call_on_close(file.close)
+    return response

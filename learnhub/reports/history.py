@@ -1,0 +1,259 @@
+"""A person's training history (quá trình bồi dưỡng) and the HR search for a person.
+
+Who may see a history: the person, HR officers whose scope covers the person
+(accounts.in_scope), admins. Everyone else is told it does not exist (404).
+
+Per class: the dates, the module, periods attended (weighted by the class's completion rule, as
+the rule itself counts them) over periods held so far (sessions on or before today), the result
+(the completion's score and grade band; "Hoàn thành" without a score; otherwise "Đang học" until
+the class ends, then "Chưa hoàn thành"), the completion date and every certificate or confirmation
+of the class with its number and status. Five queries, whatever the number of classes.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from learnhub import db
+from learnhub.accounts.models import Role, User
+from learnhub.accounts.services import in_scope, people_in_scope
+from learnhub.attendance.models import AttendanceRecord, Completion
+from learnhub.attendance.models import Status as Attendance
+from learnhub.attendance.services import rule_for, weights
+from learnhub.catalog.models import Module
+from learnhub.certificates.models import STATUS_LABELS as CERT_STATUS_LABELS
+from learnhub.certificates.models import Certificate, Kind
+from learnhub.certificates.services import grade_band
+from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
+from learnhub.orgunits.models import OrgUnit
+from learnhub.reports.periodic import percent_text, score_text
+from learnhub.textutil import vn_sort_key
+from learnhub.timeutil import format_date, to_local, today
+
+COMPLETED = "completed"
+IN_PROGRESS = "in-progress"
+NOT_COMPLETED = "not-completed"
+STATUS_LABELS = {
+    COMPLETED: _l("Hoàn thành"),
+    IN_PROGRESS: _l("Đang học"),
+    NOT_COMPLETED: _l("Chưa hoàn thành"),
+}
+CERT_KIND_LABELS = {Kind.certificate: _l("Giấy chứng nhận"), Kind.confirmation: _l("Giấy xác nhận")}
+#: People the search lists at most.
+SEARCH_LIMIT = 50
+
+
+def can_view(viewer: User, person: User) -> bool:
+    """The person, admins, and HR officers whose scope covers the person."""
+    if viewer.id == person.id or viewer.is_admin:
+        return True
+    return viewer.has_role(Role.hr) and in_scope(viewer, person, Role.hr)
+
+
+@dataclass
+class CertLine:
+    id: int
+    number_label: str
+    serial: str
+    kind: str
+    state: str
+    status: str
+    issued_on: date
+
+    @property
+    def text(self) -> str:
+        return f"{self.number_label} ({self.status})"
+
+
+@dataclass
+class Line:
+    """One class of the person's history."""
+
+    class_id: int
+    class_code: str
+    class_title: str
+    module_title: str
+    starts_on: date
+    ends_on: date
+    attended: Decimal
+    held: int
+    status: str
+    score: Decimal | None
+    band: str
+    completed_on: date | None
+    certificates: list[CertLine] = field(default_factory=list)
+
+    @property
+    def attended_text(self) -> str:
+        attended = self.attended.normalize() if self.attended else Decimal(0)
+        return f"{attended:f}".replace(".", ",") + f"/{self.held}"
+
+    @property
+    def attendance_share(self) -> Decimal | None:
+        return self.attended / Decimal(self.held) if self.held else None
+
+    @property
+    def result(self) -> str:
+        if self.status == COMPLETED and self.score is not None:
+            text = score_text(self.score)
+            return f"{text} ({self.band})" if self.band else text
+        return str(STATUS_LABELS[self.status])
+
+    def strings(self) -> dict[str, str]:
+        """Plain strings for the PDF template."""
+        return {
+            "class_code": self.class_code,
+            "class_title": self.class_title,
+            "module_title": self.module_title,
+            "dates": f"{format_date(self.starts_on)} – {format_date(self.ends_on)}",
+            "attended": self.attended_text,
+            "share": percent_text(self.attendance_share),
+            "result": self.result,
+            "completed_on": format_date(self.completed_on),
+            "certificates": "; ".join(c.text for c in self.certificates),
+        }
+
+
+def lines(person: User) -> list[Line]:
+    """Every class the person is enrolled in, oldest first."""
+    classes = db.session.scalars(
+        select(TrainingClass)
+        .join(Enrolment, Enrolment.class_id == TrainingClass.id)
+        .where(Enrolment.user_id == person.id)
+        .options(
+            selectinload(TrainingClass.sessions),
+            selectinload(TrainingClass.version),
+            selectinload(TrainingClass.module).selectinload(Module.published_version),
+        )
+        .order_by(TrainingClass.starts_on, TrainingClass.id)
+    ).all()
+    if not classes:
+        return []
+    completions = {
+        c.class_id: c
+        for c in db.session.scalars(select(Completion).where(Completion.user_id == person.id))
+    }
+    certificates: dict[int, list[Certificate]] = defaultdict(list)
+    for cert in db.session.scalars(
+        select(Certificate)
+        .where(Certificate.user_id == person.id)
+        .order_by(Certificate.issued_at, Certificate.id)
+    ):
+        certificates[cert.class_id].append(cert)
+    statuses = dict(
+        db.session.execute(
+            select(AttendanceRecord.session_id, AttendanceRecord.status)
+            .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
+            .where(AttendanceRecord.user_id == person.id)
+        ).all()
+    )
+    on = today()
+    out = []
+    for klass in classes:
+        rule = rule_for(klass)
+        weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
+        attended = sum(
+            (
+                s.periods * weight[Attendance(statuses[s.id])]
+                for s in klass.sessions
+                if s.id in statuses
+            ),
+            Decimal(0),
+        )
+        held = sum(s.periods for s in klass.sessions if s.on <= on)
+        completion = completions.get(klass.id)
+        if completion is not None:
+            status = COMPLETED
+        elif klass.ends_on < on:
+            status = NOT_COMPLETED
+        else:
+            status = IN_PROGRESS
+        score = None
+        if completion is not None and completion.score is not None:
+            score = Decimal(str(completion.score))
+        version = klass.version or klass.module.published_version
+        out.append(
+            Line(
+                class_id=klass.id,
+                class_code=klass.code,
+                class_title=klass.title,
+                module_title=version.title if version is not None else klass.module.slug,
+                starts_on=klass.starts_on,
+                ends_on=klass.ends_on,
+                attended=attended,
+                held=held,
+                status=status,
+                score=score,
+                band=grade_band(score) if score is not None else "",
+                completed_on=to_local(completion.completed_at).date() if completion else None,
+                certificates=[
+                    CertLine(
+                        id=c.id,
+                        number_label=c.number_label,
+                        serial=c.serial,
+                        kind=str(CERT_KIND_LABELS.get(c.kind, c.kind)),
+                        state=c.state(on),
+                        status=str(CERT_STATUS_LABELS[c.state(on)]),
+                        issued_on=c.issued_on,
+                    )
+                    for c in certificates.get(klass.id, [])
+                ],
+            )
+        )
+    return out
+
+
+def summary(rows: list[Line]) -> dict[str, int]:
+    return {
+        "classes": len(rows),
+        "completed": sum(1 for r in rows if r.status == COMPLETED),
+        "certificates": sum(1 for r in rows for c in r.certificates if c.state == "valid"),
+    }
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Found:
+    id: int
+    full_name: str
+    login: str
+    birth_date: date | None
+    unit: str
+
+
+def search(viewer: User, q: str, limit: int = SEARCH_LIMIT) -> tuple[list[Found], bool]:
+    """People in *viewer*'s HR scope whose name or login holds every word of *q*, ignoring case
+    and diacritics; at most *limit* of them (and whether there were more), by Vietnamese name
+    order. One query (the words become patterns in SQL: records.person_condition)."""
+    # The completion records page owns the accent-insensitive SQL patterns; imported here so
+    # that only the search depends on that module.
+    from learnhub.reports.records import person_condition
+
+    dialect = db.session.get_bind().dialect.name
+    condition = person_condition(q, dialect)
+    if condition is None:
+        return [], False
+    stmt = (
+        select(User.id, User.full_name, User.username, User.email, User.birth_date, OrgUnit.name)
+        .outerjoin(OrgUnit, OrgUnit.id == User.unit_id)
+        .where(condition)
+        .order_by(User.full_name, User.id)
+        .limit(limit + 1)
+    )
+    people = people_in_scope(viewer, Role.hr)
+    if people is not None:
+        stmt = stmt.where(User.id.in_(people))
+    rows = db.session.execute(stmt).all()
+    found = [
+        Found(i, name, username or email or "", born, unit or "")
+        for i, name, username, email, born, unit in rows[:limit]
+    ]
+    found.sort(key=lambda f: (vn_sort_key(f.full_name), f.id))
+    return found, len(rows) > limit

@@ -1,0 +1,765 @@
+"""The periodic report by unit (định kỳ các đơn vị báo cáo kết quả, Kế hoạch 72/KH-UBND).
+
+For a period, one row per current unit (the children of a chosen unit, plus the chosen unit's
+own people), then a breakdown by module and a totals row. Definitions (the page repeats them):
+
+- **period**: a calendar year, a custom range (dd/mm/yyyy, both days included) or the
+  government reporting year of Nghị định 09/2019/NĐ-CP: 15/12 of the previous year to 14/12.
+  A class belongs to the period when it *ends* in it (``classes.ends_on``), as on the completion
+  records page, so both reports count the same enrolments for the same period.
+- **row**: a person counts under the row of their current unit (``users.unit_id``). A unit's row
+  counts its whole subtree and the units merged into it (orgunits.services.rollup_ids), following
+  chains of mergers and what lies below a merged unit: a commune of a former district reports
+  under the district's successor. The chosen unit's own row ("trực tiếp") holds its people who are
+  in none of its children, and the units merged into it directly.
+- **Người / lượt người**: distinct persons enrolled / enrolments (a person in two classes counts
+  once and twice). **Hoàn thành**: completions (lượt). **Cấp GCN**: certificates of kind
+  "certificate" whose status is valid (not revoked, not re-issued). **Điểm TB**: the mean of the
+  completions' recorded scores (completions without a score are left out).
+- **Chuyên cần**: attended periods / recorded periods over the attendance records of the
+  period's classes; each record weighs its session's periods by the class's completion rule:
+  present 1, late ``late_weight`` (default 1), excused 1 when ``count_excused`` (default) else 0,
+  absent 0 (attendance.services.weights).
+- **scope**: an HR officer limited to units sees only their units (accounts.scope_unit_ids):
+  other rows never appear and the totals only count people in scope.
+
+Cost: a fixed handful of GROUP BY queries whatever the number of units or people (units, scope,
+classes, enrolments, persons twice, completions, certificates, attendance); people are mapped to
+rows in Python from the small units table.
+"""
+
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import aliased
+
+from learnhub import db
+from learnhub.accounts.models import Role, User
+from learnhub.accounts.services import scope_unit_ids
+from learnhub.attendance.models import AttendanceRecord, Completion
+from learnhub.attendance.models import Status as Attendance
+from learnhub.attendance.services import weights
+from learnhub.catalog.models import Module, ModuleVersion
+from learnhub.certificates.models import Certificate, Kind
+from learnhub.certificates.models import Status as CertStatus
+from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
+from learnhub.orgunits import services as units
+from learnhub.orgunits.models import OrgUnit
+from learnhub.reports.exports import neutralise
+from learnhub.textutil import fold
+from learnhub.timeutil import format_date, parse_date, today
+
+REPORT = "report"
+YEAR = "year"
+RANGE = "range"
+PERIOD_KINDS = (REPORT, YEAR, RANGE)
+#: Years offered and accepted.
+FIRST_YEAR = 2000
+#: A custom range may not be longer than this (the report is per period, not a history).
+MAX_RANGE_DAYS = 10 * 366
+
+
+class NotAllowed(Exception):
+    """The chosen unit does not exist, is not current, or lies outside the viewer's scope."""
+
+
+# -- the period ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    start: date
+    end: date
+    year: int | None = None
+
+    def label(self) -> str:
+        """The period in words (in the current locale; documents call it under "vi")."""
+        span = _(
+            "từ %(start)s đến %(end)s", start=format_date(self.start), end=format_date(self.end)
+        )
+        if self.kind == REPORT:
+            return _("Năm báo cáo %(year)s (%(span)s)", year=self.year, span=span)
+        if self.kind == YEAR:
+            return _("Năm %(year)s (%(span)s)", year=self.year, span=span)
+        return _(
+            "Từ %(start)s đến %(end)s", start=format_date(self.start), end=format_date(self.end)
+        )
+
+    def args(self) -> dict:
+        """The query string that reproduces this period."""
+        if self.kind == RANGE:
+            return {"period": RANGE, "start": format_date(self.start), "end": format_date(self.end)}
+        return {"period": self.kind, "year": self.year}
+
+    @property
+    def slug(self) -> str:
+        """For file names: bao-cao-2025, nam-2025, 20250301-20250630."""
+        if self.kind == REPORT:
+            return f"nam-bao-cao-{self.year}"
+        if self.kind == YEAR:
+            return f"nam-{self.year}"
+        return f"{self.start:%Y%m%d}-{self.end:%Y%m%d}"
+
+
+def reporting_year(year: int) -> Period:
+    """15/12 of the previous year to 14/12 of *year* (Nghị định 09/2019/NĐ-CP)."""
+    return Period(REPORT, date(year - 1, 12, 15), date(year, 12, 14), year)
+
+
+def calendar_year(year: int) -> Period:
+    return Period(YEAR, date(year, 1, 1), date(year, 12, 31), year)
+
+
+def reporting_year_of(day: date) -> int:
+    """The reporting year a day belongs to: from 15/12 on, the next one."""
+    return day.year + 1 if (day.month, day.day) >= (12, 15) else day.year
+
+
+def default_period(on: date | None = None) -> Period:
+    return reporting_year(reporting_year_of(on or today()))
+
+
+def _year(text: str | None) -> int | None:
+    text = (text or "").strip()
+    if not re.fullmatch(r"[0-9]{4}", text):
+        return None
+    year = int(text)
+    return year if FIRST_YEAR <= year <= today().year + 1 else None
+
+
+def _day(text: str | None) -> date | None:
+    text = (text or "").strip()[:10]
+    if not text:
+        return None
+    try:
+        day = parse_date(text)
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= today().year + 1 else None
+
+
+def parse_period(args: Mapping[str, str]) -> tuple[Period, list[str]]:
+    """The period the query string asks for, and what is wrong with it (then the default)."""
+    kind = args.get("period", REPORT)
+    if kind not in PERIOD_KINDS:
+        return default_period(), [_("Loại kỳ báo cáo không hợp lệ.")]
+    if kind in (REPORT, YEAR):
+        raw = args.get("year", "")
+        if not raw.strip():
+            year = reporting_year_of(today()) if kind == REPORT else today().year
+            return (reporting_year(year) if kind == REPORT else calendar_year(year)), []
+        year = _year(raw)
+        if year is None:
+            message = _(
+                "Năm phải từ %(first)s đến %(last)s.", first=FIRST_YEAR, last=today().year + 1
+            )
+            return default_period(), [message]
+        return (reporting_year(year) if kind == REPORT else calendar_year(year)), []
+    start, end = _day(args.get("start")), _day(args.get("end"))
+    errors = []
+    if start is None:
+        errors.append(_("Ngày bắt đầu phải có dạng dd/mm/yyyy."))
+    if end is None:
+        errors.append(_("Ngày kết thúc phải có dạng dd/mm/yyyy."))
+    if start and end and end < start:
+        errors.append(_("Ngày kết thúc phải sau ngày bắt đầu."))
+    if start and end and (end - start).days > MAX_RANGE_DAYS:
+        errors.append(_("Khoảng thời gian tối đa là 10 năm."))
+    if errors:
+        return default_period(), errors
+    return Period(RANGE, start, end), []
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """The figures of one row; rates and the mean are derived, so totals stay exact."""
+
+    persons: int = 0
+    enrolments: int = 0
+    completed: int = 0
+    certified: int = 0
+    scored: int = 0
+    score_sum: Decimal = Decimal(0)
+    attended: Decimal = Decimal(0)
+    recorded: int = 0
+    classes: int = 0
+
+    def add(self, other: "Tally") -> None:
+        for name in ("persons", "enrolments", "completed", "certified", "scored", "recorded"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.score_sum += other.score_sum
+        self.attended += other.attended
+
+    @property
+    def completion_rate(self) -> Decimal | None:
+        """Completions per enrolment, 0..1."""
+        if not self.enrolments:
+            return None
+        return Decimal(self.completed) / Decimal(self.enrolments)
+
+    @property
+    def attendance_rate(self) -> Decimal | None:
+        if not self.recorded:
+            return None
+        return self.attended / Decimal(self.recorded)
+
+    @property
+    def average_score(self) -> Decimal | None:
+        if not self.scored:
+            return None
+        return (self.score_sum / Decimal(self.scored)).quantize(Decimal("0.01"))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.enrolments or self.completed or self.certified or self.recorded)
+
+
+@dataclass
+class Row:
+    key: str
+    name: str
+    tally: Tally = field(default_factory=Tally)
+    #: The chosen unit's own people (not those of its children).
+    direct: bool = False
+    #: People who map to no current unit (shown to unscoped viewers at the top of the tree).
+    other: bool = False
+
+
+@dataclass
+class Report:
+    period: Period
+    parent: OrgUnit | None
+    rows: list[Row]
+    total: Tally
+    modules: list[Row]
+    module_total: Tally
+    #: Current units the viewer may choose as the unit whose children are the rows.
+    choices: list[OrgUnit] = field(default_factory=list)
+
+
+def percent_text(value: Decimal | None) -> str:
+    """0.855 -> "85,5 %" (Vietnamese decimal comma); None -> ""."""
+    if value is None:
+        return ""
+    return f"{value * 100:.1f}".replace(".", ",") + " %"
+
+
+def score_text(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+def percent_value(value: Decimal | None) -> float:
+    """0..100 for a <meter>."""
+    return 0.0 if value is None else min(100.0, round(float(value) * 100, 1))
+
+
+# -- units, rows and the mapping of people to rows -------------------------------------------
+
+
+def _path_ids(unit: OrgUnit) -> list[int]:
+    return [int(p) for p in unit.path.strip("/").split("/") if p]
+
+
+class UnitMap:
+    """Which report row the people of each unit count under (see the module docstring)."""
+
+    def __init__(self, all_units: Sequence[OrgUnit], rows: Sequence[tuple[OrgUnit, bool]]):
+        self.by_id = {u.id: u for u in all_units}
+        self.full = {u.id: i for i, (u, direct) in enumerate(rows) if not direct}
+        self.direct = {u.id: i for i, (u, direct) in enumerate(rows) if direct}
+        self._cache: dict[int | None, int | None] = {}
+
+    def holder(self, unit_id: int) -> OrgUnit | None:
+        """The unit that holds *unit_id*'s records today: the successor of the nearest merged
+        unit at or above it, followed to the end of the chain."""
+        current = self.by_id.get(unit_id)
+        seen: set[int] = set()
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            merged = next(
+                (
+                    self.by_id[i]
+                    for i in reversed(_path_ids(current))
+                    if i in self.by_id and self.by_id[i].successor_id is not None
+                ),
+                None,
+            )
+            if merged is None:
+                return current
+            current = self.by_id.get(merged.successor_id)
+        return None
+
+    def row_of(self, unit_id: int | None) -> int | None:
+        """The index of the row *unit_id*'s people count under, or None."""
+        if unit_id in self._cache:
+            return self._cache[unit_id]
+        found = None
+        holder = self.holder(unit_id) if unit_id is not None else None
+        if holder is not None:
+            for i in reversed(_path_ids(holder)):
+                if i in self.full:
+                    found = self.full[i]
+                    break
+                if i in self.direct:
+                    found = self.direct[i]
+                    break
+        self._cache[unit_id] = found
+        return found
+
+
+def scope_ids(viewer: User) -> set[int] | None:
+    """Ids of the units whose people *viewer* may see in reports (None: every unit)."""
+    ids = scope_unit_ids(viewer, Role.hr)
+    return None if ids is None else set(db.session.scalars(ids))
+
+
+def unit_choices(all_units: Sequence[OrgUnit], scope: set[int] | None) -> list[OrgUnit]:
+    """Current units the viewer may choose as the unit whose children are the rows."""
+    on = today()
+    return [u for u in all_units if u.is_current(on) and (scope is None or u.id in scope)]
+
+
+def _rows_for(
+    viewer: User, code: str, all_units: Sequence[OrgUnit], scope: set[int] | None
+) -> tuple[OrgUnit | None, list[tuple[OrgUnit, bool]]]:
+    """(the chosen unit, [(unit, direct?)]) of the report rows, in tree order."""
+    on = today()
+    if code:
+        parent = next((u for u in all_units if u.code == code), None)
+        if (
+            parent is None
+            or not parent.is_current(on)
+            or (scope is not None and parent.id not in scope)
+        ):
+            raise NotAllowed(code)
+    elif scope is None:
+        roots = [u for u in all_units if u.parent_id is None and u.is_current(on)]
+        if len(roots) != 1:
+            return None, [(u, False) for u in roots]
+        parent = roots[0]
+    else:
+        granted = viewer.scope_units(Role.hr) or []
+        granted = [u for u in all_units if u.id in {g.id for g in granted}]
+        if len(granted) != 1:
+            return None, [(u, False) for u in granted]
+        parent = granted[0]
+    children = [u for u in all_units if u.parent_id == parent.id and u.is_current(on)]
+    if scope is not None:
+        children = [u for u in children if u.id in scope]
+    return parent, [(parent, bool(children)), *((u, False) for u in children)]
+
+
+# -- the queries -----------------------------------------------------------------------------
+
+
+def _in_period(stmt, period: Period):
+    return stmt.where(TrainingClass.ends_on >= period.start, TrainingClass.ends_on <= period.end)
+
+
+def _scoped(stmt, viewer: User):
+    """Limit to people in scope in SQL too (fewer groups to read at national scale)."""
+    ids = scope_unit_ids(viewer, Role.hr)
+    return stmt if ids is None else stmt.where(User.unit_id.in_(ids.scalar_subquery()))
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    module_id: int
+    weight: dict
+
+
+def _classes(period: Period) -> tuple[dict[int, ClassInfo], dict[int, tuple[str, str]]]:
+    """The period's classes (module, attendance weights by the class's rule) and the titles of
+    their modules: {class id: info}, {module id: (slug, title)}."""
+    class_version = aliased(ModuleVersion)
+    module_version = aliased(ModuleVersion)
+    stmt = _in_period(
+        select(
+            TrainingClass.id,
+            TrainingClass.module_id,
+            TrainingClass.version_id,
+            TrainingClass.rule,
+            class_version.meta["completion"],
+            module_version.meta["completion"],
+            Module.slug,
+            module_version.meta["title"].as_string(),
+            class_version.meta["title"].as_string(),
+        )
+        .join(Module, Module.id == TrainingClass.module_id)
+        .outerjoin(class_version, class_version.id == TrainingClass.version_id)
+        .outerjoin(module_version, module_version.id == Module.published_version_id),
+        period,
+    )
+    classes, modules = {}, {}
+    for row in db.session.execute(stmt):
+        (class_id, module_id, version_id, override, class_rule, module_rule) = row[:6]
+        slug, module_title, class_title = row[6:]
+        rule = dict((class_rule if version_id is not None else module_rule) or {})
+        rule.update(override or {})
+        weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
+        classes[class_id] = ClassInfo(module_id, weight)
+        modules[module_id] = (slug, module_title or class_title or slug)
+    return classes, modules
+
+
+def _counts(viewer: User, period: Period):
+    """The grouped figures, each keyed by the person's unit id."""
+    person_unit = User.unit_id
+    enrolments = db.session.execute(
+        _scoped(
+            _in_period(
+                select(person_unit, Enrolment.class_id, func.count())
+                .select_from(Enrolment)
+                .join(User, User.id == Enrolment.user_id)
+                .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
+                period,
+            ),
+            viewer,
+        ).group_by(person_unit, Enrolment.class_id)
+    ).all()
+    persons_by_module = db.session.execute(
+        _scoped(
+            _in_period(
+                select(
+                    person_unit, TrainingClass.module_id, func.count(distinct(Enrolment.user_id))
+                )
+                .select_from(Enrolment)
+                .join(User, User.id == Enrolment.user_id)
+                .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
+                period,
+            ),
+            viewer,
+        ).group_by(person_unit, TrainingClass.module_id)
+    ).all()
+    persons = db.session.execute(
+        _scoped(
+            _in_period(
+                select(person_unit, func.count(distinct(Enrolment.user_id)))
+                .select_from(Enrolment)
+                .join(User, User.id == Enrolment.user_id)
+                .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
+                period,
+            ),
+            viewer,
+        ).group_by(person_unit)
+    ).all()
+    completions = db.session.execute(
+        _scoped(
+            _in_period(
+                select(
+                    person_unit,
+                    Completion.class_id,
+                    func.count(),
+                    func.count(Completion.score),
+                    func.sum(Completion.score),
+                )
+                .select_from(Completion)
+                .join(User, User.id == Completion.user_id)
+                .join(TrainingClass, TrainingClass.id == Completion.class_id),
+                period,
+            ),
+            viewer,
+        ).group_by(person_unit, Completion.class_id)
+    ).all()
+    certificates = db.session.execute(
+        _scoped(
+            _in_period(
+                select(person_unit, Certificate.class_id, func.count())
+                .select_from(Certificate)
+                .join(User, User.id == Certificate.user_id)
+                .join(TrainingClass, TrainingClass.id == Certificate.class_id)
+                .where(
+                    Certificate.kind == Kind.certificate, Certificate.status == CertStatus.valid
+                ),
+                period,
+            ),
+            viewer,
+        ).group_by(person_unit, Certificate.class_id)
+    ).all()
+    attendance = db.session.execute(
+        _scoped(
+            _in_period(
+                select(
+                    person_unit,
+                    ClassSession.class_id,
+                    AttendanceRecord.status,
+                    func.sum(ClassSession.periods),
+                )
+                .select_from(AttendanceRecord)
+                .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
+                .join(User, User.id == AttendanceRecord.user_id)
+                .join(TrainingClass, TrainingClass.id == ClassSession.class_id),
+                period,
+            ),
+            viewer,
+        ).group_by(person_unit, ClassSession.class_id, AttendanceRecord.status)
+    ).all()
+    return enrolments, persons_by_module, persons, completions, certificates, attendance
+
+
+def build(viewer: User, period: Period, code: str = "") -> Report:
+    """The report for *viewer* (their scope applies) over *period*; *code* names the unit whose
+    children are the rows (default: the province, or the viewer's scope unit). Raises NotAllowed
+    for a unit that is not current or not in scope."""
+    all_units = units.tree()
+    scope = scope_ids(viewer)
+    parent, specs = _rows_for(viewer, code, all_units, scope)
+    rows = []
+    for unit, direct in specs:
+        name = _("%(name)s (trực tiếp)", name=unit.name) if direct else unit.name
+        rows.append(Row(unit.code, name, direct=direct))
+    mapping = UnitMap(all_units, specs)
+    top = parent is None or parent.parent_id is None
+    other = Row("", _("Chưa xác định đơn vị hiện hành"), other=True)
+    show_other = scope is None and top
+
+    def row_of(unit_id: int | None) -> Row | None:
+        if scope is not None and unit_id not in scope:
+            return None
+        index = mapping.row_of(unit_id)
+        if index is not None:
+            return rows[index]
+        return other if show_other else None
+
+    classes, module_names = _classes(period)
+    by_module: dict[int, Tally] = defaultdict(Tally)
+    module_classes: dict[int, set[int]] = defaultdict(set)
+    enrolments, persons_by_module, persons, completions, certificates, attendance = _counts(
+        viewer, period
+    )
+    for unit_id, class_id, count in enrolments:
+        row = row_of(unit_id)
+        if row is None or class_id not in classes:
+            continue
+        row.tally.enrolments += count
+        module_id = classes[class_id].module_id
+        by_module[module_id].enrolments += count
+        module_classes[module_id].add(class_id)
+    for unit_id, module_id, count in persons_by_module:
+        if row_of(unit_id) is not None:
+            by_module[module_id].persons += count
+    for unit_id, count in persons:
+        row = row_of(unit_id)
+        if row is not None:
+            row.tally.persons += count
+    for unit_id, class_id, count, scored, score_sum in completions:
+        row = row_of(unit_id)
+        if row is None or class_id not in classes:
+            continue
+        for tally in (row.tally, by_module[classes[class_id].module_id]):
+            tally.completed += count
+            tally.scored += scored
+            tally.score_sum += Decimal(str(score_sum)) if score_sum is not None else Decimal(0)
+    for unit_id, class_id, count in certificates:
+        row = row_of(unit_id)
+        if row is None or class_id not in classes:
+            continue
+        row.tally.certified += count
+        by_module[classes[class_id].module_id].certified += count
+    for unit_id, class_id, status, periods in attendance:
+        row = row_of(unit_id)
+        if row is None or class_id not in classes:
+            continue
+        info = classes[class_id]
+        weight = info.weight.get(Attendance(status), Decimal(0))
+        for tally in (row.tally, by_module[info.module_id]):
+            tally.recorded += int(periods or 0)
+            tally.attended += Decimal(int(periods or 0)) * weight
+    if show_other and not other.tally.empty:
+        rows.append(other)
+    total = Tally()
+    for row in rows:
+        total.add(row.tally)
+    modules = []
+    for module_id, tally in by_module.items():
+        tally.classes = len(module_classes[module_id])
+        slug, title = module_names.get(module_id, ("", ""))
+        modules.append(Row(slug, title or slug, tally))
+    modules.sort(key=lambda r: (fold(r.name), r.key))
+    module_total = Tally()
+    for row in modules:
+        module_total.add(row.tally)
+    # A person may take several modules: the persons total is the units' total, not a sum.
+    module_total.persons = total.persons
+    module_total.classes = len(set().union(*module_classes.values())) if module_classes else 0
+    choices = unit_choices(all_units, scope)
+    return Report(period, parent, rows, total, modules, module_total, choices)
+
+
+# -- XLSX ------------------------------------------------------------------------------------
+
+
+def cell_text(value: str) -> str:
+    """Text safe for a spreadsheet: no characters XML forbids, never read as a formula."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+
+
+class XlsxBook:
+    """A write-only workbook of simple report sheets: title lines, a bold header, typed rows."""
+
+    def __init__(self):
+        from openpyxl import Workbook
+
+        self.book = Workbook(write_only=True)
+
+    def sheet(self, title: str, columns: Sequence[tuple[str, float]]) -> "XlsxSheet":
+        return XlsxSheet(self.book, title, columns)
+
+    def save(self) -> bytes:
+        out = io.BytesIO()
+        self.book.save(out)
+        return out.getvalue()
+
+
+class XlsxSheet:
+    def __init__(self, book, title: str, columns: Sequence[tuple[str, float]]):
+        from openpyxl.utils import get_column_letter
+
+        cleaned = "".join(" " if ch in ":\\/?*[]" else ch for ch in title).strip()
+        self.sheet = book.create_sheet(cleaned[:31] or "Sheet1")
+        self.columns = columns
+        for index, (_header, width) in enumerate(columns, start=1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = width
+
+    def cell(self, value, *, bold=False, size=None, number_format=None, wrap=False):
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font
+
+        if isinstance(value, Decimal):
+            value = float(value)
+        if isinstance(value, str):
+            value = cell_text(value)
+        c = WriteOnlyCell(self.sheet, value=value)
+        if bold or size:
+            c.font = Font(bold=bold, size=size or 11)
+        if number_format and value is not None:
+            c.number_format = number_format
+        elif isinstance(value, datetime):
+            c.number_format = "DD/MM/YYYY HH:MM"
+        elif isinstance(value, date):
+            c.number_format = "DD/MM/YYYY"
+        if wrap:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+        return c
+
+    def line(self, text: str = "", *, bold: bool = False, size: int | None = None) -> None:
+        self.sheet.append([self.cell(text, bold=bold, size=size)] if text else [])
+
+    def header(self) -> None:
+        self.sheet.append([self.cell(h, bold=True, wrap=True) for h, _width in self.columns])
+
+    def row(self, values: Iterable, formats: Sequence[str | None] = (), bold: bool = False):
+        formats = list(formats) + [None] * (len(self.columns) - len(formats))
+        self.sheet.append(
+            [
+                self.cell(v, bold=bold, number_format=f)
+                for v, f in zip(values, formats, strict=False)
+            ]
+        )
+
+
+UNIT_COLUMNS = (
+    ("STT", 6),
+    ("Mã đơn vị", 16),
+    ("Đơn vị", 44),
+    ("Số người", 10),
+    ("Số lượt người", 12),
+    ("Hoàn thành (lượt)", 12),
+    ("Tỷ lệ hoàn thành", 12),
+    ("Được cấp GCN", 12),
+    ("Tỷ lệ chuyên cần", 12),
+    ("Điểm trung bình", 12),
+)
+MODULE_COLUMNS = (
+    ("STT", 6),
+    ("Mã chuyên đề", 22),
+    ("Chuyên đề", 50),
+    ("Số lớp", 8),
+    ("Số người", 10),
+    ("Số lượt người", 12),
+    ("Hoàn thành (lượt)", 12),
+    ("Tỷ lệ hoàn thành", 12),
+    ("Được cấp GCN", 12),
+    ("Tỷ lệ chuyên cần", 12),
+    ("Điểm trung bình", 12),
+)
+_FIGURES = ("0", "0", "0", "0.0%", "0", "0.0%", "0.00")
+
+
+def _figures(t: Tally) -> list:
+    return [
+        t.persons,
+        t.enrolments,
+        t.completed,
+        t.completion_rate,
+        t.certified,
+        t.attendance_rate,
+        t.average_score,
+    ]
+
+
+def to_xlsx(report: Report, agency: str) -> bytes:
+    """The report as XLSX (always Vietnamese): a sheet by unit, a sheet by module."""
+    book = XlsxBook()
+    title = "BÁO CÁO KẾT QUẢ BỒI DƯỠNG THEO ĐƠN VỊ"
+    scope = report.parent.name if report.parent is not None else ""
+    sheet = book.sheet("Theo đơn vị", UNIT_COLUMNS)
+    sheet.line(title, bold=True, size=14)
+    sheet.line(agency, bold=True)
+    sheet.line(f"Kỳ báo cáo: {report.period.label()}")
+    if scope:
+        sheet.line(f"Đơn vị tổng hợp: {scope}")
+    sheet.line(f"Ngày lập: {format_date(today())}")
+    sheet.line()
+    sheet.header()
+    formats = ("0", None, None, *_FIGURES)
+    for index, row in enumerate(report.rows, start=1):
+        sheet.row([index, row.key, row.name, *_figures(row.tally)], formats)
+    sheet.row(["", "", "Tổng cộng", *_figures(report.total)], formats, bold=True)
+
+    sheet = book.sheet("Theo chuyên đề", MODULE_COLUMNS)
+    sheet.line(title, bold=True, size=14)
+    sheet.line(f"Kỳ báo cáo: {report.period.label()}")
+    if scope:
+        sheet.line(f"Đơn vị tổng hợp: {scope}")
+    sheet.line("Một người học nhiều chuyên đề được tính ở mỗi chuyên đề, một lần ở dòng tổng.")
+    sheet.line()
+    sheet.header()
+    formats = ("0", None, None, "0", *_FIGURES)
+    for index, row in enumerate(report.modules, start=1):
+        sheet.row([index, row.key, row.name, row.tally.classes, *_figures(row.tally)], formats)
+    total = report.module_total
+    sheet.row(["", "", "Tổng cộng", total.classes, *_figures(total)], formats, bold=True)
+    return book.save()
+
+
+def strings(t: Tally) -> dict[str, str]:
+    """Plain strings of a row's figures (page and PDF)."""
+    return {
+        "persons": str(t.persons),
+        "enrolments": str(t.enrolments),
+        "completed": str(t.completed),
+        "completion_rate": percent_text(t.completion_rate),
+        "certified": str(t.certified),
+        "attendance_rate": percent_text(t.attendance_rate),
+        "average_score": score_text(t.average_score),
+        "classes": str(t.classes),
+    }
+
+
+def file_stem(report: Report) -> str:
+    code = re.sub(r"[^A-Za-z0-9-]+", "", report.parent.code) if report.parent else "tong-hop"
+    return f"bao-cao-don-vi-{code or 'tong-hop'}-{report.period.slug}"

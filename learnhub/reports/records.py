@@ -1,0 +1,551 @@
+"""Completion records: one row per enrolment (a person on a class's roster) with its completion
+and its valid certificate, filtered, always limited to what the viewer may see.
+
+The rows come from one SQLAlchemy Core SELECT (``statement``), so the page reads a keyset page of it
+and the exports stream it with ``yield_per`` in constant memory. Definitions:
+
+- **status**: ``completed`` ("Hoàn thành") when a Completion exists for the person and class;
+  otherwise ``not-completed`` ("Chưa hoàn thành") when the class ended before today (the
+  province's calendar day); otherwise ``in-progress`` ("Đang học").
+- **period** (from/to, inclusive): the day the *class ends* (``classes.ends_on``). Every record has
+  one, completed or not, so a period holds the same rows whatever their status.
+- **unit**: the person's current unit lies in the chosen unit's subtree, or in a unit merged into
+  it (its successor lies in that subtree), or below such a unit, transitively: a commune of a
+  former district reports under the unit that succeeded the district (see ``report_unit_ids``).
+- **person**: every word of the search is in the name or the login, ignoring case and diacritics
+  (see ``person_condition``).
+- **scope**: the viewer's HR scope, always: the people of accounts.people_in_scope(viewer), read
+  as the unit ids behind it (accounts.scope_unit_ids, see ``unit_ids``); no viewer (the command
+  line) or an unscoped one (admins, HR without a unit): everyone.
+"""
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.engine import Row
+
+from learnhub import db
+from learnhub.accounts.models import Role, User
+from learnhub.accounts.services import scope_unit_ids
+from learnhub.attendance.models import Completion
+from learnhub.catalog.models import Module, ModuleVersion
+from learnhub.certificates.models import Certificate, Kind
+from learnhub.certificates.models import Status as CertStatus
+from learnhub.classes.models import Enrolment, TrainingClass
+from learnhub.orgunits import services as units
+from learnhub.orgunits.models import OrgUnit
+from learnhub.orgunits.services import by_code as unit_by_code
+from learnhub.reports.exports import Column
+from learnhub.textutil import fold
+from learnhub.timeutil import VN_TZ, parse_date, today
+
+COMPLETED = "completed"
+NOT_COMPLETED = "not-completed"
+IN_PROGRESS = "in-progress"
+STATUSES = (COMPLETED, IN_PROGRESS, NOT_COMPLETED)
+STATUS_LABELS = {
+    COMPLETED: _l("Hoàn thành"),
+    IN_PROGRESS: _l("Đang học"),
+    NOT_COMPLETED: _l("Chưa hoàn thành"),
+}
+#: The same labels for documents, which are always in Vietnamese (like the register).
+STATUS_TEXT = {COMPLETED: "Hoàn thành", IN_PROGRESS: "Đang học", NOT_COMPLETED: "Chưa hoàn thành"}
+
+PER_PAGE = 50
+MAX_PER_PAGE = 200
+#: Keyset cursors are enrolment ids (a 32-bit INTEGER column: PostgreSQL refuses larger values).
+_CURSOR = re.compile(r"[0-9]{1,30}")
+MAX_ID = 2**31 - 1
+#: Search words: letters and digits only (everything else separates words); at most this many.
+_WORD = re.compile(r"[^\W_]+")
+MAX_WORDS = 6
+MAX_WORD_LENGTH = 40
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the HR page, the exports and the command line filter on (empty: no filter)."""
+
+    unit: str = ""  # unit code
+    date_from: date | None = None  # class end date, inclusive
+    date_to: date | None = None
+    module: str = ""  # module slug
+    klass: str = ""  # class code (case-insensitive)
+    status: str = ""  # one of STATUSES
+    q: str = ""  # person: name or login words
+
+    def args(self) -> dict[str, str]:
+        """The query string that reproduces these filters (empty ones left out)."""
+        out = {
+            "unit": self.unit,
+            "from": self.date_from.strftime("%d/%m/%Y") if self.date_from else "",
+            "to": self.date_to.strftime("%d/%m/%Y") if self.date_to else "",
+            "module": self.module,
+            "klass": self.klass,
+            "status": self.status,
+            "q": self.q,
+        }
+        return {k: v for k, v in out.items() if v}
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.args())
+
+
+@dataclass
+class Parsed:
+    """Filters read from a query string, the raw values to show back, and errors per field."""
+
+    filters: Filters
+    raw: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _clean(args: Mapping[str, str], name: str, limit: int) -> str:
+    value = args.get(name) or ""
+    value = "".join(ch for ch in value if ch.isprintable())
+    return " ".join(value.split())[:limit]
+
+
+def parse_date_arg(text: str) -> date:
+    """A dd/mm/yyyy date (also yyyy-mm-dd) between years 1900 and 9999; ValueError otherwise."""
+    day = parse_date(text)
+    if day.year < 1900:
+        raise ValueError(text)
+    return day
+
+
+def parse_filters(args: Mapping[str, str]) -> Parsed:
+    """Read the filters from a query string; unusable values are reported, never raised."""
+    raw = {
+        "unit": _clean(args, "unit", 40),
+        "from": _clean(args, "from", 20),
+        "to": _clean(args, "to", 20),
+        "module": _clean(args, "module", 100),
+        "klass": _clean(args, "klass", 40),
+        "status": _clean(args, "status", 20),
+        "q": _clean(args, "q", 100),
+    }
+    errors: dict[str, str] = {}
+    dates: dict[str, date | None] = {"from": None, "to": None}
+    for name in ("from", "to"):
+        if raw[name]:
+            try:
+                dates[name] = parse_date_arg(raw[name])
+            except (ValueError, OverflowError):
+                errors[name] = str(_l("Ngày không hợp lệ: hãy nhập theo dạng dd/mm/yyyy."))
+    if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
+        errors["to"] = str(_l("Ngày kết thúc của kỳ không được trước ngày bắt đầu."))
+    if raw["unit"] and unit_by_code(raw["unit"]) is None:
+        errors["unit"] = str(_l("Không có đơn vị mã %(code)s.", code=raw["unit"]))
+    status = raw["status"] if raw["status"] in STATUSES else ""
+    if raw["status"] and not status:
+        errors["status"] = str(_l("Tình trạng không hợp lệ."))
+    filters = Filters(
+        unit=raw["unit"],
+        date_from=dates["from"],
+        date_to=dates["to"],
+        module=raw["module"],
+        klass=raw["klass"],
+        status=status,
+        q=raw["q"],
+    )
+    return Parsed(filters, raw, errors)
+
+
+# -- units -----------------------------------------------------------------------------------
+
+
+def report_unit_ids(unit: OrgUnit) -> Select:
+    """SELECT of the ids of the units whose people report under *unit* (see rollup_ids)."""
+    return units.rollup_ids(unit)
+
+
+# -- person search ---------------------------------------------------------------------------
+
+
+def _variants() -> dict[str, str]:
+    """Every Latin letter that folds (textutil.fold) to each ASCII letter or digit, both cases."""
+    table: dict[str, set[str]] = {}
+    for code in [*range(0x30, 0x250), *range(0x1E00, 0x1F00)]:
+        ch = chr(code)
+        if not ch.isalnum():
+            continue
+        key = fold(ch)
+        if len(key) == 1 and key.isascii() and key.isalnum():
+            table.setdefault(key, set()).add(ch)
+    return {key: "".join(sorted(chars)) for key, chars in table.items()}
+
+
+_VARIANTS = _variants()
+
+
+def search_words(q: str) -> list[str]:
+    """The words of a search, folded (lower case, no diacritics), letters and digits only."""
+    return [w[:MAX_WORD_LENGTH] for w in _WORD.findall(fold(q))][:MAX_WORDS]
+
+
+def _char_class(ch: str) -> str:
+    # Only letters and digits reach here, so nothing in the class needs escaping.
+    return "[" + _VARIANTS.get(ch, ch + ch.upper() if ch.upper() != ch else ch) + "]"
+
+
+def person_condition(q: str, dialect: str) -> ColumnElement[bool] | None:
+    """Every word of *q* in the person's name or login, ignoring case and diacritics.
+
+    There is no folded name column, and SQL's lower() does not fold Vietnamese on SQLite. So the
+    folded word becomes a pattern with, in place of each letter, the class of every letter that
+    folds to it ("an" -> "[aàáảãạăằắẳẵặâầấẩẫậ…A…][nñ…N…]"): GLOB on SQLite, a regular
+    expression on PostgreSQL. Names are stored in NFC, as the classes are. The pattern is a bound
+    parameter, and only letters and digits of the search reach it (no wildcard, no injection).
+    The filter stays in SQL, so exports keep streaming.
+    """
+    words = search_words(q)
+    if not words:
+        return None
+    login = func.coalesce(User.username, User.email, "")
+    conditions = []
+    for word in words:
+        classes = "".join(_char_class(ch) for ch in word)
+        if dialect == "sqlite":
+            pattern = f"*{classes}*"
+            conditions.append(or_(User.full_name.op("GLOB")(pattern), login.op("GLOB")(pattern)))
+        else:
+            conditions.append(
+                or_(User.full_name.regexp_match(classes), login.regexp_match(classes))
+            )
+    return and_(*conditions)
+
+
+# -- the statement ---------------------------------------------------------------------------
+
+#: The columns of a record, in order; each Row has these names. The module's title is not a
+#: column: it lives in the version's JSON, and reading it for every row would cost more than the
+#: rest of the row (module_titles() maps version_id to it once).
+COLUMNS = (
+    "id",
+    "full_name",
+    "login",
+    "birth_date",
+    "unit_code",
+    "unit_name",
+    "class_code",
+    "class_title",
+    "module_slug",
+    "version_id",
+    "starts_on",
+    "ends_on",
+    "status",
+    "completed_at",
+    "score",
+    "attendance_share",
+    "certificate_no",
+)
+
+#: SQLite: when the people in the chosen units are at least this share of all users, the page
+#: walks enrolments in id order rather than gathering every match by unit and sorting them.
+_WIDE_SHARE = 0.005
+
+
+def _status_conditions(on: date) -> dict[str, ColumnElement[bool]]:
+    missing = Completion.id.is_(None)
+    return {
+        COMPLETED: Completion.id.is_not(None),
+        NOT_COMPLETED: and_(missing, TrainingClass.ends_on < on),
+        IN_PROGRESS: and_(missing, TrainingClass.ends_on >= on),
+    }
+
+
+def unit_ids(f: Filters, viewer: User | None) -> list[int] | None:
+    """Ids of the units whose people the records may show: the viewer's HR scope
+    (accounts.scope_unit_ids, the units behind accounts.people_in_scope) intersected with the
+    unit filter (report_unit_ids); None when neither limits anything."""
+    ids: set[int] | None = None
+    if viewer is not None:
+        scope = scope_unit_ids(viewer, Role.hr)
+        if scope is not None:
+            ids = set(db.session.scalars(scope))
+    if f.unit:
+        unit = unit_by_code(f.unit)
+        chosen = set(db.session.scalars(report_unit_ids(unit))) if unit is not None else set()
+        ids = chosen if ids is None else ids & chosen
+    return None if ids is None else sorted(ids)
+
+
+def _unit_condition(ids: list[int], dialect: str) -> ColumnElement[bool]:
+    """users.unit_id in *ids*. The ids are resolved first (a few hundred at most), so both
+    planners see how selective they are. SQLite's planner still reads a list of units through
+    their index, gathers every enrolment of their people and sorts them, which is slow when they
+    are most of the province; so for wide lists the index is set aside (unit_id + 0) and the page
+    walks enrolments in id order, stopping after one page."""
+    if not ids:
+        return false()
+    if dialect == "sqlite":
+        total = db.session.scalar(select(func.count()).select_from(User)) or 0
+        people = db.session.scalar(
+            select(func.count()).select_from(User).where(User.unit_id.in_(ids))
+        )
+        if total and people >= _WIDE_SHARE * total:
+            return (User.unit_id + 0).in_(ids)
+    return User.unit_id.in_(ids)
+
+
+def statement(f: Filters, viewer: User | None, on: date | None = None) -> Select:
+    """The completion records matching *f* that *viewer* may see (None: everyone), ordered by
+    enrolment id. *on* is "today" for the status (the province's date by default)."""
+    on = on or today()
+    dialect = db.session.get_bind().dialect.name
+    statuses = _status_conditions(on)
+    stmt = (
+        select(
+            Enrolment.id.label("id"),
+            User.full_name.label("full_name"),
+            func.coalesce(User.username, User.email, "").label("login"),
+            User.birth_date.label("birth_date"),
+            OrgUnit.code.label("unit_code"),
+            OrgUnit.name.label("unit_name"),
+            TrainingClass.code.label("class_code"),
+            TrainingClass.title.label("class_title"),
+            Module.slug.label("module_slug"),
+            func.coalesce(TrainingClass.version_id, Module.published_version_id).label(
+                "version_id"
+            ),
+            TrainingClass.starts_on.label("starts_on"),
+            TrainingClass.ends_on.label("ends_on"),
+            case(
+                (statuses[COMPLETED], literal(COMPLETED)),
+                (TrainingClass.ends_on < on, literal(NOT_COMPLETED)),
+                else_=literal(IN_PROGRESS),
+            ).label("status"),
+            Completion.completed_at.label("completed_at"),
+            Completion.score.label("score"),
+            Completion.attendance_share.label("attendance_share"),
+            Certificate.number_label.label("certificate_no"),
+        )
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+        .join(Module, Module.id == TrainingClass.module_id)
+        .outerjoin(OrgUnit, OrgUnit.id == User.unit_id)
+        .outerjoin(
+            Completion,
+            and_(
+                Completion.class_id == Enrolment.class_id, Completion.user_id == Enrolment.user_id
+            ),
+        )
+        .outerjoin(
+            # At most one: a unique partial index allows one valid certificate per class and user.
+            Certificate,
+            and_(
+                Certificate.class_id == Enrolment.class_id,
+                Certificate.user_id == Enrolment.user_id,
+                Certificate.kind == Kind.certificate,
+                Certificate.status == CertStatus.valid,
+            ),
+        )
+    )
+    ids = unit_ids(f, viewer)
+    if ids is not None:
+        stmt = stmt.where(_unit_condition(ids, dialect))
+    if f.date_from:
+        stmt = stmt.where(TrainingClass.ends_on >= f.date_from)
+    if f.date_to:
+        stmt = stmt.where(TrainingClass.ends_on <= f.date_to)
+    if f.module:
+        stmt = stmt.where(Module.slug == f.module)
+    if f.klass:
+        wanted = select(TrainingClass.id).where(func.lower(TrainingClass.code) == f.klass.lower())
+        stmt = stmt.where(Enrolment.class_id.in_(wanted))
+    if f.status:
+        stmt = stmt.where(statuses[f.status])
+    if f.q:
+        person = person_condition(f.q, dialect)
+        if person is not None:
+            stmt = stmt.where(person)
+    return stmt.order_by(Enrolment.id)
+
+
+def module_titles() -> dict[int, str]:
+    """The title of every module version, by version id (a few hundred rows at most)."""
+    stmt = select(ModuleVersion.id, ModuleVersion.meta["title"].as_string())
+    return {version_id: title or "" for version_id, title in db.session.execute(stmt)}
+
+
+def count(stmt: Select) -> int:
+    """How many records *stmt* holds."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return total or 0
+
+
+def stream(stmt: Select, batch: int = 1000) -> Iterator[Row]:
+    """Every row of *stmt*, fetched *batch* at a time (a server-side cursor on PostgreSQL), as
+    Core rows on the session's connection (no ORM loading layer)."""
+    result = db.session.connection().execute(stmt.execution_options(yield_per=batch))
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+# -- keyset pages ----------------------------------------------------------------------------
+
+
+def cursor(value: str | None) -> int | None:
+    """A keyset cursor from the query string; anything unusable is None (the first page)."""
+    value = (value or "").strip()
+    return min(int(value), MAX_ID) if _CURSOR.fullmatch(value) else None
+
+
+def per_page(value: str | None) -> int:
+    value = (value or "").strip()
+    if not re.fullmatch(r"[0-9]{1,12}", value):
+        return PER_PAGE
+    return min(max(int(value), 1), MAX_PER_PAGE)
+
+
+@dataclass
+class KeysetPage:
+    rows: list[Row]
+    #: Cursor of the next page (?after=) and of the previous one (?before=); None: no such page.
+    next_after: int | None
+    prev_before: int | None
+
+
+def _exists(stmt: Select, condition: ColumnElement[bool]) -> bool:
+    probe = stmt.with_only_columns(Enrolment.id).where(condition).order_by(None).limit(1)
+    return db.session.execute(probe).first() is not None
+
+
+def page(
+    stmt: Select, after: int | None = None, before: int | None = None, size: int = PER_PAGE
+) -> KeysetPage:
+    """One page of *stmt* (ordered by enrolment id): the rows after *after*, or the ones just
+    before *before*, or the first ones. Never OFFSET: every page costs the same."""
+    if before is not None and after is None:
+        found = list(
+            db.session.execute(
+                stmt.where(Enrolment.id < before)
+                .order_by(None)
+                .order_by(Enrolment.id.desc())
+                .limit(size + 1)
+            )
+        )
+        more_before = len(found) > size
+        rows = list(reversed(found[:size]))
+        more_after = _exists(stmt, Enrolment.id >= (rows[-1].id + 1 if rows else before))
+    else:
+        query = stmt if after is None else stmt.where(Enrolment.id > after)
+        found = list(db.session.execute(query.limit(size + 1)))
+        more_after = len(found) > size
+        rows = found[:size]
+        if rows:
+            more_before = _exists(stmt, Enrolment.id < rows[0].id)
+        else:
+            more_before = after is not None and _exists(stmt, Enrolment.id <= after)
+    next_after = rows[-1].id if rows and more_after else None
+    if not more_before:
+        prev_before = None
+    elif rows:
+        prev_before = rows[0].id
+    else:
+        prev_before = (after + 1) if after is not None else before
+    return KeysetPage(rows, next_after, prev_before)
+
+
+# -- values for documents --------------------------------------------------------------------
+
+
+_TENTH = Decimal("0.1")
+#: The province's offset from UTC (fixed: Vietnam has no daylight saving time).
+_VN_OFFSET = VN_TZ.utcoffset(None)
+
+
+def _decimal(value: Decimal | float) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def percent(share: Decimal | float | None) -> Decimal | None:
+    """An attendance share (0..1) as a percentage with one decimal."""
+    if share is None:
+        return None
+    return (_decimal(share) * 100).quantize(_TENTH)
+
+
+#: The columns of the CSV/XLSX documents (always in Vietnamese, like the register).
+EXPORT_COLUMNS = (
+    Column("Họ và tên", 26),
+    Column("Tên đăng nhập/Email", 22),
+    Column("Ngày sinh", 12),
+    Column("Mã đơn vị", 14),
+    Column("Đơn vị", 30),
+    Column("Mã lớp", 16),
+    Column("Lớp", 36),
+    Column("Chuyên đề", 32),
+    Column("Ngày bắt đầu", 12),
+    Column("Ngày kết thúc", 12),
+    Column("Tình trạng", 16),
+    Column("Ngày hoàn thành", 14),
+    Column("Điểm", 8, "0.00"),
+    Column("Chuyên cần (%)", 10, "0.0"),
+    Column("Số vào sổ GCN", 20),
+)
+
+
+def document_rows(stmt: Select) -> Iterator[tuple]:
+    """Every record of *stmt* as the typed values of EXPORT_COLUMNS, streamed."""
+    titles = module_titles()
+    status_text = STATUS_TEXT
+    for (
+        _id,
+        full_name,
+        login,
+        birth_date,
+        unit_code,
+        unit_name,
+        class_code,
+        class_title,
+        module_slug,
+        version_id,
+        starts_on,
+        ends_on,
+        status,
+        completed_at,
+        score,
+        attendance_share,
+        certificate_no,
+    ) in stream(stmt):  # unpacked by position: COLUMNS' order (much faster than by name)
+        yield (
+            full_name,
+            login,
+            birth_date,
+            unit_code,
+            unit_name,
+            class_code,
+            class_title,
+            titles.get(version_id) or module_slug,
+            starts_on,
+            ends_on,
+            status_text.get(status, status),
+            (completed_at + _VN_OFFSET).date() if completed_at is not None else None,
+            _decimal(score) if score is not None else None,
+            percent(attendance_share),
+            certificate_no,
+        )
