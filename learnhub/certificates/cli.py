@@ -37,7 +37,13 @@ def issue_command(class_code: str) -> None:
     job = jobs.start(Actor(None, via="cli"), training_class, utcnow())
     db.session.commit()
     if job.state == "done":
-        click.echo(f"0 issued: everyone who completed {class_code} already has a certificate.")
+        candidates = services.review(training_class)
+        done = sum(1 for c in candidates if c.completion is not None)
+        if done:
+            why = f"the {done} learners who completed {class_code} already hold a certificate"
+        else:
+            why = f"none of the {len(candidates)} learners of {class_code} has completed it yet"
+        click.echo(f"0 issued: {why}.")
         return
     if job.started_at is not None:
         raise click.ClickException(f"job #{job.id} is already issuing this class's certificates")
