@@ -6,6 +6,9 @@ FLASK := $(BIN)/flask --app learnhub
 
 .PHONY: run test lint bench setup clean-db translations
 
+# axe-core, for the browser accessibility checks, from the npm registry (never committed).
+AXE := .cache/node/node_modules/axe-core/axe.min.js
+
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -28,7 +31,14 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup
+$(AXE):
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --no-save --no-audit --no-fund --prefix .cache/node axe-core@4.14.1; \
+	else \
+		echo "npm not found: the accessibility checks will be skipped (apt-get install npm)"; \
+	fi
+
+test: setup $(AXE)
 	./scripts/system-deps.sh test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
