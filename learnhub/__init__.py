@@ -96,11 +96,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     from learnhub.accounts.cli import users
+    from learnhub.backup import backup
     from learnhub.certificates.cli import certificates
     from learnhub.cli import db_group, demo
     from learnhub.content.cli import content
     from learnhub.reports.cli import reports
 
-    for command in (db_group, users, content, demo, certificates, reports):
+    for command in (db_group, users, content, demo, certificates, backup, reports):
         app.cli.add_command(command)
     return app
