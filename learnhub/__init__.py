@@ -27,6 +27,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     from learnhub import db, errors, i18n, security
 
+    proxies = int(app.config["PROXIES"] or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
     # Per-request caches (the signed-in user, the CSRF token) live in g. An app context normally
     # lives for one request; when one outlives requests (the test suite), start each request clean.
     app.before_request(lambda: g.__dict__.clear())

@@ -17,6 +17,7 @@ ENV_KEYS = (
     "ENV",
     "REDIS_URL",
     "CERTIFICATE_KEY_FILE",
+    "PROXIES",
 )
 
 
@@ -30,6 +31,9 @@ def defaults(instance_path: str) -> dict:
         "STORAGE_DIR": str(Path(instance_path) / "storage"),
         "BASE_URL": "http://127.0.0.1:5000",
         "REDIS_URL": "",
+        # How many reverse proxies (nginx…) stand in front: their X-Forwarded-For/-Proto/-Host
+        # are trusted that many hops deep (client addresses for throttling and rate limits).
+        "PROXIES": 0,
         # 20 MiB: enough for a 200,000-row roster in XLSX, small enough to refuse abuse early.
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         # A quiz page may stay open for a 90-minute exam: the CSRF token lives as long as the

@@ -295,3 +295,29 @@ def test_invalid_utf8_in_query_and_form(client, login, admin):
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize(("proxies", "expected"), [(1, "203.0.113.7"), (0, "10.0.0.1")])
+def test_client_address_behind_a_proxy(app, proxies, expected):
+    """With LEARNHUB_PROXIES=1 the address nginx forwards is the client's (throttling, rate
+    limits, audit); without it, a forged X-Forwarded-For is ignored."""
+    from learnhub import create_app
+    from learnhub.accounts.auth import client_ip
+
+    instance = create_app({**app.config, "PROXIES": proxies})
+    seen = []
+
+    @instance.get("/__ip_probe")
+    def probe():
+        seen.append(client_ip())
+        return "ok"
+
+    try:
+        instance.test_client().get(
+            "/__ip_probe",
+            headers={"X-Forwarded-For": "203.0.113.7"},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        ).close()
+    finally:
+        instance.extensions["learnhub.engine"].dispose()
+    assert seen == [expected]
