@@ -108,6 +108,12 @@ def create_app(config: dict | None = None) -> Flask:
     from learnhub.content.cli import content
     from learnhub.reports.cli import reports
 
-    for command in (db_group, users, content, demo, certificates, backup, reports):
-        app.cli.add_command(command)
+    try:  # `flask bench seed`: only in a development checkout, which has the bench package
+        from bench.cli import bench
+    except ImportError:
+        bench = None
+
+    for command in (db_group, users, content, demo, certificates, backup, reports, bench):
+        if command is not None:
+            app.cli.add_command(command)
     return app
