@@ -4,7 +4,11 @@ import secrets
 
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from learnhub import db
+from learnhub.i18n import select_locale
 
 MESSAGES = {
     400: ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không hợp lệ. Vui lòng kiểm tra và thử lại."),
@@ -15,6 +19,11 @@ MESSAGES = {
     409: ("Xung đột", "Dữ liệu đã thay đổi trong lúc bạn thao tác. Vui lòng tải lại trang."),
     413: ("Tệp quá lớn", "Tệp hoặc dữ liệu gửi lên vượt quá giới hạn cho phép."),
     429: ("Quá nhiều yêu cầu", "Bạn thao tác quá nhanh. Vui lòng đợi một lát rồi thử lại."),
+    503: (
+        "Hệ thống tạm thời gián đoạn",
+        "Cơ sở dữ liệu đang khởi động lại hoặc quá tải. Dữ liệu đã lưu không bị mất; "
+        "vui lòng thử lại sau ít giây.",
+    ),
     500: ("Lỗi hệ thống", "Đã có lỗi xảy ra. Chúng tôi đã ghi nhận; vui lòng thử lại sau."),
 }
 
@@ -50,7 +59,52 @@ def _server_error(exc: Exception):
     return _page(500, title, message, ref)
 
 
+#: SQLite errors that mean "try again later" rather than a bug (its OperationalError also
+#: covers mistakes such as "no such column", which stay 500s).
+SQLITE_TRANSIENT = (
+    "database is locked",
+    "unable to open database",
+    "disk i/o error",
+    "database or disk is full",
+)
+
+
+def _unavailable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(text in str(exc.orig).lower() for text in SQLITE_TRANSIENT)
+    return True  # psycopg: OperationalError is a connection or server-state failure
+
+
+def _database_unavailable(exc: DBAPIError):
+    """The database went away (restart, failover, network): a 503 the client may retry, not a
+    500. The session's transaction is rolled back; the pool has already dropped the dead
+    connection (pool_pre_ping replaces the others on their next checkout)."""
+    if not _unavailable(exc):
+        raise exc  # a bug, not an outage: Flask's usual 500 handling (and logging) applies
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection died with its transaction: let the pool replace it
+        db.session.invalidate()
+    ref = secrets.token_hex(6)
+    current_app.logger.warning("database unavailable ref=%s path=%s: %s", ref, request.path, exc)
+    title, message = MESSAGES[503]
+    headers = {"Retry-After": "5"}
+    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        return {"error": title, "message": message, "ref": ref}, 503, headers
+    # Rendered without the context processors: Flask-Login's would load the user again, from
+    # the database that is not there.
+    page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+        title=title, message=message, ref=ref, path=request.path, current_lang=select_locale()
+    )
+    return page, 503, headers
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)

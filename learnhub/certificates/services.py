@@ -352,9 +352,9 @@ def store(data: bytes) -> str:
     path = storage_path(sha)
     if path.exists():
         return sha
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{sha}.{secrets.token_hex(4)}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as f:
             f.write(data)
             f.flush()

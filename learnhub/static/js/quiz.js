@@ -37,6 +37,15 @@
     el.setAttribute("data-state", state);
   }
 
+  // A save the server could not acknowledge (network gone, server restarting, database
+  // unavailable: 5xx or 429) stays pending and is sent again, 2 s later, then 4, 8… up to 60 s.
+  var delays = {};
+  function later(position) {
+    var delay = Math.min((delays[position] || 1000) * 2, 60000);
+    delays[position] = delay;
+    setTimeout(function () { send(position); }, delay);
+  }
+
   function send(position) {
     var form = document.getElementById("q" + position);
     var body = pending[position];
@@ -51,6 +60,7 @@
       return response.json().then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
     }).then(function (result) {
       if (result.ok && result.data.saved) {
+        delete delays[position];
         if (pending[position] === body) { delete pending[position]; remember(); }
         if (result.data.csrf) { token = result.data.csrf; }
         var at = new Date(result.data.at + "Z");
@@ -58,11 +68,15 @@
       } else if (result.status === 409) {
         delete pending[position]; remember();
         status(form, result.data.message || "Bài đã nộp.", "finished");
+      } else if (result.status >= 500 || result.status === 429) {
+        status(form, "Chưa lưu: máy chủ đang bận. Sẽ tự gửi lại.", "offline");
+        later(position);
       } else {
         status(form, "Chưa lưu được. Tải lại trang rồi chọn lại.", "error");
       }
     }).catch(function () {
       status(form, "Chưa lưu: mất kết nối. Sẽ tự gửi lại khi có mạng.", "offline");
+      later(position);
     });
   }
 
