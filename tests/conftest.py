@@ -84,10 +84,16 @@ def app(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def db_session(request, app):
     """Run each test inside a transaction that is rolled back afterwards."""
-    if "no_rollback" in request.keywords:
-        yield None
-        return
     engine = app.extensions["learnhub.engine"]
+    if "no_rollback" in request.keywords:
+        # The session is bound to the suite's database even when an earlier test made an app of
+        # its own (create_app binds the session to the newest app's engine).
+        db.session.remove()
+        db.session.configure(bind=engine)
+        yield None
+        db.session.remove()
+        db.session.configure(bind=engine)
+        return
     with app.app_context(), engine.connect() as conn:
         trans = conn.begin()
         db.session.configure(bind=conn, join_transaction_mode="create_savepoint")
