@@ -1,13 +1,29 @@
 """LearnHub: training, attendance and certificates for Cà Mau's đối ngoại nhân dân courses."""
 
 from flask import Flask, g
+from werkzeug.routing import IntegerConverter
 
 from learnhub import config as settings
+
+#: The largest id a row can have (ids are INTEGER columns: 32-bit on PostgreSQL).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in LearnHub's URLs is a row id or a small position: a larger number matches no
+    route (a 404) instead of overflowing the database driver (SQLite refuses integers beyond 64
+    bits with an OverflowError)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, *args, **kwargs)
+        if self.max is None or self.max > MAX_ID:
+            self.max = MAX_ID
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Create and configure the LearnHub application."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter
     app.config.update(settings.defaults(app.instance_path))
     if config is None:
         app.config.from_pyfile("config.py", silent=True)

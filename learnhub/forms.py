@@ -26,8 +26,14 @@ class TextField(StringField):
             self.data = _clean(self.data)
 
 
+#: The years a date typed in a form may fall in. Earlier or later dates are typing errors, and
+#: date arithmetic on them would overflow (a series of sessions from 31/12/9999, the start of
+#: 01/01/0001 in UTC).
+YEARS = range(1900, 3000)
+
+
 class DateField(Field):
-    """A date typed as dd/mm/yyyy (a text input, so every phone keyboard works)."""
+    """A date typed as dd/mm/yyyy (a text input, so every phone keyboard works), in YEARS."""
 
     widget = TextInput()
 
@@ -41,7 +47,10 @@ class DateField(Field):
         if valuelist and valuelist[0].strip():
             try:
                 self.data = parse_date(valuelist[0])
+                if self.data.year not in YEARS:
+                    raise ValueError(valuelist[0])
             except ValueError as exc:
+                self.data = None
                 message = _l("Ngày không hợp lệ: hãy nhập theo dạng dd/mm/yyyy.")
                 raise ValueError(str(message)) from exc
 

@@ -37,7 +37,10 @@ def parse_date(text: str) -> date:
     day, month, year = text.replace("-", "/").replace(".", "/").split("/")
     if len(year) != 4:
         raise ValueError(text)
-    return date(int(year), int(month), int(day))
+    try:
+        return date(int(year), int(month), int(day))
+    except OverflowError:  # a day or month beyond a C int ("99999999999/1/2026")
+        raise ValueError(text) from None
 
 
 def today() -> date:

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from learnhub.accounts.models import ROLE_LABELS, Role
 from learnhub.forms import DateField, TextField, choices
@@ -30,8 +30,9 @@ class ChangePasswordForm(FlaskForm):
     )
 
     def validate_confirm(self, field) -> None:
+        # A ValidationError, not a ValueError: WTForms 3 turns only the former into a field error.
         if field.data != self.new.data:
-            raise ValueError("Hai lần nhập mật khẩu mới không khớp.")
+            raise ValidationError("Hai lần nhập mật khẩu mới không khớp.")
 
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"

@@ -53,16 +53,13 @@ def _fresh(window: int, timestamp: float, step: int) -> None:
 def verify_token(secret: bytes, token: str, timestamp: float, step: int) -> Window:
     """The session and window a token is for; CheckinRefused when tampered with or expired."""
     parts = token.split(".")
-    if (
-        len(parts) != 3
-        or not parts[0].isascii()
-        or not parts[0].isdigit()
-        or not parts[1].isdigit()
-    ):
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts[:2]):
         raise CheckinRefused("invalid")
     session_id, window = int(parts[0][:12]), int(parts[1][:15])
-    expected = base64.urlsafe_b64encode(_mac(secret, session_id, window)[:16]).decode().rstrip("=")
-    if not hmac.compare_digest(expected, parts[2]):
+    expected = base64.urlsafe_b64encode(_mac(secret, session_id, window)[:16]).rstrip(b"=")
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    if not hmac.compare_digest(expected, parts[2].encode()):
         raise CheckinRefused("invalid")
     _fresh(window, timestamp, step)
     return Window(session_id, window)
@@ -74,6 +71,6 @@ def verify_code(secret: bytes, session_id: int, code: str, timestamp: float, ste
         expected = (
             f"{int.from_bytes(_mac(secret, session_id, window)[16:24], 'big') % 1_000_000:06d}"
         )
-        if hmac.compare_digest(expected, code.strip()):
+        if hmac.compare_digest(expected.encode(), code.strip().encode()):
             return Window(session_id, window)
     raise CheckinRefused("invalid-code")

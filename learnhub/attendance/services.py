@@ -148,9 +148,9 @@ def read_sheet(training_class: TrainingClass, data: bytes) -> tuple[list, list[s
     """
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        rows = list(csv.reader(io.StringIO(text)))
+    except (UnicodeDecodeError, csv.Error):  # csv.Error: e.g. a field over csv's size limit
         return [], [str(_l("Tệp phải được lưu dạng CSV UTF-8."))]
-    rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         return [], [str(_l("Tệp trống."))]
     header = [fold(h).strip() for h in rows[0]]
@@ -158,7 +158,8 @@ def read_sheet(training_class: TrainingClass, data: bytes) -> tuple[list, list[s
     columns = {}
     for index, name in enumerate(header[1:], start=1):
         number = name.removeprefix("buoi").strip()
-        if not number.isdigit() or int(number) not in sessions:
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if not (number.isascii() and number.isdigit()) or int(number) not in sessions:
             return [], [str(_l("Cột %(c)s: không có buổi học này.", c=rows[0][index][:40]))]
         columns[index] = sessions[int(number)]
     marks, problems = [], []

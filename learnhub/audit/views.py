@@ -18,10 +18,10 @@ bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 def _day_start_utc(text: str) -> datetime | None:
     try:
         day = parse_date(text)
-    except ValueError:
+        local = datetime(day.year, day.month, day.day, tzinfo=VN_TZ)
+        return local.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: 01/01/0001 is before UTC's year 1
         return None
-    local = datetime(day.year, day.month, day.day, tzinfo=VN_TZ)
-    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 @bp.get("/")

@@ -118,10 +118,11 @@ def edit(issuer_id: int | None):
             flash(_("Ký hiệu này đã được dùng cho đơn vị cấp khác."), "error")
         else:
             before = _values(issuer) if issuer else {}
+            # Look the unit up first: the query would autoflush a new issuer still without a code.
+            unit = units.by_code(form.unit.data) if form.unit.data else None
             if issuer is None:
                 issuer = Issuer()
                 db.session.add(issuer)
-            unit = units.by_code(form.unit.data) if form.unit.data else None
             issuer.code = form.code.data
             issuer.name = nfc(form.name.data.strip()).upper()
             issuer.parent_name = nfc((form.parent_name.data or "").strip()).upper()

@@ -72,7 +72,7 @@ class EnrolUnitForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = TextField(
-        _l("Mã điểm danh (6 chữ số)"), validators=[DataRequired(), Regexp(r"^\s*\d{6}\s*$")]
+        _l("Mã điểm danh (6 chữ số)"), validators=[DataRequired(), Regexp(r"^\s*[0-9]{6}\s*$")]
     )
 
 

@@ -298,11 +298,19 @@ def _matching(answer_text: str, line: int) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+#: Numerical answers and tolerances within 10**±MAX_EXPONENT (as grading reads answers).
+MAX_EXPONENT = 30
+
+
 def _number(text: str, line: int) -> Decimal:
     try:
-        return Decimal(_clean(text))
+        value = Decimal(_clean(text))
     except InvalidOperation as exc:
         raise GiftError(line, f"'{_clean(text)}' is not a number") from exc
+    # NaN and infinities parse, but cannot be compared; huge exponents overflow arithmetic.
+    if not value.is_finite() or abs(value.adjusted()) > MAX_EXPONENT:
+        raise GiftError(line, f"'{_clean(text)}' is not a number")
+    return value
 
 
 def _numerical(answer_text: str, line: int) -> tuple[Answer, ...]:

@@ -178,12 +178,20 @@ def _short_matches(pattern: str, given: str) -> bool:
     return pattern == given
 
 
+#: Numbers beyond 10**±MAX_EXPONENT are no answer: arithmetic on them would overflow.
+MAX_EXPONENT = 30
+
+
 def _number(text: str) -> Decimal | None:
     cleaned = text.strip().replace(" ", "").replace(",", ".")
     try:
-        return Decimal(cleaned)
+        value = Decimal(cleaned)
     except InvalidOperation:
         return None
+    # "NaN" or "1e999999999" would raise in the comparison below: they match no answer.
+    if not value.is_finite() or abs(value.adjusted()) > MAX_EXPONENT:
+        return None
+    return value
 
 
 def grade(
@@ -218,8 +226,12 @@ def grade(
         for a in answers:
             if a["text"] == "*":
                 continue
-            tolerance = Decimal(a["tolerance"] or 0)
-            if abs(value - Decimal(a["text"])) <= tolerance:
+            # Read as the learner's number is: a NaN imported before the GIFT reader refused it
+            # matches nothing instead of raising.
+            expected, tolerance = _number(a["text"]), _number(str(a["tolerance"] or 0))
+            if expected is None or tolerance is None:
+                continue
+            if abs(value - expected) <= tolerance:
                 best = max(best, Decimal(a["weight"]) / 100)
         return best
     if kind == "matching":
