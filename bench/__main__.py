@@ -150,11 +150,11 @@ WORKLOADS = {
     "b2": Workload("B2 (certificates)", "bench.b2_certificates"),
     "b3": Workload("B3 (HR export)", "bench.b3_export"),
     "b4": Workload("B4 (reports at province scale)", "bench.b4_reports"),
+    "b5": Workload("B5 (page weight)", "bench.b5_pages"),
+    "growth": Workload("Growth from S to M (PostgreSQL)", "bench.m_growth"),
 }
 #: Workloads of shared/quality/performance.md that have no benchmark yet.
-PENDING = {
-    "b5": "B5 (page weight)",
-}
+PENDING: dict[str, str] = {}
 
 
 def _selected() -> list[str]:

@@ -1,5 +1,9 @@
 """B1: the quiz burst. 500 learners start the same 20-question quiz together, save 20 answers one
-by one, and submit, against gunicorn on 127.0.0.1; baseline: a trivial route on the same server."""
+by one, and submit, against gunicorn on 127.0.0.1; baseline: a trivial route on the same server.
+
+run() uses a small fresh SQLite database; run(database_url) adds the quiz and its learners to an
+existing database instead (the growth workload: PostgreSQL holding size S or M). The server's
+resident memory (gunicorn master and workers) is sampled throughout."""
 
 import os
 import random
@@ -125,18 +129,67 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> 
     raise RuntimeError("gunicorn did not start")
 
 
-def run() -> dict:
+class ServerMemory:
+    """Samples the resident memory of a server process and its children (the gunicorn workers)
+    every *interval* seconds, in a thread: the peak of their sum and of one worker, in MiB."""
+
+    def __init__(self, pid: int, interval: float = 0.5):
+        self.pid, self.interval = pid, interval
+        self.peak_total = self.peak_worker = self.start_total = 0.0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _rss(pid: int) -> float:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return 0.0
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        return int(found[1]) / 1024 if found else 0.0
+
+    def _children(self) -> list[int]:
+        try:
+            text = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(x) for x in text.split()]
+
+    def sample(self) -> float:
+        workers = [self._rss(pid) for pid in self._children()]
+        total = self._rss(self.pid) + sum(workers)
+        self.peak_total = max(self.peak_total, total)
+        self.peak_worker = max([self.peak_worker, *workers])
+        return total
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.sample()
+
+    def start(self) -> None:
+        self.start_total = self.sample()
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self.sample()
+
+
+def run(database_url: str | None = None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="learnhub-bench-"))
     env = {
         "LEARNHUB_ENV": "development",
         "LEARNHUB_SECRET_KEY": secrets.token_hex(32),
-        "LEARNHUB_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite'}",
+        "LEARNHUB_DATABASE_URL": database_url or f"sqlite:///{tmp / 'bench.sqlite'}",
         "LEARNHUB_STORAGE_DIR": str(tmp / "storage"),
     }
     quiz_id = prepare(env)
     port = free_port()
     workers, threads = 4, 8
     server = start_server(env, port, workers, threads)
+    memory = ServerMemory(server.pid)
+    memory.start()
     stats = Stats()
     try:
         trivial_rps = hammer(
@@ -220,6 +273,7 @@ def run() -> dict:
         for c in clients:
             c.close()
     finally:
+        memory.stop()
         server.terminate()
         server.wait(timeout=30)
 
@@ -259,4 +313,7 @@ def run() -> dict:
         "attempts": attempt_count,
         "graded": finished,
         "burst_seconds": burst_seconds,
+        "server_rss_start_mib": memory.start_total,
+        "server_rss_peak_mib": memory.peak_total,
+        "worker_rss_peak_mib": memory.peak_worker,
     }

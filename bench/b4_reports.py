@@ -186,9 +186,65 @@ def _access(dialect: str, plan: list[str], statement: str) -> dict[str, str]:
     return found
 
 
-def measure(app, label: str, pages=PAGES, requests: int = REQUESTS) -> dict:
+def _rss_kib(field: str = "VmRSS") -> int:
+    found = re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)
+    return int(found[1]) if found else 0
+
+
+def _reset_peak() -> None:
+    """Make this process's peak resident memory (VmHWM) its current one (Linux ≥ 4.0)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _shown(html: str) -> int:
+    """The rows a page shows: the rows of its table bodies, or else the cards of its lists."""
+    bodies = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
+    if bodies:
+        return sum(b.count("<tr") for b in bodies)
+    return sum(b.count("<li") for b in re.findall(r'<ul class="cards">(.*?)</ul>', html, re.S))
+
+
+def _rows_read(conn, statement: str, params) -> tuple[dict[str, int], int]:
+    """PostgreSQL: the rows each table's scans of *statement* read (returned or filtered out,
+    times the loops), and the rows the statement returns, from EXPLAIN (ANALYZE, FORMAT JSON);
+    the statement runs once more, in a transaction the caller rolls back."""
+    import json
+
+    plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params).scalar()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    found: dict[str, int] = {}
+
+    def walk(node: dict) -> None:
+        table = node.get("Relation Name")
+        if table and node.get("Node Type") != "Bitmap Index Scan":
+            per_loop = (
+                node.get("Actual Rows", 0)
+                + node.get("Rows Removed by Filter", 0)
+                + node.get("Rows Removed by Index Recheck", 0)
+                + node.get("Rows Removed by Join Filter", 0)
+            )
+            found[table] = found.get(table, 0) + round(per_loop * node.get("Actual Loops", 0))
+        for child in node.get("Plans", ()):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return found, round(plan[0]["Plan"].get("Actual Rows", 0))
+
+
+def measure(
+    app,
+    label: str,
+    pages=PAGES,
+    requests: int = REQUESTS,
+    *,
+    analyse: bool = False,
+    memory: bool = False,
+) -> dict:
     """Median of *requests* GETs per page (after one warm-up), statements per page, the COUNT(*)
-    baselines, and the plans of the big-table statements."""
+    baselines, and the plans of the big-table statements. With *analyse* (PostgreSQL), also the
+    rows the page shows and the rows its statements read (EXPLAIN ANALYZE of one request's
+    statements); with *memory* (Linux), the process's peak resident memory while serving each
+    page's requests and how far it rose above the memory before them (size 0 for B4 itself)."""
     from learnhub import db
 
     engine = app.extensions["learnhub.engine"]
@@ -214,6 +270,9 @@ def measure(app, label: str, pages=PAGES, requests: int = REQUESTS) -> dict:
             n = max(1, round(requests * page.share))
             times, counts, sql = [], [], []
             body = b""
+            if memory:
+                rss_before = _rss_kib()
+                _reset_peak()
             for i in range(n + 1):
                 recorder.statements.clear()
                 started = time.perf_counter()
@@ -227,6 +286,7 @@ def measure(app, label: str, pages=PAGES, requests: int = REQUESTS) -> dict:
                     counts.append(len(recorder.statements))
                     sql.append(sum(s[0] for s in recorder.statements))
             captured = list(recorder.statements)
+            peak = _rss_kib("VmHWM") if memory else 0
             if page.key == "records":
                 found = re.search(r'href="([^"]+)" rel="next"', body.decode())
                 next_url = found[1].replace("&amp;", "&") if found else url
@@ -250,6 +310,16 @@ def measure(app, label: str, pages=PAGES, requests: int = REQUESTS) -> dict:
                     rows = conn.exec_driver_sql(count_sql).scalar()
                     baseline.append(time.perf_counter() - started)
                 baseline = baseline[1:]
+                read: dict[str, int] = {}
+                returned = 0
+                if analyse and dialect == "postgresql":
+                    for _elapsed, statement, params in captured:
+                        if statement.lstrip().upper().startswith("SELECT"):
+                            tables, out = _rows_read(conn, statement, params)
+                            returned += out
+                            for table, n_rows in tables.items():
+                                read[table] = read.get(table, 0) + n_rows
+                    conn.rollback()
             results.append(
                 {
                     "key": page.key,
@@ -270,6 +340,12 @@ def measure(app, label: str, pages=PAGES, requests: int = REQUESTS) -> dict:
                     "plans": plans,
                 }
             )
+            if analyse:
+                results[-1].update(
+                    shown=_shown(body.decode()), rows_read=read, rows_returned=returned
+                )
+            if memory:
+                results[-1].update(peak_mib=peak / 1024, rise_mib=(peak - rss_before) / 1024)
             print(
                 f"  B4 {label}: {page.key}: median {results[-1]['median_ms']:.0f} ms, "
                 f"{results[-1]['statements']:.0f} statements",
@@ -449,7 +525,8 @@ def _seeded(backend: dict) -> str:
     s = backend["seeded"]
     return (
         f"`flask bench seed --size S` wrote {s['total']:,} rows in {s['seconds']:.0f} s "
-        f"(**{s['rate']:,.0f} rows/s**, Core executemany of 10,000 rows; {s['wall']:.0f} s with "
+        f"(**{s['rate']:,.0f} rows/s**, {s.get('method', 'Core executemany')} of 10,000 rows; "
+        f"{s['wall']:.0f} s with "
         f"start-up, migrations and content; peak {s['peak_mib']:.0f} MiB)"
     )
 

@@ -3,7 +3,7 @@
 Deterministic: one ``random.Random(seed)`` drives everything, and dates hang off a fixed day
 (``AS_OF``), never off the clock, so the same size and seed give the same rows. Fast: rows are
 built class by class and written with SQLAlchemy Core executemany INSERTs of ``CHUNK`` rows
-(security.md §4.3), with explicit ids, in one pass.
+(security.md §4.3), with explicit ids, in one pass; on PostgreSQL the same rows go by COPY.
 
 What a size holds (S = a province; M = ten times S, meant for PostgreSQL):
 
@@ -56,7 +56,7 @@ from learnhub.classes.models import ClassSession, Enrolment, TrainingClass, clas
 from learnhub.orgunits.models import OrgUnit, UnitKind
 from learnhub.quizzes.models import Attempt, Quiz
 
-#: Rows per INSERT executemany (and per commit).
+#: Rows per INSERT executemany or COPY (and per commit).
 CHUNK = 10_000
 #: Periods (tiết) of every generated session.
 SESSION_PERIODS = 4
@@ -185,11 +185,15 @@ class Report:
 
 
 class Writer:
-    """Buffers rows per table and writes them with Core executemany, ``chunk`` at a time."""
+    """Buffers rows per table and writes them ``chunk`` at a time, one commit per chunk: Core
+    executemany INSERTs, or on PostgreSQL (psycopg) ``COPY … FROM STDIN`` of the same values (each
+    passed through the column type's bind processor, as the INSERT would). COPY is about twice as
+    fast there and sends the same rows; SQLite keeps the INSERTs."""
 
-    def __init__(self, chunk: int, on_rows: Callable[[int], None]):
+    def __init__(self, chunk: int, on_rows: Callable[[int], None], copy: bool = False):
         self.chunk = chunk
         self.on_rows = on_rows
+        self.copy = copy
         self.buffers: dict[Table, list[dict]] = {t: [] for t in TABLES}
         self.rows: dict[str, int] = {t.name: 0 for t in TABLES}
 
@@ -206,11 +210,36 @@ class Writer:
         for parent in {fk.column.table for fk in table.foreign_keys}:
             if parent is not table and parent in self.buffers:
                 self.flush(parent)  # the rows referred to go first (foreign keys are on)
-        db.session.connection().execute(insert(table), rows)
+        connection = db.session.connection()
+        if self.copy and set(rows[0]) == set(table.c.keys()):
+            self._copy(connection, table, rows)
+        else:
+            connection.execute(insert(table), rows)
         db.session.commit()
         self.buffers[table] = []
         self.rows[table.name] += len(rows)
         self.on_rows(len(rows))
+
+    @staticmethod
+    def _copy(connection, table: Table, rows: list[dict]) -> None:
+        """*rows* (every column given, so no Python-side default is due) by COPY."""
+        dialect = connection.dialect
+        quote = dialect.identifier_preparer.quote
+        names = list(rows[0])
+        processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+        columns = ", ".join(quote(name) for name in names)
+        cursor = connection.connection.dbapi_connection.cursor()
+        with cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        value if process is None else process(value)
+                        for value, process in zip(
+                            (row[name] for name in names), processors, strict=True
+                        )
+                    ]
+                )
+        cursor.close()
 
     def flush_all(self) -> None:
         for table in TABLES:
@@ -269,8 +298,9 @@ def generate(size: Size, seed: int = SEED, chunk: int = CHUNK, on_rows=None) -> 
 
     started = time.perf_counter()
     rng = random.Random(seed)
-    writer = Writer(chunk, on_rows or (lambda _n: None))
     dialect = db.session.get_bind().dialect.name
+    copy = dialect == "postgresql" and db.session.get_bind().dialect.driver == "psycopg"
+    writer = Writer(chunk, on_rows or (lambda _n: None), copy=copy)
     if dialect == "sqlite":
         # A bigger page cache for this connection: the secondary indexes grow at random places.
         db.session.execute(text("PRAGMA cache_size=-262144"))
@@ -756,4 +786,5 @@ def seed_database(env: dict[str, str], url: str, *options: str) -> dict:
         "wall": run.seconds,
         "peak_mib": run.peak_mib,
         "options": " ".join(options),
+        "method": "COPY" if url.startswith("postgresql") else "Core executemany",
     }

@@ -7,8 +7,8 @@ reaches the server. The private key is generated on first use in the instance fo
 """
 
 import base64
-import contextlib
 import json
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 PREFIX = "LH1"
+log = logging.getLogger(__name__)
 
 
 def _b64(data: bytes) -> str:
@@ -43,8 +44,16 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         tmp.write_bytes(pem)
         tmp.chmod(0o600)
-        with contextlib.suppress(FileExistsError):
+        try:
             os.link(tmp, path)  # atomic: two first uses at once keep one key
+        except FileExistsError:
+            pass
+        else:
+            log.warning(
+                "created a new certificate signing key at %s: back it up, and give every "
+                "application server this same file (LEARNHUB_CERTIFICATE_KEY_FILE)",
+                path,
+            )
         tmp.unlink()
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):

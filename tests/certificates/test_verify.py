@@ -257,3 +257,17 @@ def test_offline_page_embeds_the_key_and_no_inline_script(client, no_pdf):
     assert " style=" not in body
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert "chỉ kiểm tra chữ ký số" in body
+
+
+def test_a_new_signing_key_is_announced_once(tmp_path, caplog):
+    """A key created on first use is logged loudly (every server must share the same file);
+    loading it again says nothing and gives the same key."""
+    path = tmp_path / "keys" / "signing.pem"
+    with caplog.at_level("WARNING", logger="learnhub.certificates.signing"):
+        first = signing.load_private_key(path)
+        again = signing.load_private_key(path)
+    created = [r for r in caplog.records if "new certificate signing key" in r.getMessage()]
+    assert len(created) == 1
+    assert str(path) in created[0].getMessage()
+    assert signing.public_pem(first) == signing.public_pem(again)
+    assert path.stat().st_mode & 0o777 == 0o600
