@@ -35,7 +35,6 @@ BIG_TABLES = (
     "lesson_progress",
 )
 #: The index the unit report lacks (see the section); created on the SQLite copy to measure it.
-PROBE_INDEX = "CREATE INDEX bench_probe_classes_ends_on ON classes (ends_on)"
 LEARNER = "learner"  # stands for the learner picked from the data
 
 
@@ -56,21 +55,21 @@ PAGES = (
         "Unit report, province, current reporting year (15/12/2025–14/12/2026)",
         "bench-admin",
         "/reports/units",
-        "attendance_records",
+        "enrolments",
     ),
     Page(
         "unit-hr",
         "Unit report, HR officer of CM-UBND (16 units), current reporting year",
         "bench-hr-ubnd",
         "/reports/units",
-        "attendance_records",
+        "enrolments",
     ),
     Page(
         "unit-3y",
         "Unit report, province, 01/01/2024–31/12/2026 (every class)",
         "bench-admin",
         "/reports/units?period=range&start=01/01/2024&end=31/12/2026",
-        "attendance_records",
+        "enrolments",
         1 / 3,
     ),
     Page(
@@ -378,7 +377,7 @@ def _reset_pg(url: str) -> None:
     engine.dispose()
 
 
-def _backend(env: dict[str, str], url: str, label: str, probe: bool) -> dict:
+def _backend(env: dict[str, str], url: str, label: str) -> dict:
     from learnhub import create_app
 
     print(f"  B4 {label}: flask bench seed --size S …", flush=True)
@@ -396,12 +395,6 @@ def _backend(env: dict[str, str], url: str, label: str, probe: bool) -> dict:
             ).scalar()
         result = measure(app, label)
         result.update(seeded=seeded, counts=_counts(app), version=version)
-        if probe:
-            # The evidence for the missing index: the same pages with it, on this throw-away copy.
-            with engine.begin() as conn:
-                conn.exec_driver_sql(PROBE_INDEX)
-            wanted = [p for p in PAGES if p.key in ("unit", "unit-hr", "unit-3y", "records")]
-            result["probe"] = measure(app, f"{label} + index", wanted, max(3, REQUESTS // 2))
     finally:
         engine.dispose()
     return result
@@ -420,12 +413,12 @@ def run() -> dict:
     backends = []
     load = [os.getloadavg()[0]]
     try:
-        backends.append(_backend(env, sqlite_url, "SQLite", probe=True))
+        backends.append(_backend(env, sqlite_url, "SQLite"))
         load.append(os.getloadavg()[0])
         if PG_URL:
             _reset_pg(PG_URL)
             try:
-                backends.append(_backend(env, PG_URL, "PostgreSQL", probe=False))
+                backends.append(_backend(env, PG_URL, "PostgreSQL"))
             finally:
                 _reset_pg(PG_URL)
             load.append(os.getloadavg()[0])
@@ -563,30 +556,6 @@ def section(r: dict) -> str:
     if not r["pg"]:
         parts.append("PostgreSQL: not run (set BENCH_PG_URL to a database the bench may empty).\n")
     sqlite = r["backends"][0]
-    probe = sqlite.get("probe")
-    if probe:
-        before = {p["key"]: p for p in sqlite["pages"]}
-        rows = [
-            "| Page | Without | With an index on classes (ends_on) | Big-table access with it |",
-            "|---|---|---|---|",
-        ]
-        for p in probe["pages"]:
-            kinds: dict[str, dict[str, None]] = {}
-            for plan in p["plans"]:
-                for table, kind in plan["access"].items():
-                    kinds.setdefault(table, {})[kind] = None
-            access = "; ".join(f"{t}: {', '.join(k)}" for t, k in kinds.items())
-            rows.append(
-                f"| {p['key']} | {before[p['key']]['median_ms']:.0f} ms "
-                f"(SQL {before[p['key']]['sql_ms']:.0f} ms) | {p['median_ms']:.0f} ms "
-                f"(SQL {p['sql_ms']:.0f} ms) | {access} |"
-            )
-        parts.append(
-            "### The missing index: classes (ends_on)\n\n"
-            "Measured on the SQLite copy after the figures above, with "
-            "`CREATE INDEX … ON classes (ends_on)` (the bench's throw-away database only; no "
-            "migration):\n\n" + "\n".join(rows) + "\n"
-        )
     parts.append("### Query plans (SQLite)\n\n" + _plans_block(sqlite) + "\n")
     if len(r["backends"]) > 1:
         parts.append(
@@ -598,16 +567,9 @@ def section(r: dict) -> str:
     return "\n".join(parts)
 
 
-def _change(before: float, after: float) -> str:
-    if abs(after - before) <= 0.1 * before:
-        return f"about the same ({before:.0f} → {after:.0f} ms)"
-    return f"{'faster' if after < before else 'slower'} ({before:.0f} → {after:.0f} ms)"
-
-
 def _analysis(r: dict) -> str:
     sqlite = {p["key"]: p for p in r["backends"][0]["pages"]}
     pg = {p["key"]: p for p in r["backends"][1]["pages"]} if len(r["backends"]) > 1 else {}
-    probe = {p["key"]: p for p in r["backends"][0].get("probe", {}).get("pages", [])}
     unit = sqlite["unit"]
     python_ms = unit["median_ms"] - unit["sql_ms"]
     slowest = max(unit["plans"], key=lambda p: p["ms"]) if unit["plans"] else None
@@ -625,57 +587,45 @@ def _analysis(r: dict) -> str:
     ]
     pg_line = ""
     if pg:
-        pg_slowest = max(pg["unit"]["plans"], key=lambda p: p["ms"])
         pg_line = (
             f" On PostgreSQL the page takes {pg['unit']['median_ms']:.0f} ms (SQL "
-            f"{pg['unit']['sql_ms']:.0f} ms; the attendance grouping "
-            f"{pg_slowest['ms']:.0f} ms): hash joins and an index scan per session, a sound "
-            f"plan for a third of the data, and the same grouping work."
+            f"{pg['unit']['sql_ms']:.0f} ms), the three-year one "
+            f"{pg['unit-3y']['median_ms']:.0f} ms."
         )
-    att = r["backends"][0]["counts"]["attendance_records"]
+    enrolments = r["backends"][0]["counts"]["enrolments"]
+    slowest_line = (
+        f" The slowest statement takes {slowest['ms']:.0f} ms ({_what(slowest['sql'])})."
+        if slowest
+        else ""
+    )
     bullets = [
-        f"**The unit report** misses on every database run. On SQLite the province page takes "
-        f"{unit['median_ms']:.0f} ms: {unit['sql_ms']:.0f} ms in SQL and about {python_ms:.0f} ms "
-        f"in Python (the grouped rows turned into figures per unit and module with Decimal "
-        f"arithmetic, then the template). The slowest statement is the attendance grouping "
-        f"({slowest['ms'] if slowest else 0:.0f} ms): it reads every attendance record of the "
-        f"period's classes (about a third of {att:,}) and groups them by unit, class and "
-        f"status.{pg_line} The work follows the records of the period, not the rows shown (about "
-        f"120 units and 4 modules), so at ten times the data (size M) expect about ten times "
-        f'the time (M was not run here): it fails "how it grows" by design, not for want of an '
-        f"index.",
-        "**What would meet it**: figures kept as the data is written instead of recomputed per "
-        "request, e.g. the attended and recorded periods stored on the enrolment when attendance "
-        "is taken (one row per enrolment instead of one per session: ten times fewer rows to "
-        "group, and no join through sessions), or a summary per class and unit refreshed when "
-        "attendance, completions or certificates change; then the report groups thousands of "
-        "rows, not millions. A short cache of the finished report per (viewer scope, period) "
-        "would serve the repeated views of one period.",
-        "**Index: classes (ends_on) is missing.** Without it SQLite cannot start from the "
-        "period's classes: it reads the whole enrolments, completions and certificates indexes "
-        "and scans attendance_records (plans above; tests/reports/test_query_plans.py marks "
-        "this xfail, strict). With it, all six groupings become searches bounded by the period.",
+        "**The unit report reads no attendance record.** Each enrolment carries its recorded "
+        "periods by status (present, late, excused, absent), kept by attendance.services.record "
+        "in the transaction that takes attendance, under the enrolment's lock; the report sums "
+        "them with the enrolments (one row per learner and class instead of one per session: "
+        "ten times fewer rows, and no join through the sessions). The period's classes are "
+        "found through the index on classes (ends_on), then their enrolments, completions and "
+        "certificates through their class indexes (tests/reports/test_query_plans.py checks "
+        "that no big table is read whole). Before this change (B4 of 03:52 UTC) the province "
+        "page took 1,998 ms on SQLite and 1,268 ms on PostgreSQL, of which the attendance "
+        "grouping alone 868 and 488 ms.",
+        f"**It still misses 300 ms at province scale**: on SQLite the province page takes "
+        f"{unit['median_ms']:.0f} ms, {unit['sql_ms']:.0f} ms in SQL and about {python_ms:.0f} "
+        f"ms in Python (the grouped rows, one per unit and class, turned into figures per unit "
+        f"and module with Decimal arithmetic, then the template).{slowest_line}{pg_line} Five "
+        f"GROUP BY statements each read the period's enrolments (a third of {enrolments:,}) or "
+        f"its completions and certificates: the work follows the rows of the period, not the "
+        f"rows shown (about 120 units and 4 modules). What would meet it: one statement for "
+        f"the figures that share a grouping (enrolments, completions and certificates joined "
+        f"on class and learner), and a summary per class and unit refreshed when the data "
+        f"changes, or a short cache of the finished report per (viewer scope, period) for the "
+        f"repeated views of a closed period.",
+        "**The records page keeps its keyset walk** with the index: on SQLite (no planner "
+        "statistics) an indexed period filter would make it read every record of the period's "
+        "classes and sort them; records.statement compares COALESCE(ends_on, ends_on) there, "
+        "which is the same value without the index, so the page still walks enrolments in id "
+        "order and stops after one page.",
     ]
-    if probe:
-        bullets.append(
-            f"Measured with that index on the SQLite copy: the province report "
-            f"{_change(unit['median_ms'], probe['unit']['median_ms'])}, the three-year one "
-            f"{_change(sqlite['unit-3y']['median_ms'], probe['unit-3y']['median_ms'])}. At size S "
-            f"a reporting year is a third of all the data, so reading it through the index "
-            f"(random lookups) costs as much as the sequential scan of everything, or more; the gain "
-            f"is in how it grows: the scans read every year ever recorded (Kế hoạch 72 data goes "
-            f"back to 2017) to report one, the searches only the period. The index is needed for "
-            f"the plan target and for growth, not for speed at S."
-        )
-        bullets.append(
-            f"**A side effect to handle with the index**: SQLite then reads a period-filtered "
-            f"records page by class and sorts every record of the period (USE TEMP B-TREE FOR "
-            f"ORDER BY) instead of walking enrolments in id order and stopping after one page: "
-            f"measured {_change(sqlite['records']['median_ms'], probe['records']['median_ms'])}. "
-            f"records.statement should keep the walk for wide periods (`TrainingClass.ends_on + "
-            f"0` in the period filter, the trick `_unit_condition` already uses for wide unit "
-            f"lists) when the index is added."
-        )
     by_key = [{p["key"]: p for p in b["pages"]} for b in r["backends"]]
     labels = [b["label"] for b in r["backends"]]
     walk = (

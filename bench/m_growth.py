@@ -451,27 +451,11 @@ def _analysis(s_size: dict, m_size: dict, verdicts: list, burst_ok: bool) -> str
     bullets = [
         f"Met: {', '.join(met) or 'none'}; not met: {', '.join(missed) or 'none'}; B1: "
         f"{'met' if burst_ok else 'not met'}.",
-        f"**The unit report grows with the data, not with what it shows.** The province page "
-        f"shows {unit_s['shown']} rows at S and {unit_m['shown']} at M (the same units and "
-        f"modules), but it aggregates every attendance record of the period: "
-        f"{att(unit_s):,} attendance rows read at S, {att(unit_m):,} at M "
-        f"({_f(_x(max(att(unit_s), 1), att(unit_m)))}), and its time grew "
-        f"{_f(_x(unit_s['median_ms'], unit_m['median_ms']))} ({unit_s['median_ms']:,.0f} → "
-        f"{unit_m['median_ms']:,.0f} ms); the three-year report "
-        f"{_f(_x(s_pages['unit-3y']['median_ms'], m_pages['unit-3y']['median_ms']))}. The "
-        f"groupings also return more rows to Python (per unit, class and status: "
-        f"{unit_s['rows_returned']:,} → {unit_m['rows_returned']:,}), hence its memory rise "
-        f"({unit_s['rise_mib']:.0f} → {unit_m['rise_mib']:.0f} MiB). No index changes that: "
-        f"the work is proportional to the records of the period by design.",
-        "**The fix (not made here: the app is unchanged)** is to stop recounting attendance "
-        "per request: keep per enrolment the periods attended and recorded, updated in the "
-        "transaction that takes attendance (one row per enrolment instead of one per session: "
-        "about ten times fewer rows to group, and no join through sessions), or a summary "
-        "table per class and unit (attended, recorded, completed, certified) refreshed when "
-        "attendance, completions or certificates change. The report then groups one row per "
-        "class and unit of the period, which grows with the classes of the period, not with "
-        "their sessions; a short cache of the finished report per (scope, period) serves "
-        "repeated views.",
+        *(
+            _unit_old(unit_s, unit_m, s_pages, m_pages)
+            if att(unit_m)
+            else _unit_new(unit_s, unit_m, s_pages, m_pages)
+        ),
         f"**The completion records page 1** ({rec_s['median_ms']:,.0f} → "
         f"{rec_m['median_ms']:,.0f} ms, "
         f"{_f(_x(rec_s['median_ms'], rec_m['median_ms']))}; rows read {_read(rec_s):,} → "
@@ -528,3 +512,45 @@ def _analysis(s_size: dict, m_size: dict, verdicts: list, burst_ok: bool) -> str
         textwrap.fill(b, 100, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
         for b in bullets
     )
+
+
+def _unit_old(unit_s: dict, unit_m: dict, s_pages: dict, m_pages: dict) -> list[str]:
+    """The unit report while it still grouped every attendance record of the period."""
+    att_s = unit_s["rows_read"].get("attendance_records", 0)
+    att_m = unit_m["rows_read"].get("attendance_records", 0)
+    return [
+        f"**The unit report grows with the data, not with what it shows.** The province page "
+        f"shows {unit_s['shown']} rows at S and {unit_m['shown']} at M (the same units and "
+        f"modules), but it aggregates every attendance record of the period: "
+        f"{att_s:,} attendance rows read at S, {att_m:,} at M "
+        f"({_f(_x(max(att_s, 1), att_m))}), and its time grew "
+        f"{_f(_x(unit_s['median_ms'], unit_m['median_ms']))} ({unit_s['median_ms']:,.0f} → "
+        f"{unit_m['median_ms']:,.0f} ms); the three-year report "
+        f"{_f(_x(s_pages['unit-3y']['median_ms'], m_pages['unit-3y']['median_ms']))}. The "
+        f"groupings also return more rows to Python (per unit, class and status: "
+        f"{unit_s['rows_returned']:,} → {unit_m['rows_returned']:,}), hence its memory rise "
+        f"({unit_s['rise_mib']:.0f} → {unit_m['rise_mib']:.0f} MiB).",
+        "**The fix** is to stop recounting attendance per request: keep per enrolment the "
+        "periods recorded by status, updated in the transaction that takes attendance (one row "
+        "per enrolment instead of one per session), or a summary table per class and unit. "
+        "The enrolment counters are in the app since this run (B4 measures them at S); this "
+        "section is the last measured before them.",
+    ]
+
+
+def _unit_new(unit_s: dict, unit_m: dict, s_pages: dict, m_pages: dict) -> list[str]:
+    """The unit report summing the enrolments' attendance counters."""
+    return [
+        f"**The unit report still grows with the data, not with what it shows.** The province "
+        f"page shows {unit_s['shown']} rows at S and {unit_m['shown']} at M; it reads no "
+        f"attendance record any more (each enrolment carries its periods by status), but it "
+        f"groups the period's enrolments, completions and certificates: "
+        f"{_read(unit_s):,} rows read at S, {_read(unit_m):,} at M, time "
+        f"{_f(_x(unit_s['median_ms'], unit_m['median_ms']))} ({unit_s['median_ms']:,.0f} → "
+        f"{unit_m['median_ms']:,.0f} ms); the three-year report "
+        f"{_f(_x(s_pages['unit-3y']['median_ms'], m_pages['unit-3y']['median_ms']))}.",
+        "**What would make it flat**: a summary per class and unit (enrolled, periods by "
+        "status, completed, certified) refreshed when the data changes, so that the report "
+        "groups one row per class and unit of the period; or a cache of the finished report "
+        "per (scope, period) for the repeated views of a closed period.",
+    ]

@@ -58,6 +58,8 @@ from learnhub.quizzes.models import Attempt, Quiz
 
 #: Rows per INSERT executemany or COPY (and per commit).
 CHUNK = 10_000
+#: Periods (tiết) of every generated session.
+SESSION_PERIODS = 4
 #: The fixed random seed (the day the merged province began).
 SEED = 20250701
 #: The data's "today": sessions after it have no attendance, classes ending after it are open.
@@ -451,7 +453,7 @@ def generate(size: Size, seed: int = SEED, chunk: int = CHUNK, on_rows=None) -> 
                     "on": day,
                     "starts_at": at,
                     "ends_at": ends_at,
-                    "periods": 4,
+                    "periods": SESSION_PERIODS,
                     "topic": f"Buổi {number}",
                 },
             )
@@ -495,18 +497,11 @@ def generate(size: Size, seed: int = SEED, chunk: int = CHUNK, on_rows=None) -> 
         issue = closed and issued_on <= AS_OF
         recorded = {sid: [_utc(day, at, m) for m in (-5, 0, 3, 8, 15)] for sid, day, at in held}
         for person in people:
-            writer.add(
-                tables["enrolments"],
-                {
-                    "id": next_id("enrolments"),
-                    "class_id": klass.id,
-                    "user_id": person,
-                    "enrolled_at": enrolled_at,
-                },
-            )
             # Attendance: a diligent learner misses up to 12% of sessions, an irregular one more.
             absence = rand() * 0.12 if rand() < 0.72 else 0.15 + rand() * 0.45
             attended = 0
+            # The enrolment's period counters (attendance.services.recount keeps them in the app).
+            periods = dict.fromkeys(("present", "late", "excused", "absent"), 0)
             for session_id, _on, _at in held:
                 draw = rand()
                 if draw < absence:
@@ -516,6 +511,7 @@ def generate(size: Size, seed: int = SEED, chunk: int = CHUNK, on_rows=None) -> 
                     draw = rand()
                     status = next(s for bound, s in STATUS_DRAW if draw < bound)
                 if size.attendance:
+                    periods[status] += SESSION_PERIODS
                     draw = rand()
                     method = next(m for bound, m in METHOD_DRAW if draw < bound)
                     by_trainer = method in ("rollcall", "sheet")
@@ -533,6 +529,16 @@ def generate(size: Size, seed: int = SEED, chunk: int = CHUNK, on_rows=None) -> 
                             "device": "",
                         },
                     )
+            writer.add(
+                tables["enrolments"],
+                {
+                    "id": next_id("enrolments"),
+                    "class_id": klass.id,
+                    "user_id": person,
+                    "enrolled_at": enrolled_at,
+                    **{f"{status}_periods": n for status, n in periods.items()},
+                },
+            )
             share = Decimal(attended) / Decimal(len(held)) if held else Decimal(0)
             if not closed:
                 if held:
@@ -616,7 +622,7 @@ def generate(size: Size, seed: int = SEED, chunk: int = CHUNK, on_rows=None) -> 
                         "module_title": klass.version.title,
                         "starts_on": klass.starts_on.isoformat(),
                         "ends_on": klass.ends_on.isoformat(),
-                        "periods": 4 * len(klass.sessions),
+                        "periods": SESSION_PERIODS * len(klass.sessions),
                         "score": f"{best:.2f}".replace(".", ","),
                         "issuer": issuer_data,
                         "seeded": True,

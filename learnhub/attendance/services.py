@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from learnhub import db, signals
@@ -45,6 +45,35 @@ def records_of_class(training_class: TrainingClass) -> dict[tuple[int, int], Att
     return {(r.session_id, r.user_id): r for r in db.session.scalars(stmt)}
 
 
+#: The enrolment counter of each status's periods.
+PERIOD_COLUMNS = {
+    Status.present: "present_periods",
+    Status.late: "late_periods",
+    Status.excused: "excused_periods",
+    Status.absent: "absent_periods",
+}
+
+
+def recount(enrolment: Enrolment) -> None:
+    """Set a learner's period counters from their attendance records in the class (a few rows;
+    the caller holds the enrolment's lock)."""
+    totals = dict.fromkeys(PERIOD_COLUMNS.values(), 0)
+    stmt = (
+        select(AttendanceRecord.status, func.sum(ClassSession.periods))
+        .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
+        .where(
+            ClassSession.class_id == enrolment.class_id,
+            AttendanceRecord.user_id == enrolment.user_id,
+        )
+        .group_by(AttendanceRecord.status)
+    )
+    for status, periods in db.session.execute(stmt):
+        totals[PERIOD_COLUMNS[Status(status)]] = int(periods or 0)
+    for column, value in totals.items():
+        setattr(enrolment, column, value)
+    db.session.flush()
+
+
 def record(
     actor: Actor,
     session: ClassSession,
@@ -57,7 +86,14 @@ def record(
 ) -> AttendanceRecord:
     """Set a learner's attendance for a session: one row per (session, learner), every change
     audited (old -> new, who, when, how)."""
-    if not classes.is_enrolled(session.training_class, user):
+    # The enrolment row is locked first (PostgreSQL; SQLite has one writer anyway): two changes
+    # to the same learner's attendance in a class take turns, so its period counters stay exact.
+    enrolment = db.session.scalar(
+        select(Enrolment)
+        .where(Enrolment.class_id == session.class_id, Enrolment.user_id == user.id)
+        .with_for_update()
+    )
+    if enrolment is None:
         raise AttendanceError(_l("Học viên không có trong danh sách lớp."))
     row = record_of(session, user)
     before = None if row is None else {"status": str(row.status), "method": str(row.method)}
@@ -92,6 +128,7 @@ def record(
             now,
         )
         db.session.flush()
+    recount(enrolment)
     audit.record(
         actor,
         "attendance.record",

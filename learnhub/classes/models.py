@@ -52,7 +52,8 @@ class TrainingClass(Base):
     version_id: Mapped[int | None] = mapped_column(ForeignKey("module_versions.id"))
     title: Mapped[str] = mapped_column(String(300))
     starts_on: Mapped[date]
-    ends_on: Mapped[date]
+    #: Reports and records select classes by the day they end (the period a class counts in).
+    ends_on: Mapped[date] = mapped_column(index=True)
     place: Mapped[str] = mapped_column(String(300), default="")
     format: Mapped[ClassFormat] = mapped_column(String(20), default=ClassFormat.tap_trung)
     #: Organising units as documents name them ("Sở Nội vụ; Liên hiệp các tổ chức hữu nghị").
@@ -102,6 +103,13 @@ class Enrolment(Base):
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The periods of this learner's recorded sessions, by attendance status (present, late,
+    #: excused, absent). Kept by attendance.services.record, the one way attendance is written,
+    #: in the same transaction: the unit report sums these instead of reading every record.
+    present_periods: Mapped[int] = mapped_column(default=0, server_default="0")
+    late_periods: Mapped[int] = mapped_column(default=0, server_default="0")
+    excused_periods: Mapped[int] = mapped_column(default=0, server_default="0")
+    absent_periods: Mapped[int] = mapped_column(default=0, server_default="0")
 
     training_class: Mapped[TrainingClass] = relationship()
     user: Mapped[User] = relationship()

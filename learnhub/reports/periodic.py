@@ -19,13 +19,14 @@ own people), then a breakdown by module and a totals row. Definitions (the page 
 - **Chuyên cần**: attended periods / recorded periods over the attendance records of the
   period's classes; each record weighs its session's periods by the class's completion rule:
   present 1, late ``late_weight`` (default 1), excused 1 when ``count_excused`` (default) else 0,
-  absent 0 (attendance.services.weights).
+  absent 0 (attendance.services.weights). The periods come summed per enrolment (its
+  ``*_periods`` counters, kept by attendance.services.record), not from the records themselves.
 - **scope**: an HR officer limited to units sees only their units (accounts.scope_unit_ids):
   other rows never appear and the totals only count people in scope.
 
 Cost: a fixed handful of GROUP BY queries whatever the number of units or people (units, scope,
-classes, enrolments, persons twice, completions, certificates, attendance); people are mapped to
-rows in Python from the small units table.
+classes, enrolments with their attendance periods, persons twice, completions, certificates);
+no attendance record is read; people are mapped to rows in Python from the small units table.
 """
 
 import io
@@ -43,18 +44,21 @@ from sqlalchemy.orm import aliased
 from learnhub import db
 from learnhub.accounts.models import Role, User
 from learnhub.accounts.services import scope_unit_ids
-from learnhub.attendance.models import AttendanceRecord, Completion
+from learnhub.attendance.models import Completion
 from learnhub.attendance.models import Status as Attendance
 from learnhub.attendance.services import weights
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.certificates.models import Certificate, Kind
 from learnhub.certificates.models import Status as CertStatus
-from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
+from learnhub.classes.models import Enrolment, TrainingClass
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
 from learnhub.reports.exports import neutralise
 from learnhub.textutil import fold
 from learnhub.timeutil import format_date, parse_date, today
+
+#: The order of the period sums the enrolments statement gives.
+STATUS_ORDER = (Attendance.present, Attendance.late, Attendance.excused, Attendance.absent)
 
 REPORT = "report"
 YEAR = "year"
@@ -416,10 +420,20 @@ def _classes(period: Period) -> tuple[dict[int, ClassInfo], dict[int, tuple[str,
 def _counts(viewer: User, period: Period):
     """The grouped figures, each keyed by the person's unit id."""
     person_unit = User.unit_id
+    # Attendance comes with the enrolments: each enrolment carries its recorded periods by
+    # status (kept by attendance.services.record), so no attendance record is read here.
     enrolments = db.session.execute(
         _scoped(
             _in_period(
-                select(person_unit, Enrolment.class_id, func.count())
+                select(
+                    person_unit,
+                    Enrolment.class_id,
+                    func.count(),
+                    func.sum(Enrolment.present_periods),
+                    func.sum(Enrolment.late_periods),
+                    func.sum(Enrolment.excused_periods),
+                    func.sum(Enrolment.absent_periods),
+                )
                 .select_from(Enrolment)
                 .join(User, User.id == Enrolment.user_id)
                 .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
@@ -487,25 +501,7 @@ def _counts(viewer: User, period: Period):
             viewer,
         ).group_by(person_unit, Certificate.class_id)
     ).all()
-    attendance = db.session.execute(
-        _scoped(
-            _in_period(
-                select(
-                    person_unit,
-                    ClassSession.class_id,
-                    AttendanceRecord.status,
-                    func.sum(ClassSession.periods),
-                )
-                .select_from(AttendanceRecord)
-                .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
-                .join(User, User.id == AttendanceRecord.user_id)
-                .join(TrainingClass, TrainingClass.id == ClassSession.class_id),
-                period,
-            ),
-            viewer,
-        ).group_by(person_unit, ClassSession.class_id, AttendanceRecord.status)
-    ).all()
-    return enrolments, persons_by_module, persons, completions, certificates, attendance
+    return enrolments, persons_by_module, persons, completions, certificates
 
 
 def build(viewer: User, period: Period, code: str = "") -> Report:
@@ -535,17 +531,21 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
     classes, module_names = _classes(period)
     by_module: dict[int, Tally] = defaultdict(Tally)
     module_classes: dict[int, set[int]] = defaultdict(set)
-    enrolments, persons_by_module, persons, completions, certificates, attendance = _counts(
-        viewer, period
-    )
-    for unit_id, class_id, count in enrolments:
+    enrolments, persons_by_module, persons, completions, certificates = _counts(viewer, period)
+    for unit_id, class_id, count, *periods in enrolments:
         row = row_of(unit_id)
         if row is None or class_id not in classes:
             continue
-        row.tally.enrolments += count
-        module_id = classes[class_id].module_id
-        by_module[module_id].enrolments += count
-        module_classes[module_id].add(class_id)
+        info = classes[class_id]
+        recorded = attended = 0
+        for status, n in zip(STATUS_ORDER, periods, strict=True):
+            recorded += int(n or 0)
+            attended += Decimal(int(n or 0)) * info.weight.get(status, Decimal(0))
+        for tally in (row.tally, by_module[info.module_id]):
+            tally.enrolments += count
+            tally.recorded += recorded
+            tally.attended += attended
+        module_classes[info.module_id].add(class_id)
     for unit_id, module_id, count in persons_by_module:
         if row_of(unit_id) is not None:
             by_module[module_id].persons += count
@@ -567,15 +567,6 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
             continue
         row.tally.certified += count
         by_module[classes[class_id].module_id].certified += count
-    for unit_id, class_id, status, periods in attendance:
-        row = row_of(unit_id)
-        if row is None or class_id not in classes:
-            continue
-        info = classes[class_id]
-        weight = info.weight.get(Attendance(status), Decimal(0))
-        for tally in (row.tally, by_module[info.module_id]):
-            tally.recorded += int(periods or 0)
-            tally.attended += Decimal(int(periods or 0)) * weight
     if show_other and not other.tally.empty:
         rows.append(other)
     total = Tally()

@@ -8,12 +8,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from learnhub import db
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import AttendanceRecord, Completion, Method, Status
 from learnhub.audit.models import AuditEvent
 from learnhub.audit.services import Actor
 from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
+from learnhub.classes.models import Enrolment
 from learnhub.quizzes import services as quizzes
 from learnhub.timeutil import utcnow
 from tests.quizzes.test_curriculum import right_answer
@@ -77,6 +79,48 @@ def test_attendance_is_one_record_and_every_change_audited(klass, learner, train
         (None, "absent"),
         ({"status": "absent", "method": "rollcall"}, "excused"),
     ]
+
+
+def _periods(klass, user) -> tuple[int, int, int, int]:
+    enrolment = db.session.scalars(
+        select(Enrolment).where(Enrolment.class_id == klass.id, Enrolment.user_id == user.id)
+    ).one()
+    db.session.refresh(enrolment)
+    return (
+        enrolment.present_periods,
+        enrolment.late_periods,
+        enrolment.excused_periods,
+        enrolment.absent_periods,
+    )
+
+
+def test_the_enrolment_counts_its_periods_by_status(klass, create_user, trainer):
+    """What the unit report sums instead of the records: kept exact through every change
+    (first record, change of status, unchanged record, second check-in, roll call)."""
+    a, b = create_user(), create_user()
+    classes.enrol(Actor(trainer), klass, [a, b])
+    now = utcnow()
+    first, second, third = klass.sessions[:3]
+    assert _periods(klass, a) == (0, 0, 0, 0)
+    attendance.record(Actor(trainer), first, a, Status.absent, Method.rollcall, now)
+    assert _periods(klass, a) == (0, 0, 0, 4)
+    attendance.record(Actor(trainer), first, a, Status.excused, Method.sheet, now)
+    assert _periods(klass, a) == (0, 0, 4, 0)
+    attendance.record(Actor(trainer), first, a, Status.excused, Method.sheet, now)
+    attendance.record(Actor(a), second, a, Status.late, Method.qr, now)
+    attendance.record(Actor(a), second, a, Status.present, Method.code, now)  # already there
+    assert _periods(klass, a) == (0, 4, 4, 0)
+    attendance.roll_call(Actor(trainer), third, {b.id: Status.absent}, now)
+    assert _periods(klass, a) == (4, 4, 4, 0)
+    assert _periods(klass, b) == (0, 0, 0, 4)
+    # The counters agree with the records themselves.
+    for user in (a, b):
+        totals = dict.fromkeys(Status, 0)
+        for session in klass.sessions:
+            record = attendance.record_of(session, user)
+            if record is not None:
+                totals[record.status] += session.periods
+        assert _periods(klass, user) == tuple(totals[s] for s in Status)
 
 
 def test_not_enrolled_refused(klass, learner, trainer):

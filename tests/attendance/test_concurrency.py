@@ -14,7 +14,7 @@ from learnhub.attendance.models import AttendanceRecord, Method, Status
 from learnhub.audit.services import SYSTEM
 from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
-from learnhub.classes.models import ClassSession
+from learnhub.classes.models import ClassSession, Enrolment
 from learnhub.timeutil import utcnow
 from tests.quizzes.test_concurrency import _run_together
 
@@ -67,3 +67,59 @@ def test_simultaneous_check_ins_give_one_record(app):
         ).all()
         assert len(rows) == 1
         db.session.remove()
+
+
+def test_simultaneous_records_keep_the_period_counters_exact(app):
+    """Eight sessions of one learner recorded at the same moment (a roll call and check-ins on
+    different servers): the enrolment's counters, which the unit report sums, match the records
+    (each change waits for the enrolment's lock on PostgreSQL; SQLite has one writer)."""
+    statuses = [Status.present, Status.late, Status.excused, Status.absent] * 2
+    with app.app_context():
+        learner = accounts.create_user(
+            SYSTEM,
+            full_name="Đỗ Văn Đếm",
+            login=f"dem-{uuid.uuid4().hex[:8]}",
+            password="đếm tiết đồng thời",
+        )
+        training_class = classes.open_class(
+            SYSTEM,
+            catalog.by_slug("doi-ngoai-nhan-dan"),
+            classes.ClassData(
+                code=f"DT-{uuid.uuid4().hex[:6]}",
+                title="Lớp đếm tiết",
+                starts_on=date(2026, 12, 1),
+                ends_on=date(2026, 12, 8),
+            ),
+            [],
+        )
+        sessions = classes.add_sessions(
+            SYSTEM, training_class, date(2026, 12, 1), len(statuses), time(8), time(11), 3
+        )
+        classes.enrol(SYSTEM, training_class, [learner])
+        db.session.commit()
+        session_ids, user_id, class_id = [s.id for s in sessions], learner.id, training_class.id
+        db.session.remove()
+
+    def record(i):
+        db.write_transaction()
+        session = db.session.get(ClassSession, session_ids[i])
+        user = db.session.get(User, user_id)
+        attendance.record(SYSTEM, session, user, statuses[i], Method.rollcall, utcnow())
+        db.session.commit()
+        return i
+
+    results, errors = _run_together(app, record, n=len(statuses))
+    assert errors == []
+    assert sorted(results) == list(range(len(statuses)))
+    with app.app_context():
+        enrolment = db.session.scalars(
+            select(Enrolment).where(Enrolment.class_id == class_id, Enrolment.user_id == user_id)
+        ).one()
+        counters = (
+            enrolment.present_periods,
+            enrolment.late_periods,
+            enrolment.excused_periods,
+            enrolment.absent_periods,
+        )
+        db.session.remove()
+    assert counters == (6, 6, 6, 6)

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import event, func, select
 
 from learnhub import db, pdf
+from learnhub.attendance import services as attendance
 from learnhub.attendance.models import AttendanceRecord, Completion, Method, Status
 from learnhub.audit.services import SYSTEM, Actor
 from learnhub.catalog.services import by_slug
@@ -22,6 +23,7 @@ from learnhub.certificates import services as certificates
 from learnhub.certificates.models import Certificate, Kind
 from learnhub.certificates.models import Status as CertStatus
 from learnhub.classes import services as classes
+from learnhub.classes.models import Enrolment
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import UnitKind
 from learnhub.reports import periodic
@@ -72,6 +74,7 @@ def complete(klass, user, score="8.5"):
 
 
 def attend(klass, user, *statuses):
+    """Records written directly (fast), then the enrolment's counters as record() keeps them."""
     for session, status in zip(klass.sessions, statuses, strict=False):
         db.session.add(
             AttendanceRecord(
@@ -82,6 +85,11 @@ def attend(klass, user, *statuses):
             )
         )
     db.session.flush()
+    attendance.recount(
+        db.session.scalars(
+            select(Enrolment).where(Enrolment.class_id == klass.id, Enrolment.user_id == user.id)
+        ).one()
+    )
 
 
 def certify(klass, user, status=CertStatus.valid, kind=Kind.certificate, score="8,50"):
