@@ -7,7 +7,8 @@ The API is small on purpose; any report can use it:
   Vietnamese correctly), RFC 4180 quoting and CRLF line ends, a few hundred rows per chunk.
 - ``xlsx_file(columns, rows, sheet_title, out=None)`` writes an XLSX with openpyxl's write-only
   workbook (rows go to disk as they come) into *out*, or into an unnamed temporary file that it
-  returns rewound (the caller closes it, which deletes it).
+  returns rewound (the caller closes it, which deletes it). Past Excel's 1,048,576 rows a sheet,
+  rows continue on a further sheet with the header again.
 - ``csv_response`` / ``xlsx_response`` wrap these as streamed Flask downloads.
 - ``neutralise(text)`` is the formula neutralisation both writers apply to every text cell.
 
@@ -122,15 +123,32 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence]) -> Iterator[
         yield buffer.getvalue().encode("utf-8")
 
 
+#: Excel opens at most 1,048,576 rows a sheet: the header and 1,048,575 rows.
+SHEET_ROWS = 1_048_575
+
+
+def _continued_title(title: str, number: int) -> str:
+    # "Hồ sơ hoàn thành (2)": the suffix survives Excel's 31-character limit on titles.
+    suffix = f" ({number})" if number > 1 else ""
+    title, room = _sheet_title(title), 31 - len(suffix)
+    if len(title) > room:
+        cut = title[:room]
+        # Cut between words when the limit falls inside one.
+        title = cut.rsplit(" ", 1)[0] if title[room] != " " and " " in cut else cut
+    return title.rstrip() + suffix
+
+
 def xlsx_file(
     columns: Sequence[Column],
     rows: Iterable[Sequence],
     sheet_title: str,
     out: IO[bytes] | str | None = None,
+    sheet_rows: int = SHEET_ROWS,
 ) -> IO[bytes] | None:
-    """Write the XLSX (one sheet: a bold header row, then *rows*) to *out* (a path or a binary
-    file). Without *out*, write to an unnamed temporary file and return it rewound: closing it
-    deletes it."""
+    """Write the XLSX (a bold header row, then *rows*) to *out* (a path or a binary file).
+    Without *out*, write to an unnamed temporary file and return it rewound: closing it deletes
+    it. Rows beyond what Excel opens in one sheet (*sheet_rows*) continue on a further sheet,
+    "title (2)", with the header again, so a national export opens whole."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -138,49 +156,56 @@ def xlsx_file(
     from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(_sheet_title(sheet_title))
-    for index, column in enumerate(columns, start=1):
-        if column.width is not None:
-            sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
     bold = Font(bold=True)
+    formats = [c.number_format for c in columns]
 
-    def text_cell(value: str) -> WriteOnlyCell:
+    def new_sheet(number: int):
+        sheet = book.create_sheet(_continued_title(sheet_title, number))
+        for index, column in enumerate(columns, start=1):
+            if column.width is not None:
+                sheet.column_dimensions[get_column_letter(index)].width = column.width
+        sheet.freeze_panes = "A2"
+        header = []
+        for column in columns:
+            cell = text_cell(sheet, column.header)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        return sheet
+
+    def text_cell(sheet, value: str) -> WriteOnlyCell:
         cell = WriteOnlyCell(sheet, value=neutralise(ILLEGAL_CHARACTERS_RE.sub("", value)))
         cell.data_type = "s"  # a string, whatever it looks like
         return cell
 
-    header = []
-    for column in columns:
-        cell = text_cell(column.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    def cell_for(sheet, value, number_format: str | None):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return text_cell(sheet, value)
+        if isinstance(value, datetime):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = number_format or "DD/MM/YYYY HH:MM"
+            return cell
+        if isinstance(value, date):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = number_format or "DD/MM/YYYY"
+            return cell
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            cell = WriteOnlyCell(sheet, value=value)
+            if number_format:
+                cell.number_format = number_format
+            return cell
+        return text_cell(sheet, str(value))
 
-    formats = [c.number_format for c in columns]
+    sheets, written = 1, 0
+    sheet = new_sheet(sheets)
     for row in rows:
-        cells = []
-        for value, number_format in zip(row, formats, strict=True):
-            if value is None:
-                cells.append(None)
-            elif isinstance(value, str):
-                cells.append(text_cell(value))
-            elif isinstance(value, datetime):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = number_format or "DD/MM/YYYY HH:MM"
-                cells.append(cell)
-            elif isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = number_format or "DD/MM/YYYY"
-                cells.append(cell)
-            elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-                cell = WriteOnlyCell(sheet, value=value)
-                if number_format:
-                    cell.number_format = number_format
-                cells.append(cell)
-            else:
-                cells.append(text_cell(str(value)))
-        sheet.append(cells)
+        if written == sheet_rows:
+            sheets, written = sheets + 1, 0
+            sheet = new_sheet(sheets)
+        sheet.append([cell_for(sheet, v, f) for v, f in zip(row, formats, strict=True)])
+        written += 1
 
     if out is not None:
         book.save(out)

@@ -265,6 +265,31 @@ def test_xlsx_writer_strips_illegal_characters(tmp_path):
         book.close()
 
 
+def test_xlsx_rows_continue_on_a_further_sheet_when_one_is_full(tmp_path):
+    """Excel opens 1,048,576 rows a sheet: a national export goes on, header again, on the next
+    sheet (shown here with sheets of two rows)."""
+    assert exports.SHEET_ROWS + 1 == 2**20
+    columns = [exports.Column("Họ và tên"), exports.Column("Điểm", number_format="0.0")]
+    rows = [(f"Người {i}", i / 2) for i in range(5)]
+    title = "Hồ sơ hoàn thành của toàn tỉnh Cà Mau"  # longer than Excel's 31 characters
+    out = tmp_path / "x.xlsx"
+    exports.xlsx_file(columns, iter(rows), title, str(out), sheet_rows=2)
+    book = load_workbook(out)
+    try:
+        assert [s.title for s in book.worksheets] == [
+            "Hồ sơ hoàn thành của toàn tỉnh",
+            "Hồ sơ hoàn thành của toàn (2)",
+            "Hồ sơ hoàn thành của toàn (3)",
+        ]
+        values = [[[c.value for c in r] for r in s.iter_rows()] for s in book.worksheets]
+        assert [v[0] for v in values] == [["Họ và tên", "Điểm"]] * 3
+        assert [r for v in values for r in v[1:]] == [list(r) for r in rows]
+        assert [len(v) - 1 for v in values] == [2, 2, 1]
+        assert all(s.freeze_panes == "A2" for s in book.worksheets)
+    finally:
+        book.close()
+
+
 # -- a real client ---------------------------------------------------------------------------
 
 
