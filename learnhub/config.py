@@ -51,6 +51,8 @@ def defaults(instance_path: str) -> dict:
         # Argon2id cost; tests lower it to keep the suite fast.
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 64 * 1024,
+        # Password hashes computed at once per process (each holds ARGON2_MEMORY_COST KiB).
+        "ARGON2_CONCURRENCY": 2,
         # Grade bands on the 10-point scale (lower bound, label), highest first; below the last:
         # "Không đạt". Override in instance/config.py if the province's rules change.
         "GRADE_BANDS": (("9", "Xuất sắc"), ("8", "Giỏi"), ("7", "Khá"), ("5", "Trung bình")),

@@ -1,5 +1,8 @@
 """Password hashing (Argon2id) and the password policy (ASVS 6.2)."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -25,14 +28,33 @@ def hasher() -> PasswordHasher:
     return _hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
 
 
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+@contextmanager
+def _slot() -> Iterator[None]:
+    """At most ARGON2_CONCURRENCY hashes at once in this process. Each takes ARGON2_MEMORY_COST
+    (64 MiB): without a bound, a burst of sign-ins on a worker with 8 threads held 512 MiB at
+    once (bench/RESULTS.md, Growth, B1); the CPU is the limit anyway, so the others wait."""
+    limit = max(int(current_app.config["ARGON2_CONCURRENCY"]), 1)
+    with _slots_lock:
+        slot = _slots.setdefault(limit, threading.BoundedSemaphore(limit))
+    with slot:
+        yield
+
+
 def hash_password(password: str) -> str:
-    return hasher().hash(password)
+    with _slot():
+        return hasher().hash(password)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
     """Check *password* exactly as typed; a missing hash still costs one verification."""
+    against = stored or _dummy_hash()  # before taking a slot: the dummy is hashed in one
     try:
-        return hasher().verify(stored or _dummy_hash(), password) and stored is not None
+        with _slot():
+            return hasher().verify(against, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -42,7 +64,7 @@ def _dummy_hash() -> str:
     cfg = current_app.config
     key = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
     if key not in _DUMMY:
-        _DUMMY[key] = hasher().hash("not-a-password-of-anyone")
+        _DUMMY[key] = hash_password("not-a-password-of-anyone")
     return _DUMMY[key]
 
 

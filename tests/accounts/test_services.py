@@ -1,8 +1,11 @@
 """Account services: NFC names, role sets with unit scopes, the password policy, audit."""
 
+import threading
+import time
 import unicodedata
 
 import pytest
+from argon2 import PasswordHasher
 
 from learnhub.accounts import passwords, services
 from learnhub.accounts.models import Role, User
@@ -91,6 +94,55 @@ def test_long_passwords_verified_exactly(app):
     assert stored.startswith("$argon2id$")
     assert passwords.verify_password(stored, long)
     assert not passwords.verify_password(stored, long[:-1])
+
+
+def test_password_hashes_at_once_are_bounded(app, monkeypatch):
+    """Each Argon2 hash holds ARGON2_MEMORY_COST: a burst of sign-ins on a worker's threads runs
+    at most ARGON2_CONCURRENCY of them at once (the others wait their turn, and all succeed)."""
+    active, peak, guard = 0, 0, threading.Lock()
+    real_hash, real_verify = PasswordHasher.hash, PasswordHasher.verify
+
+    def counted(real):
+        def call(self, *args, **kwargs):
+            nonlocal active, peak
+            with guard:
+                active += 1
+                peak = max(peak, active)
+            try:
+                time.sleep(0.05)  # long enough for the threads to overlap
+                return real(self, *args, **kwargs)
+            finally:
+                with guard:
+                    active -= 1
+
+        return call
+
+    monkeypatch.setattr(PasswordHasher, "hash", counted(real_hash))
+    monkeypatch.setattr(PasswordHasher, "verify", counted(real_verify))
+    # A memory cost of its own: the unknown-user path hashes its dummy afresh, inside the bound.
+    monkeypatch.setitem(app.config, "ARGON2_MEMORY_COST", app.config["ARGON2_MEMORY_COST"] + 8)
+    stored = {}
+    with app.app_context():
+        stored["known"] = passwords.hash_password("một mật khẩu dài")
+    results = []
+
+    def sign_in(login: str) -> None:
+        with app.app_context():
+            results.append(passwords.verify_password(stored.get(login), "một mật khẩu dài"))
+
+    for limit in (1, 2):
+        peak = 0
+        monkeypatch.setitem(app.config, "ARGON2_CONCURRENCY", limit)
+        threads = [
+            threading.Thread(target=sign_in, args=("known" if i % 2 else "unknown",))
+            for i in range(6)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert peak == limit
+    assert sorted(results) == [False] * 6 + [True] * 6
 
 
 def test_change_password_needs_current(learner):
