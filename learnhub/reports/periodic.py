@@ -420,9 +420,12 @@ def _classes(period: Period) -> tuple[dict[int, ClassInfo], dict[int, tuple[str,
 def _counts(viewer: User, period: Period):
     """The grouped figures, each keyed by the person's unit id."""
     person_unit = User.unit_id
+    # Core execution on the session's connection: plain rows, without the ORM's result layer
+    # (tens of thousands of grouped rows at province scale).
+    run = db.session.connection().execute
     # Attendance comes with the enrolments: each enrolment carries its recorded periods by
     # status (kept by attendance.services.record), so no attendance record is read here.
-    enrolments = db.session.execute(
+    enrolments = run(
         _scoped(
             _in_period(
                 select(
@@ -442,7 +445,7 @@ def _counts(viewer: User, period: Period):
             viewer,
         ).group_by(person_unit, Enrolment.class_id)
     ).all()
-    persons_by_module = db.session.execute(
+    persons_by_module = run(
         _scoped(
             _in_period(
                 select(
@@ -456,7 +459,7 @@ def _counts(viewer: User, period: Period):
             viewer,
         ).group_by(person_unit, TrainingClass.module_id)
     ).all()
-    persons = db.session.execute(
+    persons = run(
         _scoped(
             _in_period(
                 select(person_unit, func.count(distinct(Enrolment.user_id)))
@@ -468,12 +471,12 @@ def _counts(viewer: User, period: Period):
             viewer,
         ).group_by(person_unit)
     ).all()
-    completions = db.session.execute(
+    completions = run(
         _scoped(
             _in_period(
                 select(
                     person_unit,
-                    Completion.class_id,
+                    TrainingClass.module_id,
                     func.count(),
                     func.count(Completion.score),
                     func.sum(Completion.score),
@@ -484,12 +487,12 @@ def _counts(viewer: User, period: Period):
                 period,
             ),
             viewer,
-        ).group_by(person_unit, Completion.class_id)
+        ).group_by(person_unit, TrainingClass.module_id)
     ).all()
-    certificates = db.session.execute(
+    certificates = run(
         _scoped(
             _in_period(
-                select(person_unit, Certificate.class_id, func.count())
+                select(person_unit, TrainingClass.module_id, func.count())
                 .select_from(Certificate)
                 .join(User, User.id == Certificate.user_id)
                 .join(TrainingClass, TrainingClass.id == Certificate.class_id)
@@ -499,7 +502,7 @@ def _counts(viewer: User, period: Period):
                 period,
             ),
             viewer,
-        ).group_by(person_unit, Certificate.class_id)
+        ).group_by(person_unit, TrainingClass.module_id)
     ).all()
     return enrolments, persons_by_module, persons, completions, certificates
 
@@ -532,20 +535,36 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
     by_module: dict[int, Tally] = defaultdict(Tally)
     module_classes: dict[int, set[int]] = defaultdict(set)
     enrolments, persons_by_module, persons, completions, certificates = _counts(viewer, period)
+    # Periods by status summed per (row, class) in integers first; each class's weights are
+    # applied once per row and class (a row gathers many units).
+    periods_of: dict[tuple[int, int], list[int]] = {}
     for unit_id, class_id, count, *periods in enrolments:
         row = row_of(unit_id)
         if row is None or class_id not in classes:
             continue
+        key = (id(row), class_id)
+        sums = periods_of.get(key)
+        if sums is None:
+            sums = periods_of[key] = [0] * len(STATUS_ORDER)
+            module_classes[classes[class_id].module_id].add(class_id)
+        for index, n in enumerate(periods):
+            sums[index] += int(n or 0)
+        row.tally.enrolments += count
+        by_module[classes[class_id].module_id].enrolments += count
+    rows_by_id = {id(r): r for r in (*rows, other)}
+    for (row_id, class_id), sums in periods_of.items():
         info = classes[class_id]
-        recorded = attended = 0
-        for status, n in zip(STATUS_ORDER, periods, strict=True):
-            recorded += int(n or 0)
-            attended += Decimal(int(n or 0)) * info.weight.get(status, Decimal(0))
-        for tally in (row.tally, by_module[info.module_id]):
-            tally.enrolments += count
+        recorded = sum(sums)
+        attended = sum(
+            (
+                Decimal(n) * info.weight.get(status, Decimal(0))
+                for status, n in zip(STATUS_ORDER, sums, strict=True)
+            ),
+            Decimal(0),
+        )
+        for tally in (rows_by_id[row_id].tally, by_module[info.module_id]):
             tally.recorded += recorded
             tally.attended += attended
-        module_classes[info.module_id].add(class_id)
     for unit_id, module_id, count in persons_by_module:
         if row_of(unit_id) is not None:
             by_module[module_id].persons += count
@@ -553,20 +572,21 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
         row = row_of(unit_id)
         if row is not None:
             row.tally.persons += count
-    for unit_id, class_id, count, scored, score_sum in completions:
+    # Completions and certificates need no per-class rule: they come grouped by module.
+    for unit_id, module_id, count, scored, score_sum in completions:
         row = row_of(unit_id)
-        if row is None or class_id not in classes:
+        if row is None:
             continue
-        for tally in (row.tally, by_module[classes[class_id].module_id]):
+        for tally in (row.tally, by_module[module_id]):
             tally.completed += count
             tally.scored += scored
             tally.score_sum += Decimal(str(score_sum)) if score_sum is not None else Decimal(0)
-    for unit_id, class_id, count in certificates:
+    for unit_id, module_id, count in certificates:
         row = row_of(unit_id)
-        if row is None or class_id not in classes:
+        if row is None:
             continue
         row.tally.certified += count
-        by_module[classes[class_id].module_id].certified += count
+        by_module[module_id].certified += count
     if show_other and not other.tally.empty:
         rows.append(other)
     total = Tally()
