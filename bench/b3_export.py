@@ -56,19 +56,25 @@ def _lines(path: Path) -> int:
     return count
 
 
-def _xlsx_rows(path: Path) -> int:
-    """<row> elements of the first sheet, streamed out of the zip (never loaded whole)."""
+def sheet_rows(path: Path, name: str) -> int:
+    """<row> elements of the worksheet *name* of the book *path*, streamed out of the zip (never
+    loaded whole)."""
     count, tail = 0, b""
+    with zipfile.ZipFile(path) as book, book.open(name) as sheet:
+        while chunk := sheet.read(1 << 20):
+            data = tail + chunk
+            count += data.count(b"<row ") + data.count(b"<row>")
+            tail = data[-5:]
+            count -= tail.count(b"<row ") + tail.count(b"<row>")
+        count += tail.count(b"<row ") + tail.count(b"<row>")
+    return count
+
+
+def _xlsx_rows(path: Path) -> int:
+    """<row> elements of the first sheet."""
     with zipfile.ZipFile(path) as book:
         name = next(n for n in book.namelist() if n.startswith("xl/worksheets/"))
-        with book.open(name) as sheet:
-            while chunk := sheet.read(1 << 20):
-                data = tail + chunk
-                count += data.count(b"<row ") + data.count(b"<row>")
-                tail = data[-5:]
-                count -= tail.count(b"<row ") + tail.count(b"<row>")
-            count += tail.count(b"<row ") + tail.count(b"<row>")
-    return count
+    return sheet_rows(path, name)
 
 
 def run() -> dict:

@@ -1,4 +1,4 @@
-"""Growth: B4's pages and B1's quiz burst at size S and at size M (ten times the data, the national
+"""Growth: every workload at size S and at size M (ten times the data, the national
 sample) on PostgreSQL, in the same run, and how time and memory grew against the rows each page
 shows (shared/quality/performance.md, "How it grows").
 
@@ -7,8 +7,10 @@ and made again) is filled by `flask bench seed --size S|M` (timed, peak memory o
 process); B4's pages are measured by bench.b4_reports.measure in a fresh process (so that its peak
 memory is the pages' own), with the rows each page shows and the rows its statements read (EXPLAIN
 ANALYZE of one request); then B1's burst runs against gunicorn on that database (the quiz, its
-module and its 500 learners added on top of the data). The schema is emptied at the end
-(BENCH_KEEP=1 keeps the last size's data).
+module and its 500 learners added on top of the data); then, on the same database, B5's pages
+over HTTP, B2's bulk issue and verification, and B3's exports against psql's COPY
+(bench.m_growth_extra). The schema is emptied at the end (BENCH_KEEP=1 keeps the last size's
+data).
 
 Without BENCH_PG_URL nothing is measured: the section keeps the last figures, with a note saying
 so. Seeding M takes tens of minutes. BENCH_GROWTH_REQUESTS sets the requests per page (default 5,
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench import b1_quiz_burst, b4_reports
+from bench import b1_quiz_burst, b4_reports, m_growth_extra
 from bench.seed import SIZES, seed_database
 
 PG_URL = os.environ.get("BENCH_PG_URL", "").strip()
@@ -103,9 +105,7 @@ def _size(env: dict[str, str], name: str) -> dict:
     seeded = seed_database(env, PG_URL, *_seed_options(name))
     print(f"  growth {name}: {seeded['total']:,} rows in {seeded['seconds']:.0f} s", flush=True)
     load = [os.getloadavg()[0]]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        pages = pool.submit(_pages, env, PG_URL, f"PostgreSQL {name}", REQUESTS).result()
+    pages = _fresh(_pages, env, PG_URL, f"PostgreSQL {name}", REQUESTS)
     load.append(os.getloadavg()[0])
     print(f"  growth {name}: B1 quiz burst on PostgreSQL …", flush=True)
     burst = b1_quiz_burst.run(PG_URL)
@@ -115,7 +115,23 @@ def _size(env: dict[str, str], name: str) -> dict:
         f"{burst['errors']} errors, server peak {burst['server_rss_peak_mib']:.0f} MiB",
         flush=True,
     )
-    return {"name": name, "seeded": seeded, "pages": pages, "burst": burst, "load": load}
+    extra = m_growth_extra.measure(env, _fresh, name)
+    load.extend(extra.pop("load")[1:])
+    return {
+        "name": name,
+        "seeded": seeded,
+        "pages": pages,
+        "burst": burst,
+        "load": load,
+        **extra,
+    }
+
+
+def _fresh(fn, *args):
+    """fn(*args) in a fresh (spawned) process: its memory and its app are its own."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def _previous() -> dict:
@@ -167,11 +183,15 @@ def run() -> dict:
 
 
 def correct(r: dict) -> bool:
-    """Every page answered (measure raises otherwise); no B1 error or lost answer at any size."""
+    """Every page answered (measure raises otherwise); no B1 error or lost answer at any size;
+    B2, B3 and B5 correct at every size (m_growth_extra.correct)."""
     if r["skipped"]:
         return True
     return all(
-        s["pages"]["pages"] and s["burst"]["errors"] == 0 and s["burst"]["lost"] == 0
+        s["pages"]["pages"]
+        and s["burst"]["errors"] == 0
+        and s["burst"]["lost"] == 0
+        and m_growth_extra.correct(s)
         for s in r["sizes"]
     )
 
@@ -398,14 +418,17 @@ def section(r: dict) -> str:
         f"ANALYZE: rows returned or filtered out, times loops). B1 is the same burst as in its "
         f"own section (500 learners, gunicorn 4 workers × 8 threads on 127.0.0.1), with the "
         f"quiz and its learners added on top of each size's data; its server memory is the "
-        f"resident memory of gunicorn's master and workers, sampled every 0.5 s. Load average "
-        f"(seeded, pages, burst; S then M): {loads} (a shared 2-core machine)."
+        f"resident memory of gunicorn's master and workers, sampled every 0.5 s. Then, on the "
+        f"same database, B5's pages, B2's bulk issue and verification and B3's exports (their "
+        f"sections below). Load average (seeded, pages, burst, B5, B2, B3; S then M): {loads} "
+        f"(a shared 2-core machine)."
     )
     counts = "\n".join(f"- {_counts_line(size)}" for size in sizes)
     page_table, verdicts = _pages_table(s_size, m_size)
     burst_table, burst_ok = _burst_table(s_size["burst"], m_size["burst"])
     parts = [
         f"{TITLE}\n\n{intro}\n\n{counts}\n",
+        _summary(s_size, m_size, verdicts, burst_ok),
         f"### Seeding\n\n{_seed_table(sizes)}\n\n"
         + _fill(
             "Written by COPY (psycopg) on PostgreSQL, 10,000 rows per commit (before: Core "
@@ -432,8 +455,67 @@ def section(r: dict) -> str:
         )
         + "\n",
         _analysis(s_size, m_size, verdicts, burst_ok),
+        m_growth_extra.b2_section(s_size, m_size),
+        m_growth_extra.b3_section(s_size["b3"], m_size["b3"]),
+        m_growth_extra.b5_section(s_size, m_size),
     ]
     return "\n".join(parts)
+
+
+def _summary(s_size: dict, m_size: dict, verdicts: list, burst_ok: bool) -> str:
+    """One line per workload: its main figure at S and at M, and the verdict at size."""
+    s2, m2, s3, m3 = s_size["b2"], m_size["b2"], s_size["b3"], m_size["b3"]
+    v2, v3s, v3m = (
+        m_growth_extra.b2_verdicts(s2, m2),
+        m_growth_extra.b3_verdicts(s3),
+        m_growth_extra.b3_verdicts(m3),
+    )
+    met = sum(1 for _k, ok in verdicts if ok)
+    unit = ({p["key"]: p for p in size["pages"]["pages"]}["unit"] for size in (s_size, m_size))
+
+    def b1(b: dict) -> str:
+        return f"save p95 {b['save_p95'] * 1000:,.0f} ms, {b['errors']} errors"
+
+    def b2(r: dict) -> str:
+        return f"{r['per_core_rate']:.1f}/s per core; verify {r['verify']['median_ms']:.1f} ms"
+
+    def b3(r: dict) -> str:
+        return (
+            f"CSV {r['csv']['seconds'] / r['baseline']['seconds']:.1f}× psql, "
+            f"{r['csv']['peak_mib']:.0f} MiB; XLSX {r['xlsx']['peak_mib']:.0f} MiB"
+        )
+
+    def b5(size: dict) -> str:
+        quiz = max(size["b5"]["quizzes"], key=lambda q: m_growth_extra.page_total(q, "gzip"))
+        return f"heaviest page {m_growth_extra.page_total(quiz, 'gzip') / 1024:.1f} KB gzipped"
+
+    def verdict(ok: bool, what: str) -> str:
+        return f"{'met' if ok else '**not met**'} ({what})"
+
+    us, um = unit
+    b3_rest = all(v[k] for v in (v3s, v3m) for k in ("csv_mib", "xlsx_mib", "rows"))
+    rows = [
+        ("B1 quiz burst", b1(s_size["burst"]), b1(m_size["burst"]),
+         verdict(burst_ok, f"no growth within {NOISE}×")),
+        ("B2 certificates", b2(s2), b2(m2),
+         f"{verdict(v2['flat'], 'no slower at M')}; {verdict(v2['rate'], '≥ 8/s per core')}; "
+         f"{verdict(v2['render'], 'render ≤ 1.5× minimal')}"),
+        ("B3 HR export", b3(s3), b3(m3),
+         f"{verdict(v3s['ratio'] and v3m['ratio'], 'CSV ≤ 2× psql')}; "
+         f"{verdict(b3_rest, 'memory, every record')}"),
+        ("B4 reports", f"unit report {us['median_ms']:,.0f} ms",
+         f"unit report {um['median_ms']:,.0f} ms",
+         verdict(met == len(verdicts), f"{met} of {len(verdicts)} pages grew no faster than "
+                 f"the rows they show")),
+        ("B5 page weight", b5(s_size), b5(m_size),
+         verdict(m_growth_extra.b5_ok(s_size) and m_growth_extra.b5_ok(m_size), "≤ 50 KB")),
+    ]  # fmt: skip
+    lines = [
+        "| Workload | S | M | Verdict at size |",
+        "|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+    ]
+    return "### The five workloads at S and at M\n\n" + "\n".join(lines) + "\n"
 
 
 def _analysis(s_size: dict, m_size: dict, verdicts: list, burst_ok: bool) -> str:
@@ -508,9 +590,15 @@ def _analysis(s_size: dict, m_size: dict, verdicts: list, burst_ok: bool) -> str
         f"{s_pages['dashboard']['median_ms']:,.0f} → {m_pages['dashboard']['median_ms']:,.0f} "
         f"ms, rows read {_read(s_pages['dashboard']):,} → {_read(m_pages['dashboard']):,}.",
     ]
-    return "### Analysis\n\n" + "\n".join(
-        textwrap.fill(b, 100, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
-        for b in bullets
+    return (
+        "### Analysis of B4 and B1\n\n"
+        + "\n".join(
+            textwrap.fill(
+                b, 100, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False
+            )
+            for b in bullets
+        )
+        + "\n"
     )
 
 
