@@ -116,6 +116,23 @@ def test_records_page_joins_completions_and_certificates_by_index(explained):
         ), plan
 
 
+def test_records_of_a_period_start_the_walk_at_its_first_enrolment(explained):
+    """With a period, the walk starts at the first enrolment of the period's classes (found with
+    one probe of ix_enrolments_class_id_id per class) instead of at the first enrolment ever."""
+    found = explained("/reports/records?from=01/01/2025&to=31/12/2025&status=completed")
+    first = [plan for s, plan in found if "min(enrolments.id)" in s]
+    assert first
+    assert any(
+        "COVERING INDEX ix_enrolments_class_id_id (class_id=?)" in line for line in first[0]
+    ), first
+    walks = [plan for s, plan in found if "LIMIT" in s and "min(" not in s]
+    assert any(
+        re.search(r"SEARCH enrolments USING INTEGER PRIMARY KEY \(rowid>\?\)", line)
+        for plan in walks
+        for line in plan
+    ), walks
+
+
 UNIT_PAGES = (
     "/reports/units",
     "/reports/units?period=range&start=01/01/2024&end=31/12/2026",

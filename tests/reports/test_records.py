@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
 
 from learnhub import db
 from learnhub.accounts.models import Role
@@ -15,7 +16,7 @@ from learnhub.catalog.services import by_slug
 from learnhub.certificates import services as certificates
 from learnhub.certificates.models import RevokeReason
 from learnhub.classes import services as classes
-from learnhub.classes.models import TrainingClass
+from learnhub.classes.models import Enrolment, TrainingClass
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import UnitKind
 from learnhub.reports import records
@@ -315,6 +316,35 @@ def test_filters(client, login, admin, catalogue):
     assert "Đối ngoại nhân dân" in table or "đối ngoại nhân dân" in table  # module title
     html = html_of(client, "/reports/records?klass=BC-NOW")
     assert "<td>Đang học</td>" in html.split("<tbody>", 1)[1]
+
+
+def test_a_period_starts_at_its_first_enrolment_even_one_made_late(
+    client, login, admin, catalogue, create_user, unit
+):
+    """The walk of a period starts at the smallest enrolment id of its classes: a learner added
+    late to an earlier class (a higher id) and the period's own enrolments are all found; a
+    period without enrolments is empty, not an error."""
+    p, c = catalogue
+    late = create_user("hv-muon", full_name="Trần Văn Muộn", unit=unit("CM-SNV"))
+    enrol(c["jan"], late)  # enrolled after the March class's learners
+    p = {**p, "muon": late}
+
+    def first_of(klass) -> int:
+        return db.session.scalar(
+            select(func.min(Enrolment.id)).where(Enrolment.class_id == klass.id)
+        )
+
+    first_mar = first_of(c["mar"])
+    assert records.first_enrolment_id(date(2026, 3, 1), date(2026, 3, 31)) == first_mar
+    first_jan = first_of(c["jan"])
+    assert records.first_enrolment_id(date(2026, 1, 1), date(2026, 1, 31)) == first_jan
+    assert records.first_enrolment_id(date(2099, 1, 1), None) is None
+    login(admin)
+    jan = pairs(client, "/reports/records?from=01/01/2026&to=31/01/2026", p)
+    assert jan == {("nhung", "BC-JAN"), ("duc", "BC-JAN"), ("muon", "BC-JAN")}
+    both = pairs(client, "/reports/records?from=01/01/2026&to=31/03/2026", p)
+    assert both == jan | {("duc", "BC-MAR"), ("ung", "BC-MAR")}
+    assert pairs(client, "/reports/records?from=01/01/2099", p) == set()
 
 
 def test_certificate_number_shown(client, login, admin, catalogue):
