@@ -299,11 +299,20 @@ def _counts_line(size: dict) -> str:
     )
 
 
+def _baseline(page: dict) -> str:
+    """The page's median over the same run's COUNT(*) of the table it reads (B4's baseline)."""
+    if not page.get("baseline_ms"):
+        return "n/a"
+    ratio = page["median_ms"] / page["baseline_ms"]
+    return f"{_f(ratio)} ({page['table']} {page['baseline_ms']:,.1f} ms)"
+
+
 def _pages_table(s_size: dict, m_size: dict) -> tuple[str, list[tuple[str, bool]]]:
     lines = [
-        "| Page | Median S → M (time ×) | Peak RSS S → M (rise above the RSS before the page, ×) "
+        "| Page | Median S → M (time ×) | Page ÷ its baseline (COUNT(*) of the big table, same "
+        "run) S → M | Peak RSS S → M (rise above the RSS before the page, ×) "
         "| Rows shown S → M | Rows read S → M (×) | Rows returned to Python S → M | Verdict |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     verdicts = []
     m_pages = {p["key"]: p for p in m_size["pages"]["pages"]}
@@ -315,6 +324,7 @@ def _pages_table(s_size: dict, m_size: dict) -> tuple[str, list[tuple[str, bool]
             f"| {s['key']}: {s['title']} "
             f"| {s['median_ms']:,.0f} → {m['median_ms']:,.0f} ms "
             f"(**{_f(_x(s['median_ms'], m['median_ms']))}**) "
+            f"| {_baseline(s)} → {_baseline(m)} "
             f"| {s['peak_mib']:.0f} → {m['peak_mib']:.0f} MiB (rise {max(s['rise_mib'], 0):.0f} "
             f"→ {max(m['rise_mib'], 0):.0f} MiB, {_rise(s, m)}) "
             f"| {s['shown']:,} → {m['shown']:,} "
