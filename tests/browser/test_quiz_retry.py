@@ -1,6 +1,7 @@
 """An answer the server could not save (503 while the database restarts, a worker killed, a lost
 connection) is sent again by the quiz page on its own until it is saved."""
 
+import re
 import uuid
 
 import pytest
@@ -36,6 +37,9 @@ def test_an_unsaved_answer_is_sent_again(live_server, app, phone):
     page.goto(f"{live_server}/modules/hanh-trang-trinh-duyet")
     page.get_by_role("link", name="Kiểm tra cuối chuyên đề").click()
     page.get_by_role("button", name="Bắt đầu làm bài").click()
+    # quiz.js must be listening before an answer is chosen (a change made while the script is
+    # still loading is sent on the next change, not at once).
+    page.wait_for_url(re.compile(r"/attempts/\d+$"), wait_until="load")
 
     # The first two saves of question 1 meet a server that cannot save (503, as while PostgreSQL
     # restarts); then the server is back.

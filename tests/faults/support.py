@@ -264,6 +264,28 @@ def workers_of(master: int) -> list[int]:
     return [int(pid) for pid in path.read_text().split()] if path.exists() else []
 
 
+def client_connections(pid: int, port: int) -> int:
+    """How many established TCP connections to *port* the process *pid* holds (its sockets'
+    inodes looked up in /proc/net/tcp): the clients a worker is serving."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] == "01" and fields[9] in inodes:
+                    count += 1
+    return count
+
+
 @contextlib.contextmanager
 def gunicorn(config: dict, workers: int = 2, threads: int = 4) -> Iterator[tuple[int, int]]:
     """gunicorn as in docs/deploy.md (gthread workers) on a free port; yields (master, port)."""
