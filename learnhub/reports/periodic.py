@@ -380,7 +380,8 @@ def _scoped(stmt, viewer: User):
 @dataclass(frozen=True)
 class ClassInfo:
     module_id: int
-    weight: dict
+    #: The weight of each status, in STATUS_ORDER (hashable: classes with equal rules share it).
+    weight_key: tuple
 
 
 def _classes(period: Period) -> tuple[dict[int, ClassInfo], dict[int, tuple[str, str]]]:
@@ -412,7 +413,8 @@ def _classes(period: Period) -> tuple[dict[int, ClassInfo], dict[int, tuple[str,
         rule = dict((class_rule if version_id is not None else module_rule) or {})
         rule.update(override or {})
         weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
-        classes[class_id] = ClassInfo(module_id, weight)
+        key = tuple(weight.get(status, Decimal(0)) for status in STATUS_ORDER)
+        classes[class_id] = ClassInfo(module_id, key)
         modules[module_id] = (slug, module_title or class_title or slug)
     return classes, modules
 
@@ -535,34 +537,30 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
     by_module: dict[int, Tally] = defaultdict(Tally)
     module_classes: dict[int, set[int]] = defaultdict(set)
     enrolments, persons_by_module, persons, completions, certificates = _counts(viewer, period)
-    # Periods by status summed per (row, class) in integers first; each class's weights are
-    # applied once per row and class (a row gathers many units).
-    periods_of: dict[tuple[int, int], list[int]] = {}
+    # Periods by status summed in integers per (row, module, weights) first; each group's
+    # weights (a handful of distinct ones: the classes' rules) are applied once at the end, so
+    # the loop over the (unit, class) groups does no decimal arithmetic.
+    periods_of: dict[tuple[int, int, tuple], list[int]] = {}
+    rows_by_id = {id(r): r for r in (*rows, other)}
     for unit_id, class_id, count, *periods in enrolments:
+        info = classes.get(class_id)
         row = row_of(unit_id)
-        if row is None or class_id not in classes:
+        if row is None or info is None:
             continue
-        key = (id(row), class_id)
+        module_classes[info.module_id].add(class_id)
+        row.tally.enrolments += count
+        by_module[info.module_id].enrolments += count
+        key = (id(row), info.module_id, info.weight_key)
         sums = periods_of.get(key)
         if sums is None:
             sums = periods_of[key] = [0] * len(STATUS_ORDER)
-            module_classes[classes[class_id].module_id].add(class_id)
         for index, n in enumerate(periods):
-            sums[index] += int(n or 0)
-        row.tally.enrolments += count
-        by_module[classes[class_id].module_id].enrolments += count
-    rows_by_id = {id(r): r for r in (*rows, other)}
-    for (row_id, class_id), sums in periods_of.items():
-        info = classes[class_id]
+            if n:
+                sums[index] += int(n)
+    for (row_id, module_id, weight), sums in periods_of.items():
         recorded = sum(sums)
-        attended = sum(
-            (
-                Decimal(n) * info.weight.get(status, Decimal(0))
-                for status, n in zip(STATUS_ORDER, sums, strict=True)
-            ),
-            Decimal(0),
-        )
-        for tally in (rows_by_id[row_id].tally, by_module[info.module_id]):
+        attended = sum((Decimal(n) * w for n, w in zip(sums, weight, strict=True)), Decimal(0))
+        for tally in (rows_by_id[row_id].tally, by_module[module_id]):
             tally.recorded += recorded
             tally.attended += attended
     for unit_id, module_id, count in persons_by_module:
