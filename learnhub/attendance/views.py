@@ -398,17 +398,22 @@ def paper(class_id: int):
                 flash(_("Đã nhập %(n)s ô điểm danh từ tệp.", n=len(marks)), "success")
                 return redirect(url_for(".paper", class_id=training_class.id))
         else:
-            changed = 0
+            # A cell left at "not recorded" stays unrecorded: saving the grid never marks a
+            # learner present for a session the sheet does not cover (a future one, say).
+            marks = []
             for class_session in training_class.sessions:
-                statuses = {}
                 for user in people:
                     value = request.form.get(f"c-{class_session.id}-{user.id}", "")
-                    if value not in Status.__members__:
+                    if value and value not in Status.__members__:
                         abort(400)
-                    statuses[user.id] = Status(value)
-                changed += services.roll_call(
-                    current_actor(), class_session, statuses, now, Method.sheet
-                )
+                    if value:
+                        marks.append((class_session, user, Status(value)))
+            changed = 0
+            for class_session, user, status in marks:
+                existing = services.record_of(class_session, user)
+                if existing is None or existing.status != status:
+                    services.record(current_actor(), class_session, user, status, Method.sheet, now)
+                    changed += 1
             db.session.commit()
             flash(_("Đã lưu điểm danh (%(n)s thay đổi).", n=changed), "success")
             return redirect(url_for(".paper", class_id=training_class.id))

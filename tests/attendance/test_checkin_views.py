@@ -195,6 +195,18 @@ def test_paper_grid_and_csv_import(client, login, trainer, learner, create_user,
     assert client.post(url, data=data).status_code == 302
     assert attendance.record_of(s2, other).status == Status.excused
     assert attendance.record_of(s2, other).method == Method.sheet
+    # A cell left "not recorded" stays unrecorded (the grid offers it, selected, for empty cells).
+    third = create_user("giay-ky-3", full_name="Trần Thị Chưa Ghi")
+    classes.enrol(Actor(trainer), lop, [third])
+    html = client.get(url).get_data(as_text=True)
+    assert f'name="c-{s1.id}-{third.id}"><option value="" selected>' in html
+    data[f"c-{s1.id}-{third.id}"] = ""
+    data[f"c-{s2.id}-{third.id}"] = "absent"
+    assert client.post(url, data=data).status_code == 302
+    assert attendance.record_of(s1, third) is None
+    assert attendance.record_of(s2, third).status == Status.absent
+    data[f"c-{s1.id}-{third.id}"] = "flying"
+    assert client.post(url, data=data).status_code == 400
     bad_csv = "Tên đăng nhập,Buổi 1,Buổi 2\ngiay-ky,có mặt,bay\nkhong-co,có mặt,\n"
     body, ctype = multipart({"csrf_token": token}, {"file": (bad_csv.encode(), "ky-nhan.csv")})
     response = client.post(url, data=body, content_type=ctype)
