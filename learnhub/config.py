@@ -60,6 +60,15 @@ def defaults(instance_path: str) -> dict:
         # many minutes after a session starts counts as late.
         "CHECKIN_STEP_SECONDS": 20,
         "CHECKIN_LATE_MINUTES": 15,
+        # A code or QR token checks in only to a session happening now: from this many minutes
+        # before it starts to this many after it ends. No attendance at all (check-in, roll call,
+        # paper sheet) is recorded for a session before it opens (its start less the first).
+        "CHECKIN_OPENS_BEFORE": 15,
+        "CHECKIN_CLOSES_AFTER": 30,
+        # Wrong check-in codes per learner and class: answered freely this many times, then a
+        # delay doubling from 1 second after each failure up to this many seconds (the lock).
+        "CHECKIN_THROTTLE_FREE": 5,
+        "CHECKIN_THROTTLE_MAX_DELAY": 30 * 60,
         # Documents: the issuing agency's parent and name (capitals), and the place name.
         "DOCUMENT_PARENT": "UBND TỈNH CÀ MAU",
         "DOCUMENT_AGENCY": "SỞ NỘI VỤ",

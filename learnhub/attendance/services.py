@@ -1,18 +1,22 @@
-"""Attendance use cases: record (audited), roll call, attendance share, and the completion rule."""
+"""Attendance use cases: record (audited), check-in, roll call, attendance share, and the
+completion rule."""
 
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from learnhub import db, signals
 from learnhub.accounts import services as accounts
+from learnhub.accounts import throttle
 from learnhub.accounts.models import User
+from learnhub.attendance import checkin
 from learnhub.attendance.models import AttendanceRecord, Completion, Method, Status
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
@@ -22,10 +26,113 @@ from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
 from learnhub.quizzes import services as quizzes
 from learnhub.quizzes.models import AttemptState, Quiz
 from learnhub.textutil import fold
+from learnhub.timeutil import VN_TZ, format_datetime
 
 
 class AttendanceError(Exception):
     """A rule about attendance says no; the message is shown to the person."""
+
+    #: Why, in the audit log of refused check-ins.
+    reason = "refused"
+
+
+class SessionNotStarted(AttendanceError):
+    """Nothing is recorded for a session before it opens, whatever the way."""
+
+    reason = "not-open"
+
+
+class CheckinClosed(AttendanceError):
+    """Check-in by QR or code is over for the session (the trainer records it from now on)."""
+
+    reason = "closed"
+
+
+class WrongCode(AttendanceError):
+    reason = "wrong-code"
+
+
+class CheckinThrottled(AttendanceError):
+    """Too many wrong codes: the learner waits *wait* seconds (until *until*)."""
+
+    reason = "throttled"
+
+    def __init__(self, wait: int, until: datetime) -> None:
+        super().__init__(
+            _l(
+                "Bạn đã nhập sai mã quá nhiều lần. Hãy đợi %(wait)s (đến %(t)s) rồi thử lại.",
+                wait=_duration(wait),
+                t=format_datetime(until),
+            )
+        )
+        self.wait = wait
+        self.until = until
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return str(_l("%(n)s giây", n=seconds))
+    return str(_l("%(n)s phút", n=-(-seconds // 60)))
+
+
+# -- when a session may be recorded ----------------------------------------------------------
+
+
+def _utc(day: date, at: time) -> datetime:
+    """A day and time in Cà Mau as naive UTC (how `now` is passed around)."""
+    return datetime.combine(day, at, VN_TZ).astimezone(UTC).replace(tzinfo=None)
+
+
+def _minutes(key: str) -> timedelta:
+    return timedelta(minutes=int(current_app.config[key]))
+
+
+def opens_at(session: ClassSession) -> datetime:
+    """When attendance may first be recorded for *session*, whatever the way (check-in, roll
+    call, paper sheet): its start less CHECKIN_OPENS_BEFORE minutes, for learners who arrive
+    early. Naive UTC."""
+    return _utc(session.on, session.starts_at) - _minutes("CHECKIN_OPENS_BEFORE")
+
+
+def closes_at(session: ClassSession) -> datetime:
+    """When check-in by QR or code ends: CHECKIN_CLOSES_AFTER minutes after the session ends
+    (the trainer's roll call and paper sheet stay open). Naive UTC."""
+    return _utc(session.on, session.ends_at) + _minutes("CHECKIN_CLOSES_AFTER")
+
+
+def not_started(session: ClassSession, now: datetime) -> SessionNotStarted | None:
+    """The refusal when *session* has not opened at *now* (None once it has)."""
+    if now >= opens_at(session):
+        return None
+    return SessionNotStarted(
+        _l(
+            "Buổi %(n)s chưa bắt đầu: điểm danh mở lúc %(t)s.",
+            n=session.number,
+            t=format_datetime(opens_at(session)),
+        )
+    )
+
+
+def checkin_refusal(session: ClassSession, now: datetime) -> AttendanceError | None:
+    """Why a learner cannot check in to *session* by QR or code at *now*, or None: check-in is
+    open only while the session happens (opens_at .. closes_at)."""
+    if (problem := not_started(session, now)) is not None:
+        return problem
+    if now > closes_at(session):
+        return CheckinClosed(
+            _l(
+                "Buổi %(n)s đã hết giờ điểm danh (đóng lúc %(t)s). Hãy báo giảng viên.",
+                n=session.number,
+                t=format_datetime(closes_at(session)),
+            )
+        )
+    return None
+
+
+def checkin_status(session: ClassSession, now: datetime) -> Status:
+    """Present, or late when checking in CHECKIN_LATE_MINUTES after the start."""
+    late_after = _utc(session.on, session.starts_at) + _minutes("CHECKIN_LATE_MINUTES")
+    return Status.late if now > late_after else Status.present
 
 
 def record_of(session: ClassSession, user: User) -> AttendanceRecord | None:
@@ -85,7 +192,9 @@ def record(
     device: str = "",
 ) -> AttendanceRecord:
     """Set a learner's attendance for a session: one row per (session, learner), every change
-    audited (old -> new, who, when, how)."""
+    audited (old -> new, who, when, how). Never for a session that has not opened at *now*."""
+    if (problem := not_started(session, now)) is not None:
+        raise problem
     # The enrolment row is locked first (PostgreSQL; SQLite has one writer anyway): two changes
     # to the same learner's attendance in a class take turns, so its period counters stay exact.
     enrolment = db.session.scalar(
@@ -141,6 +250,93 @@ def record(
     return row
 
 
+def checkin_failed(
+    actor: Actor,
+    reason: str,
+    training_class: TrainingClass | None = None,
+    session: ClassSession | None = None,
+) -> None:
+    """Audit a refused check-in try (never the code or token tried)."""
+    audit.record(
+        actor,
+        "attendance.checkin_failed",
+        "class" if training_class is not None else "checkin",
+        training_class.id if training_class is not None else "",
+        None,
+        {"reason": reason, "session": session.number if session is not None else None},
+    )
+
+
+def check_in(
+    actor: Actor,
+    session: ClassSession,
+    user: User,
+    method: Method,
+    now: datetime,
+    ip: str = "",
+    device: str = "",
+) -> AttendanceRecord:
+    """A learner checks themselves in by QR or code, present or late: only while the session
+    happens. A refusal is audited, then raised (the caller commits either way)."""
+    if (problem := checkin_refusal(session, now)) is not None:
+        checkin_failed(actor, problem.reason, session.training_class, session)
+        raise problem
+    status = checkin_status(session, now)
+    return record(actor, session, user, status, method, now, ip=ip, device=device)
+
+
+def _throttle_key(training_class: TrainingClass, user: User) -> str:
+    return f"checkin:{user.id}:{training_class.id}"
+
+
+def session_for_code(
+    actor: Actor,
+    training_class: TrainingClass,
+    user: User,
+    code: str,
+    now: datetime,
+    secret: bytes,
+) -> ClassSession:
+    """The session of *training_class* happening now whose current code is *code*.
+
+    A code is tried only against the sessions open for check-in at *now* (usually one), and
+    the learner's wrong codes in this class are throttled (accounts.throttle: a few free, then
+    a doubling delay up to CHECKIN_THROTTLE_MAX_DELAY). Raises CheckinThrottled while the delay
+    runs (even for the right code), SessionNotStarted saying when the next session opens,
+    CheckinClosed, or WrongCode. Every refusal is audited; the caller commits either way.
+    """
+    cfg = current_app.config
+    key = _throttle_key(training_class, user)
+    wait = throttle.blocked_for([key], now)
+    if wait:
+        checkin_failed(actor, CheckinThrottled.reason, training_class)
+        raise CheckinThrottled(wait, now + timedelta(seconds=wait))
+    sessions = training_class.sessions
+    open_now = [s for s in sessions if checkin_refusal(s, now) is None]
+    if not open_now:
+        upcoming = sorted((s for s in sessions if opens_at(s) > now), key=opens_at)
+        problem = (
+            not_started(upcoming[0], now)
+            if upcoming
+            else CheckinClosed(_l("Lớp không có buổi học nào đang mở điểm danh."))
+        )
+        checkin_failed(actor, problem.reason, training_class, upcoming[0] if upcoming else None)
+        raise problem
+    timestamp = now.replace(tzinfo=UTC).timestamp()
+    step = int(cfg["CHECKIN_STEP_SECONDS"])
+    for session in open_now:
+        try:
+            checkin.verify_code(secret, session.id, code, timestamp, step)
+        except checkin.CheckinRefused:
+            continue
+        throttle.clear(key)
+        return session
+    cap = int(cfg["CHECKIN_THROTTLE_MAX_DELAY"])
+    throttle.record_failure(key, int(cfg["CHECKIN_THROTTLE_FREE"]), cap, now)
+    checkin_failed(actor, WrongCode.reason, training_class)
+    raise WrongCode(_l("Mã số không đúng hoặc đã hết hạn. Hãy nhập mã đang hiện trên màn chiếu."))
+
+
 def roll_call(
     actor: Actor,
     session: ClassSession,
@@ -149,6 +345,8 @@ def roll_call(
     method: Method = Method.rollcall,
 ) -> int:
     """Record a whole session at once (everyone not listed is present); returns changes made."""
+    if (problem := not_started(session, now)) is not None:
+        raise problem  # also when every learner is already recorded as listed
     changed = 0
     for user in classes.roster(session.training_class):
         status = statuses.get(user.id, Status.present)

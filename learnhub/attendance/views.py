@@ -1,8 +1,7 @@
 """Attendance pages: roll call on a phone, the projector's rotating QR code, and check-in."""
 
 import secrets
-import time as clock
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import segno
 from flask import (
@@ -34,7 +33,7 @@ from learnhub.audit.services import Actor
 from learnhub.classes import services as classes
 from learnhub.classes.forms import CodeForm
 from learnhub.classes.models import ClassSession, TrainingClass
-from learnhub.timeutil import VN_TZ, place_date, to_local, today, utcnow
+from learnhub.timeutil import place_date, today, utcnow
 
 bp = Blueprint("attendance", __name__)
 
@@ -58,6 +57,11 @@ def _step() -> int:
     return int(current_app.config["CHECKIN_STEP_SECONDS"])
 
 
+def _timestamp(now: datetime) -> float:
+    """Seconds since the epoch of a naive UTC *now* (tokens are built from one clock: utcnow)."""
+    return now.replace(tzinfo=UTC).timestamp()
+
+
 def _managed_session(session_id: int) -> ClassSession:
     class_session = db.get_or_404(ClassSession, session_id)
     if not class_session.training_class.can_manage(current_user):
@@ -71,6 +75,8 @@ def roll_call(session_id: int):
     class_session = _managed_session(session_id)
     people = classes.roster(class_session.training_class)
     form = ConfirmForm()
+    now = utcnow()
+    problem = services.not_started(class_session, now)
     if request.method == "POST":
         if not form.validate():
             abort(400)
@@ -80,10 +86,17 @@ def roll_call(session_id: int):
             if value not in Status.__members__:
                 abort(400)
             statuses[user.id] = Status(value)
-        changed = services.roll_call(current_actor(), class_session, statuses, utcnow())
-        db.session.commit()
-        flash(_("Đã lưu điểm danh (%(n)s thay đổi).", n=changed), "success")
-        return redirect(url_for(".roll_call", session_id=class_session.id))
+        try:
+            changed = services.roll_call(current_actor(), class_session, statuses, now)
+        except services.AttendanceError as exc:
+            db.session.rollback()
+            problem, status = exc, 400
+        else:
+            db.session.commit()
+            flash(_("Đã lưu điểm danh (%(n)s thay đổi).", n=changed), "success")
+            return redirect(url_for(".roll_call", session_id=class_session.id))
+    else:
+        status = 200
     by_cell = services.records_of_class(class_session.training_class)
     records = {u.id: by_cell.get((class_session.id, u.id)) for u in people}
     return render_template(
@@ -94,7 +107,8 @@ def roll_call(session_id: int):
         labels=STATUS_LABELS,
         Status=Status,
         form=form,
-    )
+        problem=problem,
+    ), status
 
 
 def _suspicious(class_session: ClassSession) -> list[tuple[str, int]]:
@@ -131,7 +145,8 @@ def _device_id() -> str:
 @role_required(Role.trainer)
 def projector(session_id: int):
     class_session = _managed_session(session_id)
-    now = clock.time()
+    moment = utcnow()
+    now = _timestamp(moment)
     token = checkin.make_token(_secret(), class_session.id, now, _step())
     url = current_app.config["BASE_URL"].rstrip("/") + url_for(".check_in", token=token)
     svg = segno.make(url, error="m").svg_inline(scale=8, dark="#000", light="#fff")
@@ -154,23 +169,18 @@ def projector(session_id: int):
         present=present,
         total=len(classes.roster(class_session.training_class)),
         suspicious=_suspicious(class_session),
+        problem=services.checkin_refusal(class_session, moment),
     )
 
 
-def _status_for(class_session: ClassSession, now: datetime) -> Status:
-    starts = datetime.combine(class_session.on, class_session.starts_at, VN_TZ)
-    late_after = timedelta(minutes=int(current_app.config["CHECKIN_LATE_MINUTES"]))
-    return Status.late if to_local(now) > starts + late_after else Status.present
-
-
-def _resolve(token: str) -> tuple[ClassSession | None, str | None]:
+def _resolve(token: str, now: datetime) -> tuple[ClassSession | None, str | None]:
     """The session a token checks in to, or why not (a scan before signing in still counts)."""
     try:
-        window = checkin.verify_token(_secret(), token, clock.time(), _step())
+        window = checkin.verify_token(_secret(), token, _timestamp(now), _step())
     except checkin.CheckinRefused as exc:
         scanned = session.get("checkin_scan", {})
         at = scanned.get("at", 0) if scanned.get("token") == token else 0
-        if str(exc) == "expired" and clock.time() - at <= SCAN_GRACE.total_seconds():
+        if str(exc) == "expired" and _timestamp(now) - at <= SCAN_GRACE.total_seconds():
             return db.session.get(ClassSession, int(token.split(".")[0])), None
         return None, str(exc)
     return db.session.get(ClassSession, window.session_id), None
@@ -179,62 +189,74 @@ def _resolve(token: str) -> tuple[ClassSession | None, str | None]:
 @signals.signed_in.connect
 def _check_in_after_sign_in(user, **_kw) -> None:
     """A QR scanned before signing in: the sign-in (a POST with its own CSRF token) completes it,
-    so the learner lands on the check-in page already checked in."""
+    so the learner lands on the check-in page already checked in (or told why not)."""
     scan = session.get("checkin_scan") or {}
     token = scan.get("token", "")
-    if not token or clock.time() - scan.get("at", 0) > SCAN_GRACE.total_seconds():
+    now = utcnow()
+    if not token or _timestamp(now) - scan.get("at", 0) > SCAN_GRACE.total_seconds():
         return
     db.write_transaction()
-    class_session, problem = _resolve(token)
+    class_session, problem = _resolve(token, now)
     if (
         class_session is None
         or problem
         or not classes.is_enrolled(class_session.training_class, user)
+        or services.checkin_refusal(class_session, now) is not None  # told on the landing page
     ):
         return
     if services.record_of(class_session, user) is not None:
         return
-    now = utcnow()
-    device = _device_id()
-    services.record(
+    services.check_in(
         Actor(user, client_ip(), "web"),
         class_session,
         user,
-        _status_for(class_session, now),
         Method.qr,
         now,
         ip=client_ip(),
-        device=device,
+        device=_device_id(),
     )
     session.pop("checkin_scan", None)
     session["checkin_done"] = token
 
 
+def _refuse(message, reason: str, status: int, class_session: ClassSession | None = None):
+    """The refusal page for a signed-in learner's failed try, audited."""
+    db.write_transaction()
+    training_class = class_session.training_class if class_session is not None else None
+    services.checkin_failed(current_actor(), reason, training_class, class_session)
+    db.session.commit()
+    return render_template("attendance/checkin.html", refused=message, s=class_session), status
+
+
 @bp.route("/checkin/<token>", methods=["GET", "POST"])
 def check_in(token: str):
+    now = utcnow()
     if not current_user.is_authenticated:
         try:
-            checkin.verify_token(_secret(), token, clock.time(), _step())
+            checkin.verify_token(_secret(), token, _timestamp(now), _step())
         except checkin.CheckinRefused as exc:
             return render_template(
                 "attendance/checkin.html", refused=REFUSALS[str(exc)], s=None
             ), 400
-        session["checkin_scan"] = {"token": token[:200], "at": int(clock.time())}
+        session["checkin_scan"] = {"token": token[:200], "at": int(_timestamp(now))}
         flash(_("Đăng nhập để điểm danh."), "info")
         return redirect(url_for("accounts.login", next=url_for(".check_in", token=token)))
-    class_session, problem = _resolve(token)
+    class_session, problem = _resolve(token, now)
     if class_session is None:
-        return render_template(
-            "attendance/checkin.html", refused=REFUSALS[problem or "invalid"], s=None
-        ), 400
-    return _check_in(class_session, Method.qr)
+        problem = problem or "invalid"
+        # A signed token names its session (expired, not yet valid); a forged one names nothing.
+        named = (
+            None
+            if problem == "invalid"
+            else db.session.get(ClassSession, int(token[:12].split(".")[0]))
+        )
+        return _refuse(REFUSALS[problem], problem, 400, named)
+    return _check_in(class_session, Method.qr, now)
 
 
-def _check_in(class_session: ClassSession, method: Method):
+def _check_in(class_session: ClassSession, method: Method, now: datetime):
     if not classes.is_enrolled(class_session.training_class, current_user):
-        return render_template(
-            "attendance/checkin.html", refused=REFUSALS["other-class"], s=class_session
-        ), 403
+        return _refuse(REFUSALS["other-class"], "other-class", 403, class_session)
     existing = services.record_of(class_session, current_user)
     token = (request.view_args or {}).get("token")
     if existing is not None and token and session.get("checkin_done") == token:
@@ -259,17 +281,18 @@ def _check_in(class_session: ClassSession, method: Method):
             record=existing,
             labels=STATUS_LABELS,
         ), 409
+    refusal = services.checkin_refusal(class_session, now)
+    if refusal is not None:
+        return _refuse(str(refusal), refusal.reason, 400, class_session)
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate():
             abort(400)
-        now = utcnow()
         device = _device_id()
-        services.record(
+        services.check_in(
             current_actor(),
             class_session,
             current_user,
-            _status_for(class_session, now),
             method,
             now,
             ip=client_ip(),
@@ -308,15 +331,29 @@ def code(class_id: int):
         abort(404)
     form = CodeForm()
     if form.validate_on_submit():
-        for class_session in training_class.sessions:
-            try:
-                checkin.verify_code(
-                    _secret(), class_session.id, form.code.data, clock.time(), _step()
-                )
-            except checkin.CheckinRefused:
-                continue
-            return _check_in(class_session, Method.code)
-        form.code.errors = [REFUSALS["invalid-code"]]
+        now = utcnow()
+        db.write_transaction()
+        try:
+            class_session = services.session_for_code(
+                current_actor(),
+                training_class,
+                current_user,
+                form.code.data.strip(),
+                now,
+                _secret(),
+            )
+        except services.CheckinThrottled as exc:
+            db.session.commit()
+            form.code.errors = [str(exc)]
+            page = render_template("attendance/code.html", c=training_class, form=form)
+            return page, 429, {"Retry-After": str(exc.wait)}
+        except services.AttendanceError as exc:
+            db.session.commit()
+            form.code.errors = [str(exc)]
+            status = 200 if isinstance(exc, services.WrongCode) else 400
+            return render_template("attendance/code.html", c=training_class, form=form), status
+        db.session.commit()
+        return _check_in(class_session, Method.code, now)
     return render_template("attendance/code.html", c=training_class, form=form)
 
 
@@ -384,19 +421,26 @@ def paper(class_id: int):
     people = classes.roster(training_class)
     form = ConfirmForm()
     problems: list[str] = []
+    now = utcnow()
     if request.method == "POST":
         if not form.validate():
             abort(400)
-        now = utcnow()
         upload = request.files.get("file")
         if upload is not None and upload.filename:
             marks, problems = services.read_sheet(training_class, upload.read(2 * 1024 * 1024))
             if not problems:
-                for class_session, user, status in marks:
-                    services.record(current_actor(), class_session, user, status, Method.sheet, now)
-                db.session.commit()
-                flash(_("Đã nhập %(n)s ô điểm danh từ tệp.", n=len(marks)), "success")
-                return redirect(url_for(".paper", class_id=training_class.id))
+                try:
+                    for class_session, user, status in marks:
+                        services.record(
+                            current_actor(), class_session, user, status, Method.sheet, now
+                        )
+                except services.AttendanceError as exc:
+                    db.session.rollback()  # nothing half-done
+                    problems = [str(exc)]
+                else:
+                    db.session.commit()
+                    flash(_("Đã nhập %(n)s ô điểm danh từ tệp.", n=len(marks)), "success")
+                    return redirect(url_for(".paper", class_id=training_class.id))
         else:
             # A cell left at "not recorded" stays unrecorded: saving the grid never marks a
             # learner present for a session the sheet does not cover (a future one, say).
@@ -409,14 +453,21 @@ def paper(class_id: int):
                     if value:
                         marks.append((class_session, user, Status(value)))
             changed = 0
-            for class_session, user, status in marks:
-                existing = services.record_of(class_session, user)
-                if existing is None or existing.status != status:
-                    services.record(current_actor(), class_session, user, status, Method.sheet, now)
-                    changed += 1
-            db.session.commit()
-            flash(_("Đã lưu điểm danh (%(n)s thay đổi).", n=changed), "success")
-            return redirect(url_for(".paper", class_id=training_class.id))
+            try:
+                for class_session, user, status in marks:
+                    existing = services.record_of(class_session, user)
+                    if existing is None or existing.status != status:
+                        services.record(
+                            current_actor(), class_session, user, status, Method.sheet, now
+                        )
+                        changed += 1
+            except services.AttendanceError as exc:
+                db.session.rollback()  # nothing half-done
+                problems = [str(exc)]
+            else:
+                db.session.commit()
+                flash(_("Đã lưu điểm danh (%(n)s thay đổi).", n=changed), "success")
+                return redirect(url_for(".paper", class_id=training_class.id))
     records = services.records_of_class(training_class)
     grid = {
         (s.id, u.id): records.get((s.id, u.id)) for s in training_class.sessions for u in people
@@ -430,4 +481,5 @@ def paper(class_id: int):
         Status=Status,
         form=form,
         problems=problems,
+        not_started={s.id for s in training_class.sessions if services.not_started(s, now)},
     ), (400 if problems else 200)
