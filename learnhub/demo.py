@@ -72,7 +72,9 @@ def _demo_class() -> None:
     learners = [services.find_by_login(x) for x in ("hocvien1", "hocvien2")]
     if module is None or trainer is None or None in learners or classes.by_code("DNND-2026-01"):
         return
-    start = today()
+    # Under way: its first session was yesterday (attendance is recorded only for sessions that
+    # have started), the second is today and the third tomorrow.
+    start = today() - timedelta(days=1)
     training_class = classes.open_class(
         DEMO,
         module,

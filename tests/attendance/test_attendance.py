@@ -2,7 +2,7 @@
 rule, evaluated the moment anything changes."""
 
 import random
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -17,8 +17,11 @@ from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
 from learnhub.classes.models import Enrolment
 from learnhub.quizzes import services as quizzes
-from learnhub.timeutil import utcnow
 from tests.quizzes.test_curriculum import right_answer
+
+#: Now in these tests: after the class's last session (attendance is never recorded before a
+#: session opens).
+AFTER = datetime(2026, 12, 6, 5, 0)  # noqa: DTZ001 (naive UTC, as stored)
 
 
 @pytest.fixture
@@ -65,7 +68,7 @@ def test_enrol_unit_subtree_with_preview(klass, create_user, unit, trainer):
 def test_attendance_is_one_record_and_every_change_audited(klass, learner, trainer, db_session):
     classes.enrol(Actor(trainer), klass, [learner])
     session = klass.sessions[0]
-    now = utcnow()
+    now = AFTER
     attendance.record(Actor(trainer), session, learner, Status.absent, Method.rollcall, now)
     attendance.record(Actor(trainer), session, learner, Status.excused, Method.sheet, now)
     rows = db_session.scalars(
@@ -99,7 +102,7 @@ def test_the_enrolment_counts_its_periods_by_status(klass, create_user, trainer)
     (first record, change of status, unchanged record, second check-in, roll call)."""
     a, b = create_user(), create_user()
     classes.enrol(Actor(trainer), klass, [a, b])
-    now = utcnow()
+    now = AFTER
     first, second, third = klass.sessions[:3]
     assert _periods(klass, a) == (0, 0, 0, 0)
     attendance.record(Actor(trainer), first, a, Status.absent, Method.rollcall, now)
@@ -126,7 +129,7 @@ def test_the_enrolment_counts_its_periods_by_status(klass, create_user, trainer)
 def test_not_enrolled_refused(klass, learner, trainer):
     with pytest.raises(attendance.AttendanceError):
         attendance.record(
-            Actor(trainer), klass.sessions[0], learner, Status.present, Method.rollcall, utcnow()
+            Actor(trainer), klass.sessions[0], learner, Status.present, Method.rollcall, AFTER
         )
 
 
@@ -134,15 +137,13 @@ def test_roll_call_everyone_present_by_default(klass, create_user, trainer):
     people = [create_user() for _ in range(3)]
     classes.enrol(Actor(trainer), klass, people)
     changed = attendance.roll_call(
-        Actor(trainer), klass.sessions[0], {people[1].id: Status.late}, utcnow()
+        Actor(trainer), klass.sessions[0], {people[1].id: Status.late}, AFTER
     )
     assert changed == 3
     statuses = [attendance.record_of(klass.sessions[0], p).status for p in people]
     assert statuses == [Status.present, Status.late, Status.present]
     assert (
-        attendance.roll_call(
-            Actor(trainer), klass.sessions[0], {people[1].id: Status.late}, utcnow()
-        )
+        attendance.roll_call(Actor(trainer), klass.sessions[0], {people[1].id: Status.late}, AFTER)
         == 0
     )
 
@@ -152,7 +153,7 @@ def test_attendance_share_with_excused(klass, learner, trainer, count_excused, e
     classes.enrol(Actor(trainer), klass, [learner])
     marks = [Status.present, Status.late, Status.excused, Status.present, Status.absent]
     for session, status in zip(klass.sessions, marks, strict=True):
-        attendance.record(Actor(trainer), session, learner, status, Method.rollcall, utcnow())
+        attendance.record(Actor(trainer), session, learner, status, Method.rollcall, AFTER)
     assert attendance.attended_periods(klass, learner, count_excused) == expected
 
 
@@ -161,7 +162,7 @@ def _read_all_and_pass(klass, learner):
     for lesson in module.published_version.lessons:
         catalog.mark_read(learner, module, lesson)
     quiz = quizzes.ensure_quiz(module)
-    now = utcnow()
+    now = AFTER
     attempt = quizzes.start_attempt(quiz, learner, now, random.Random(1))
     for item in attempt.items:
         quizzes.save_answer(attempt, item.position, right_answer(item), now)
@@ -183,12 +184,10 @@ def test_marking_the_last_missing_session_completes_at_once(klass, learner, trai
     classes.enrol(Actor(trainer), klass, [learner])
     _read_all_and_pass(klass, learner)
     for session in klass.sessions[:3]:
-        attendance.record(
-            Actor(trainer), session, learner, Status.present, Method.rollcall, utcnow()
-        )
+        attendance.record(Actor(trainer), session, learner, Status.present, Method.rollcall, AFTER)
     assert db_session.scalar(select(Completion)) is None  # 12/20 periods: below 80 %
     attendance.record(
-        Actor(trainer), klass.sessions[3], learner, Status.present, Method.rollcall, utcnow()
+        Actor(trainer), klass.sessions[3], learner, Status.present, Method.rollcall, AFTER
     )
     completion = db_session.scalars(
         select(Completion).where(Completion.user_id == learner.id)
@@ -211,7 +210,7 @@ def test_class_can_override_the_rule(klass, learner, trainer, db_session):
 def test_late_weight_is_configurable(klass, learner, trainer):
     classes.enrol(Actor(trainer), klass, [learner])
     for session in klass.sessions[:2]:
-        attendance.record(Actor(trainer), session, learner, Status.late, Method.rollcall, utcnow())
+        attendance.record(Actor(trainer), session, learner, Status.late, Method.rollcall, AFTER)
     assert attendance.attended_periods(klass, learner, True) == (8, 20)
     assert attendance.attended_periods(klass, learner, True, late_weight=0.5) == (4, 20)
     klass.rule = {"late_weight": 0.5}

@@ -2,7 +2,7 @@
 code, the roll call, and the trainer's view of suspicious patterns (security case 11)."""
 
 import re
-import time
+from datetime import date
 from datetime import time as clock_time
 
 import pytest
@@ -13,42 +13,39 @@ from learnhub.attendance.models import Method, Status
 from learnhub.audit.services import Actor
 from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
-from learnhub.timeutil import to_local, today, utcnow
 from tests.conftest import PASSWORD
 from tests.support import csrf_token, multipart
 
+#: The day of the class, the `frozen` clock's (09:00 in Cà Mau, session 1 under way).
+DAY = date(2026, 3, 10)
+
 
 @pytest.fixture
-def lop(trainer, learner):
+def lop(trainer, learner, frozen):
+    """Session 1 on the morning of DAY (07:30-11:00), session 2 in its afternoon (13:30-17:00):
+    a code or QR token checks in only to the session happening now."""
     training_class = classes.open_class(
         Actor(trainer),
         catalog.by_slug("doi-ngoai-nhan-dan"),
-        classes.ClassData(
-            code="QR-1",
-            title="Lớp điểm danh QR",
-            starts_on=today(),
-            ends_on=today(),
-        ),
+        classes.ClassData(code="QR-1", title="Lớp điểm danh QR", starts_on=DAY, ends_on=DAY),
         [trainer],
     )
-    classes.add_sessions(
-        Actor(trainer),
-        training_class,
-        today(),
-        2,
-        clock_time(0, 0),
-        clock_time(23, 59),
-        4,
-    )
+    for starts, ends in ((clock_time(7, 30), clock_time(11)), (clock_time(13, 30), clock_time(17))):
+        classes.add_sessions(Actor(trainer), training_class, DAY, 1, starts, ends, 4)
     classes.enrol(Actor(trainer), training_class, [learner])
     return training_class
 
 
-def _token(app, session_id, at=None):
+def _afternoon(frozen) -> None:
+    """14:00 on DAY: session 2 under way."""
+    frozen.now = frozen.now.replace(hour=7)
+
+
+def _token(app, session_id, frozen, ago: float = 0):
     return checkin.make_token(
         app.config["SECRET_KEY"].encode(),
         session_id,
-        at or time.time(),
+        frozen.timestamp - ago,
         app.config["CHECKIN_STEP_SECONDS"],
     )
 
@@ -61,8 +58,8 @@ def test_projector_shows_qr_and_code(client, login, trainer, lop):
     assert 'http-equiv="refresh"' in html
 
 
-def test_scan_sign_in_and_land_back_checked_in(app, client, learner, lop, db_session):
-    token = _token(app, lop.sessions[0].id)
+def test_scan_sign_in_and_land_back_checked_in(app, client, learner, lop, frozen, db_session):
+    token = _token(app, lop.sessions[0].id, frozen)
     response = client.get(f"/checkin/{token}")
     assert response.status_code == 302
     assert "/login?next=/checkin/" in response.location
@@ -77,17 +74,17 @@ def test_scan_sign_in_and_land_back_checked_in(app, client, learner, lop, db_ses
     assert page.status_code == 200
     assert "Đã điểm danh" in page.get_data(as_text=True)
     record = attendance.record_of(lop.sessions[0], learner)
-    # The session began at 00:00 local time: late, unless the test runs in the first 15 minutes.
-    expected = Status.late if to_local(utcnow()).time() > clock_time(0, 15) else Status.present
-    assert (record.status, record.method) == (expected, Method.qr)
+    # The session began at 07:30: at 09:00, late.
+    assert (record.status, record.method) == (Status.late, Method.qr)
     again = client.get(f"/checkin/{token}")
     assert again.status_code == 409
     assert "Bạn đã điểm danh buổi học này rồi" in again.get_data(as_text=True)
 
 
-def test_signed_in_learner_confirms_with_one_tap(app, client, login, learner, lop):
+def test_signed_in_learner_confirms_with_one_tap(app, client, login, learner, lop, frozen):
     login(learner)
-    token = _token(app, lop.sessions[1].id)
+    _afternoon(frozen)
+    token = _token(app, lop.sessions[1].id, frozen)
     page = client.get(f"/checkin/{token}").get_data(as_text=True)
     assert "Xác nhận có mặt" in page
     done = client.post(
@@ -97,38 +94,39 @@ def test_signed_in_learner_confirms_with_one_tap(app, client, login, learner, lo
     assert attendance.record_of(lop.sessions[1], learner) is not None
 
 
-def test_expired_token_refused_clearly(app, client, login, learner, lop):
+def test_expired_token_refused_clearly(app, client, login, learner, lop, frozen):
     login(learner)
-    token = _token(app, lop.sessions[0].id, time.time() - 120)
+    token = _token(app, lop.sessions[0].id, frozen, ago=120)
     response = client.get(f"/checkin/{token}")
     assert response.status_code == 400
     assert "Mã QR đã hết hạn" in response.get_data(as_text=True)
     assert attendance.record_of(lop.sessions[0], learner) is None
 
 
-def test_tampered_token_refused(app, client, login, learner, lop):
+def test_tampered_token_refused(app, client, login, learner, lop, frozen):
     login(learner)
-    token = _token(app, lop.sessions[0].id)
+    token = _token(app, lop.sessions[0].id, frozen)
     forged = str(lop.sessions[1].id) + token[token.index(".") :]
     response = client.get(f"/checkin/{forged}")
     assert response.status_code == 400
     assert "không hợp lệ" in response.get_data(as_text=True)
 
 
-def test_other_class_refused(app, client, login, create_user, lop):
+def test_other_class_refused(app, client, login, create_user, lop, frozen):
     stranger = create_user("nguoi-ngoai")
     login(stranger)
-    response = client.get(f"/checkin/{_token(app, lop.sessions[0].id)}")
+    response = client.get(f"/checkin/{_token(app, lop.sessions[0].id, frozen)}")
     assert response.status_code == 403
     assert "không có tên trong danh sách lớp" in response.get_data(as_text=True)
 
 
-def test_numeric_code(app, client, login, learner, lop):
+def test_numeric_code(app, client, login, learner, lop, frozen):
     login(learner)
+    _afternoon(frozen)
     code = checkin.make_code(
         app.config["SECRET_KEY"].encode(),
         lop.sessions[1].id,
-        time.time(),
+        frozen.timestamp,
         app.config["CHECKIN_STEP_SECONDS"],
     )
     token = csrf_token(client, f"/classes/{lop.id}/code")
@@ -142,7 +140,9 @@ def test_numeric_code(app, client, login, learner, lop):
     assert attendance.record_of(lop.sessions[1], learner).method == Method.code
 
 
-def test_roll_call_page_and_suspicious_pattern(client, login, trainer, learner, create_user, lop):
+def test_roll_call_page_and_suspicious_pattern(
+    client, login, trainer, learner, create_user, lop, frozen
+):
     other = create_user("cung-may")
     classes.enrol(Actor(trainer), lop, [other])
     for user in (learner, other):
@@ -152,7 +152,7 @@ def test_roll_call_page_and_suspicious_pattern(client, login, trainer, learner, 
             user,
             Status.present,
             Method.qr,
-            utcnow(),
+            frozen.now,
             ip="10.9.9.9",
         )
     login(trainer)
@@ -180,7 +180,8 @@ def test_learner_sees_checklist_on_class_page(client, login, learner, lop):
     assert "✗ Đọc hết các bài học" in html
 
 
-def test_paper_grid_and_csv_import(client, login, trainer, learner, create_user, lop):
+def test_paper_grid_and_csv_import(client, login, trainer, learner, create_user, lop, frozen):
+    _afternoon(frozen)  # both sessions have started
     other = create_user("giay-ky", full_name="Huỳnh Văn Giấy")
     classes.enrol(Actor(trainer), lop, [other])
     login(trainer)
@@ -241,14 +242,15 @@ def test_enrol_from_roster_file(client, login, trainer, lop, db_session):
 
 
 def test_last_missing_session_shows_complete_on_the_next_page(
-    app, client, login, trainer, learner, lop
+    app, client, login, trainer, learner, lop, frozen
 ):
     from tests.attendance.test_attendance import _read_all_and_pass
 
     _read_all_and_pass(lop, learner)
     attendance.record(
-        Actor(trainer), lop.sessions[0], learner, Status.present, Method.rollcall, utcnow()
+        Actor(trainer), lop.sessions[0], learner, Status.present, Method.rollcall, frozen.now
     )
+    _afternoon(frozen)
     page = app.test_client()
     login(learner, c=page)
     before = page.get(f"/classes/{lop.id}").get_data(as_text=True)
@@ -263,12 +265,12 @@ def test_last_missing_session_shows_complete_on_the_next_page(
 
 
 def test_one_phone_checking_in_two_people_is_flagged(
-    app, login, trainer, learner, create_user, lop
+    app, login, trainer, learner, create_user, lop, frozen
 ):
     other = create_user("ban-cung-ban")
     classes.enrol(Actor(trainer), lop, [other])
     phone = app.test_client()
-    token = _token(app, lop.sessions[0].id)
+    token = _token(app, lop.sessions[0].id, frozen)
     for person in (learner, other):
         login(person, c=phone)
         phone.post(

@@ -1,7 +1,7 @@
 """Simultaneous check-ins of one learner give one attendance record (SQLite and PostgreSQL)."""
 
 import uuid
-from datetime import date, time
+from datetime import date, datetime, time
 
 import pytest
 from sqlalchemy import select
@@ -15,10 +15,12 @@ from learnhub.audit.services import SYSTEM
 from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
 from learnhub.classes.models import ClassSession, Enrolment
-from learnhub.timeutil import utcnow
 from tests.quizzes.test_concurrency import _run_together
 
 pytestmark = pytest.mark.no_rollback
+
+#: Now in these tests: after the classes' sessions (nothing is recorded before a session opens).
+AFTER = datetime(2026, 12, 9, 5, 0)  # noqa: DTZ001 (naive UTC, as stored)
 
 
 def test_simultaneous_check_ins_give_one_record(app):
@@ -53,7 +55,7 @@ def test_simultaneous_check_ins_give_one_record(app):
         session = db.session.get(ClassSession, ids[0])
         user = db.session.get(User, ids[1])
         row = attendance.record(
-            SYSTEM, session, user, Status.present, Method.qr, utcnow(), ip=f"10.0.0.{i}"
+            SYSTEM, session, user, Status.present, Method.qr, AFTER, ip=f"10.0.0.{i}"
         )
         db.session.commit()
         return row.id
@@ -104,7 +106,7 @@ def test_simultaneous_records_keep_the_period_counters_exact(app):
         db.write_transaction()
         session = db.session.get(ClassSession, session_ids[i])
         user = db.session.get(User, user_id)
-        attendance.record(SYSTEM, session, user, statuses[i], Method.rollcall, utcnow())
+        attendance.record(SYSTEM, session, user, statuses[i], Method.rollcall, AFTER)
         db.session.commit()
         return i
 
