@@ -39,7 +39,6 @@ bp = Blueprint("attendance", __name__)
 
 REFUSALS = {
     "invalid": _l("Mã điểm danh không hợp lệ. Hãy quét lại mã trên màn chiếu."),
-    "invalid-code": _l("Mã số không đúng hoặc đã hết hạn. Hãy nhập mã đang hiện trên màn chiếu."),
     "expired": _l("Mã QR đã hết hạn (mã đổi sau vài giây). Hãy quét lại mã trên màn chiếu."),
     "not-yet": _l("Mã QR chưa có hiệu lực. Hãy kiểm tra giờ trên điện thoại rồi quét lại."),
     "other-class": _l("Bạn không có tên trong danh sách lớp này."),
