@@ -32,7 +32,7 @@ from learnhub import db, pdf
 from learnhub.accounts.models import Role, User
 from learnhub.attendance.models import STATUS_LABELS as ATTENDANCE_LABELS
 from learnhub.attendance.models import Status as Attendance
-from learnhub.attendance.services import records_of_class, rule_for, weights
+from learnhub.attendance.services import records_of_class, weights
 from learnhub.certificates import register
 from learnhub.certificates.models import Certificate, Issuer
 from learnhub.certificates.services import grade_band
@@ -126,8 +126,8 @@ def roster_xlsx(klass: TrainingClass, people) -> bytes:
 def attendance_xlsx(klass: TrainingClass, people) -> bytes:
     sessions = list(klass.sessions)
     records = records_of_class(klass)
-    rule = rule_for(klass)
-    weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
+    rule = klass.completion_rule()
+    weight = weights(rule.count_excused, rule.late_weight)
     on = today()
     held = sum(s.periods for s in sessions if s.on <= on)
     columns = [("STT", 6), ("Họ và tên", 28), ("Đơn vị", 30)]
@@ -154,7 +154,7 @@ def attendance_xlsx(klass: TrainingClass, people) -> bytes:
     sheet.line()
     sheet.line(
         "Số tiết tham dự tính theo điều kiện hoàn thành của lớp: có mặt tính đủ; vắng có phép "
-        + ("được tính." if rule.get("count_excused", True) else "không được tính.")
+        + ("được tính." if rule.count_excused else "không được tính.")
     )
     return book.save()
 

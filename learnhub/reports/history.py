@@ -24,7 +24,7 @@ from learnhub.accounts.models import Role, User
 from learnhub.accounts.services import in_scope, people_in_scope
 from learnhub.attendance.models import AttendanceRecord, Completion
 from learnhub.attendance.models import Status as Attendance
-from learnhub.attendance.services import rule_for, weights
+from learnhub.attendance.services import weights
 from learnhub.catalog.models import Module
 from learnhub.certificates.models import STATUS_LABELS as CERT_STATUS_LABELS
 from learnhub.certificates.models import Certificate, Kind
@@ -155,8 +155,8 @@ def lines(person: User) -> list[Line]:
     on = today()
     out = []
     for klass in classes:
-        rule = rule_for(klass)
-        weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
+        rule = klass.completion_rule()
+        weight = weights(rule.count_excused, rule.late_weight)
         attended = sum(
             (
                 s.periods * weight[Attendance(statuses[s.id])]
