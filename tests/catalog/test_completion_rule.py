@@ -133,6 +133,4 @@ def test_finding_6_authoring_form_refuses_invalid_values_in_vietnamese(client, l
     assert response.status_code == 302
     db.session.expire_all()
     rule = services.by_slug("ky-nang-doi-ngoai").latest_version.completion_rule()
-    assert rule == CompletionRule(
-        lessons="none", quiz=False, attendance_share=0.5, late_weight=0.5
-    )
+    assert rule == CompletionRule(lessons="none", quiz=False, attendance_share=0.5, late_weight=0.5)
