@@ -7,7 +7,8 @@ API_PREFIX = "/api/v1"
 #: Page sizes of the list endpoints (?limit=).
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-#: A completion record: completed; not completed while its class runs; not completed, class closed.
+#: A completion record (reports.records): completed; in progress until its class ends; not
+#: completed once it has ended.
 COMPLETION_STATUSES = ("completed", "in_progress", "not_completed")
 #: A certificate on a given day (valid past its valid_until date reads as expired).
 CERTIFICATE_STATUSES = ("valid", "expired", "revoked", "superseded")

@@ -247,6 +247,13 @@ DOCUMENT: dict = {
             "get": {
                 "operationId": "listCompletions",
                 "summary": "Completion records: one per enrolment, with its completion if any.",
+                "description": (
+                    "The same records, with the same status and period, as the HR records page "
+                    "and its CSV/XLSX exports (one definition, docs/records.md). Status: "
+                    "`completed` when the person completed the class; otherwise `not_completed` "
+                    "once the class has ended (its end date is before today in the province); "
+                    "otherwise `in_progress`. The class's own open/closed state plays no part."
+                ),
                 "parameters": [
                     *_PAGING,
                     _query(
@@ -257,16 +264,23 @@ DOCUMENT: dict = {
                     _query(
                         "from",
                         _DATE,
-                        "First day (province time). A completed record falls on the day it was "
-                        "completed, one not completed on the day its class ends.",
+                        "First day, inclusive: records of classes that end on or after it "
+                        "(every record, completed or not, falls on the day its class ends).",
                     ),
                     _query("to", _DATE, "Last day, inclusive (see `from`)."),
                     _query("module", {"type": "string", "minLength": 1, "maxLength": 100}, "Slug."),
-                    _query("class", _CODE, "Class code."),
+                    _query("class", _CODE, "Class code (case does not matter)."),
                     _query(
                         "status",
                         {"type": "string", "enum": list(COMPLETION_STATUSES)},
-                        "completed; in_progress (class not closed); not_completed (closed).",
+                        "completed; not_completed (the class has ended without a completion); "
+                        "in_progress (the class has not ended yet).",
+                    ),
+                    _query(
+                        "q",
+                        {"type": "string", "minLength": 1, "maxLength": 100},
+                        "Person: every word in the name or the login, ignoring case and "
+                        "diacritics.",
                     ),
                 ],
                 "responses": {

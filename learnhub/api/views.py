@@ -11,7 +11,7 @@ signed `next` value of the previous page (bound to the resource and the filters)
 
 import hashlib
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import (
@@ -33,13 +33,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import Select, and_, case, or_, select
+from sqlalchemy import Select, func, or_, select
 from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Length, Optional
 
 from learnhub import db, ratelimit
-from learnhub.accounts import services as accounts
 from learnhub.accounts.auth import client_ip, current_actor, fresh_auth_required, role_required
 from learnhub.accounts.models import Role, User
 from learnhub.api import (
@@ -54,19 +53,26 @@ from learnhub.api import (
     tokens,
 )
 from learnhub.api.models import ApiToken
-from learnhub.attendance.models import Completion
 from learnhub.catalog.models import Module
 from learnhub.certificates import services as certificates
-from learnhub.certificates.models import Certificate, Kind
+from learnhub.certificates.models import Certificate
 from learnhub.certificates.models import Status as CertStatus
-from learnhub.classes.models import ClassStatus, Enrolment, TrainingClass
+from learnhub.classes.models import Enrolment, TrainingClass
 from learnhub.errors import MESSAGES
 from learnhub.forms import DateField, TextField
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
-from learnhub.timeutil import VN_TZ, to_local, today, utcnow
+from learnhub.reports import records
+from learnhub.timeutil import to_local, today, utcnow
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
+#: The API's spelling of a record's status (COMPLETION_STATUSES) and the records' own.
+RECORD_STATUS = {
+    "completed": records.COMPLETED,
+    "in_progress": records.IN_PROGRESS,
+    "not_completed": records.NOT_COMPLETED,
+}
+API_STATUS = {value: key for key, value in RECORD_STATUS.items()}
 tokens_bp = Blueprint("api_tokens", __name__)
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -338,13 +344,9 @@ def _login(username: str | None, email: str | None) -> str:
     return username or email or ""
 
 
-def _unit_ids(code: str | None) -> Select | None:
-    if code is None:
-        return None
-    unit = units.by_code(code)
-    if unit is None:
+def _check_unit(code: str | None) -> None:
+    if code is not None and units.by_code(code) is None:
         raise ApiError(400, _("Không có đơn vị với mã đã cho (tham số unit)."))
-    return units.rollup_ids(unit)
 
 
 def _class_id(code: str | None) -> int | None:
@@ -356,22 +358,19 @@ def _class_id(code: str | None) -> int | None:
     return found
 
 
-def _module_id(slug: str | None) -> int | None:
-    if slug is None:
-        return None
-    found = db.session.scalar(select(Module.id).where(Module.slug == slug))
-    if found is None:
+def _check_class(code: str | None) -> None:
+    """Like the records' class filter, the code is matched ignoring case."""
+    wanted = func.lower(TrainingClass.code) == (code or "").lower()
+    if (
+        code is not None
+        and db.session.scalar(select(TrainingClass.id).where(wanted).limit(1)) is None
+    ):
+        raise ApiError(400, _("Không có lớp với mã đã cho (tham số class)."))
+
+
+def _check_module(slug: str | None) -> None:
+    if slug is not None and db.session.scalar(select(Module.id).where(Module.slug == slug)) is None:
         raise ApiError(400, _("Không có chuyên đề với mã đã cho (tham số module)."))
-    return found
-
-
-def _utc_start(day: date) -> datetime | None:
-    """The moment a province day starts, as stored (naive UTC); None past the calendar's ends
-    (no bound is needed there)."""
-    try:
-        return datetime.combine(day, time(), VN_TZ).astimezone(UTC).replace(tzinfo=None)
-    except OverflowError:
-        return None
 
 
 # -- endpoints ---------------------------------------------------------------------------------
@@ -415,92 +414,42 @@ def completions():
         "module": _text("module"),
         "class": _text("class", 40),
         "status": _choice("status", COMPLETION_STATUSES),
+        "q": _text("q"),
     }
     start, end = filters["from"], filters["to"]
     if start and end and end < start:
         raise ApiError(400, _("Ngày 'to' phải từ ngày 'from' trở đi."))
-    closed = TrainingClass.status == ClassStatus.closed
-    status = case(
-        (Completion.id.is_not(None), "completed"), (closed, "not_completed"), else_="in_progress"
-    )
-    stmt = (
-        select(
-            Enrolment.id,
-            User.full_name,
-            User.username,
-            User.email,
-            OrgUnit.code.label("unit_code"),
-            TrainingClass.code.label("class_code"),
-            Module.slug,
-            status.label("status"),
-            Completion.completed_at,
-            Completion.score,
-            Completion.attendance_share,
-            Certificate.number_label,
-        )
-        .select_from(Enrolment)
-        .join(User, User.id == Enrolment.user_id)
-        .outerjoin(OrgUnit, OrgUnit.id == User.unit_id)
-        .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
-        .join(Module, Module.id == TrainingClass.module_id)
-        .outerjoin(
-            Completion,
-            and_(
-                Completion.class_id == Enrolment.class_id, Completion.user_id == Enrolment.user_id
-            ),
-        )
-        .outerjoin(
-            Certificate,
-            and_(
-                Certificate.class_id == Enrolment.class_id,
-                Certificate.user_id == Enrolment.user_id,
-                Certificate.status == CertStatus.valid,
-                Certificate.kind == Kind.certificate,
-            ),
-        )
-    )
-    people = accounts.people_in_scope(_owner(), Role.hr)
-    if people is not None:
-        stmt = stmt.where(Enrolment.user_id.in_(people))
-    if (unit_ids := _unit_ids(filters["unit"])) is not None:
-        stmt = stmt.where(User.unit_id.in_(unit_ids))
-    if (module_id := _module_id(filters["module"])) is not None:
-        stmt = stmt.where(TrainingClass.module_id == module_id)
-    if (class_id := _class_id(filters["class"])) is not None:
-        stmt = stmt.where(Enrolment.class_id == class_id)
-    if filters["status"] == "completed":
-        stmt = stmt.where(Completion.id.is_not(None))
-    elif filters["status"] == "not_completed":
-        stmt = stmt.where(Completion.id.is_(None), closed)
-    elif filters["status"] == "in_progress":
-        stmt = stmt.where(Completion.id.is_(None), ~closed)
-    if start or end:
-        # A completed record falls on the day it was completed (in the province); one not
-        # completed on the day its class ends.
-        done, pending = [Completion.id.is_not(None)], [Completion.id.is_(None)]
-        if start:
-            if (lower := _utc_start(start)) is not None:
-                done.append(Completion.completed_at >= lower)
-            pending.append(TrainingClass.ends_on >= start)
-        if end:
-            if end < date.max and (upper := _utc_start(end + timedelta(days=1))) is not None:
-                done.append(Completion.completed_at < upper)
-            pending.append(TrainingClass.ends_on <= end)
-        stmt = stmt.where(or_(and_(*done), and_(*pending)))
+    _check_unit(filters["unit"])
+    _check_module(filters["module"])
+    _check_class(filters["class"])
+    # The one definition of a completion record (reports.records): the same rows, statuses
+    # and period as the records page and its exports; here they only become JSON.
+    stmt = records.statement(
+        records.Filters(
+            unit=filters["unit"] or "",
+            date_from=start,
+            date_to=end,
+            module=filters["module"] or "",
+            klass=filters["class"] or "",
+            status=RECORD_STATUS[filters["status"]] if filters["status"] else "",
+            q=filters["q"] or "",
+        ),
+        _owner(),
+    ).order_by(None)
 
     def render(row) -> dict:
         return {
             "id": row.id,
             "full_name": row.full_name,
-            "login": _login(row.username, row.email),
+            "login": row.login,
             "unit": row.unit_code,
             "class": row.class_code,
-            "module": row.slug,
-            "status": row.status,
+            "module": row.module_slug,
+            "status": API_STATUS[row.status],
             "completed_at": _iso(row.completed_at),
             "score": _number(row.score),
             "attendance_share": _number(row.attendance_share),
-            "certificate_number": row.number_label,
+            "certificate_number": row.certificate_no,
         }
 
     return _page("completions", filters, stmt, Enrolment.id, render)

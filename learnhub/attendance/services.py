@@ -455,13 +455,13 @@ def attended_periods(
 def below_threshold(training_class: TrainingClass, people: list[User], on: date) -> list[tuple]:
     """Learners whose attendance so far (sessions up to *on*) is below the rule's share:
     (user, periods attended, periods held so far)."""
-    rule = rule_for(training_class)
-    share = Decimal(str(rule.get("attendance_share", 0)))
+    rule = training_class.completion_rule()
+    share = rule.share
     held_sessions = [s for s in training_class.sessions if s.on <= on]
     held = sum(s.periods for s in held_sessions)
     if not share or not held:
         return []
-    weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
+    weight = weights(rule.count_excused, rule.late_weight)
     records = records_of_class(training_class)
     flagged = []
     for user in people:
@@ -502,21 +502,13 @@ class Checklist:
         return [item for item in self.items if not item.done]
 
 
-def rule_for(training_class: TrainingClass) -> dict:
-    """The module's completion rule with the class's overrides."""
-    version = training_class.version or training_class.module.published_version
-    base = dict((version.meta if version else {}).get("completion", {}))
-    base.update(training_class.rule or {})
-    return base
-
-
 def checklist(training_class: TrainingClass, user: User) -> Checklist:
     """What completing this class requires of *user*, item by item, done or missing."""
-    rule = rule_for(training_class)
+    rule = training_class.completion_rule()
     module = training_class.module
     version = training_class.version or module.published_version
     items = []
-    if rule.get("lessons", "all") == "all" and version is not None:
+    if rule.lessons == "all" and version is not None:
         read = catalog.read_slugs(user, module)
         missing = [x.title for x in version.lessons if x.slug not in read]
         items.append(
@@ -529,7 +521,7 @@ def checklist(training_class: TrainingClass, user: User) -> Checklist:
         )
     quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
     attempts = quizzes.attempts_of(quiz, user) if quiz is not None else []
-    if rule.get("quiz", True) and quiz is not None:
+    if rule.quiz and quiz is not None:
         result = quizzes.result_of(quiz, attempts)
         passed = result is not None and result >= quiz.pass_mark
         items.append(
@@ -540,7 +532,7 @@ def checklist(training_class: TrainingClass, user: User) -> Checklist:
                 "" if result is None else f"{result}/10",
             )
         )
-    if rule.get("essay", False):
+    if rule.essay:
         essays = [
             i.fraction
             for a in attempts
@@ -550,14 +542,9 @@ def checklist(training_class: TrainingClass, user: User) -> Checklist:
         ]
         ok = bool(essays) and all(f is not None and f >= Decimal("0.5") for f in essays)
         items.append(Check("essay", str(_l("Bài thu hoạch đạt từ 5,0")), ok))
-    share = Decimal(str(rule.get("attendance_share", 0.8)))
+    share = rule.share
     if share > 0 and training_class.sessions:
-        got, total = attended_periods(
-            training_class,
-            user,
-            bool(rule.get("count_excused", True)),
-            rule.get("late_weight", 1.0),
-        )
+        got, total = attended_periods(training_class, user, rule.count_excused, rule.late_weight)
         ok = total > 0 and Decimal(got) >= share * total
         items.append(
             Check(
@@ -582,17 +569,15 @@ def evaluate(training_class: TrainingClass, user: User, now: datetime) -> Comple
     result = checklist(training_class, user)
     if not result.complete:
         return None
-    rule = rule_for(training_class)
-    got, total = attended_periods(
-        training_class, user, bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0)
-    )
+    rule = training_class.completion_rule()
+    got, total = attended_periods(training_class, user, rule.count_excused, rule.late_weight)
     quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == training_class.module_id))
     score = quizzes.result_of(quiz, quizzes.attempts_of(quiz, user)) if quiz is not None else None
     completion = Completion(
         class_id=training_class.id,
         user_id=user.id,
         completed_at=now,
-        rule=rule,
+        rule=rule.as_dict(),
         score=score,
         attendance_share=Decimal(got) / total if total else Decimal(0),
     )

@@ -3,9 +3,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from learnhub.catalog import completion
+from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import CATEGORY_LABELS
 from learnhub.forms import TextField, choices
 
@@ -60,3 +62,61 @@ class NewLessonForm(LessonForm):
 
 class AssetForm(FlaskForm):
     file = FileField(_l("Ảnh (PNG, JPEG, GIF, WebP) hoặc PDF, tối đa 5 MB"))
+
+
+def _number(text: str | None) -> object:
+    """A number typed with a decimal point or comma; the text itself when it is not one (the
+    rule's parser then says what is wrong)."""
+    try:
+        return float((text or "").strip().replace(",", "."))
+    except ValueError:
+        return text
+
+
+class CompletionRuleForm(FlaskForm):
+    """The module's completion rule ([completion] of module.toml), checked by catalog.completion."""
+
+    lessons = SelectField(
+        _l("Bài học"),
+        choices=choices([("all", _l("Phải đọc hết các bài học")), ("none", _l("Không bắt buộc"))]),
+        validate_choice=False,  # completion.parse says what is wrong, in Vietnamese
+    )
+    quiz = BooleanField(_l("Phải đạt bài kiểm tra"))
+    essay = BooleanField(_l("Bài thu hoạch phải đạt từ 5,0 điểm"))
+    attendance_share = TextField(
+        _l("Tỷ lệ số tiết phải tham dự"),
+        description=_l("Từ 0 đến 1, ví dụ 0,8 là 80%; 0: không yêu cầu."),
+    )
+    count_excused = BooleanField(_l("Vắng có phép được tính là có mặt"))
+    late_weight = TextField(
+        _l("Hệ số tính tiết khi đi muộn"),
+        description=_l("Từ 0 đến 1: 1 là tính đủ số tiết của buổi, 0,5 là một nửa."),
+    )
+
+    @classmethod
+    def of(cls, rule: CompletionRule) -> "CompletionRuleForm":
+        data = rule.as_dict()
+        for key in ("attendance_share", "late_weight"):
+            data[key] = f"{data[key]:g}".replace(".", ",")
+        return cls(formdata=None, data=data)
+
+    def rule(self) -> tuple[CompletionRule, dict[str, str]]:
+        """The rule the form describes and a message per invalid field."""
+        return completion.parse(
+            {
+                "lessons": self.lessons.data,
+                "quiz": bool(self.quiz.data),
+                "essay": bool(self.essay.data),
+                "attendance_share": _number(self.attendance_share.data),
+                "count_excused": bool(self.count_excused.data),
+                "late_weight": _number(self.late_weight.data),
+            }
+        )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        _rule, errors = self.rule()
+        for key, message in errors.items():
+            field = getattr(self, key)
+            field.errors = [*field.errors, message]
+        return valid and not errors

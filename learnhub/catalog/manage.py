@@ -17,6 +17,7 @@ from learnhub.accounts.models import Role
 from learnhub.catalog import services
 from learnhub.catalog.forms import (
     AssetForm,
+    CompletionRuleForm,
     LessonForm,
     ModuleForm,
     NewLessonForm,
@@ -78,14 +79,24 @@ def new():
 def module(module_id: int):
     module = _editable(module_id)
     version = module.latest_version
-    form = ModuleForm(
+    form = _meta_form(version)
+    return _module_page(module, form)
+
+
+def _meta_form(version: ModuleVersion) -> ModuleForm:
+    return ModuleForm(
         data={**version.meta, "legal_refs": "\n".join(version.meta.get("legal_refs", []))}
     )
+
+
+def _module_page(module: Module, form: ModuleForm, rule_form: CompletionRuleForm | None = None):
+    version = module.latest_version
     return render_template(
         "manage/module.html",
         module=module,
         version=version,
         form=form,
+        rule_form=rule_form or CompletionRuleForm.of(version.completion_rule()),
         asset_form=AssetForm(),
         confirm=ConfirmForm(),
     )
@@ -97,14 +108,7 @@ def update(module_id: int):
     module = _editable(module_id)
     form = ModuleForm()
     if not form.validate():
-        return render_template(
-            "manage/module.html",
-            module=module,
-            version=module.latest_version,
-            form=form,
-            asset_form=AssetForm(),
-            confirm=ConfirmForm(),
-        ), 400
+        return _module_page(module, form), 400
     draft = services.current_draft(module)
     draft.meta.update(
         title=form.title.data,
@@ -113,6 +117,25 @@ def update(module_id: int):
         periods=form.periods.data,
         legal_refs=refs_list(form.legal_refs.data),
     )
+    version = services.save_draft(current_actor(), module, draft)
+    db.session.commit()
+    flash(
+        _("Đã lưu phiên bản %(n)s.", n=version.number) if version else _("Không có thay đổi."),
+        "success",
+    )
+    return redirect(url_for(".module", module_id=module.id))
+
+
+@bp.post("/<int:module_id>/completion")
+@role_required(Role.trainer)
+def completion_rule(module_id: int):
+    module = _editable(module_id)
+    rule_form = CompletionRuleForm()
+    if not rule_form.validate():
+        form = _meta_form(module.latest_version)
+        return _module_page(module, form, rule_form), 400
+    rule, _errors = rule_form.rule()
+    draft = services.set_completion_rule(services.current_draft(module), rule)
     version = services.save_draft(current_actor(), module, draft)
     db.session.commit()
     flash(

@@ -8,6 +8,8 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.accounts.models import Role, User
+from learnhub.catalog import completion
+from learnhub.catalog.completion import CompletionRule
 from learnhub.db import Base
 from learnhub.orgunits.models import OrgUnit
 from learnhub.timeutil import utcnow
@@ -128,6 +130,10 @@ class ModuleVersion(Base):
 
     def lesson(self, slug: str) -> "Lesson | None":
         return next((lesson for lesson in self.lessons if lesson.slug == slug), None)
+
+    def completion_rule(self) -> CompletionRule:
+        """The version's completion rule (module.toml [completion], defaults filled in)."""
+        return completion.from_meta(self.meta.get("completion"))
 
 
 class Lesson(Base):

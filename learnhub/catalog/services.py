@@ -18,6 +18,7 @@ from learnhub import db, signals
 from learnhub.accounts.models import User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
+from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
 from learnhub.content.modules import TABLES, TOP, ModuleSource, content_hash, sniff
 from learnhub.textutil import fold
@@ -207,6 +208,12 @@ def normalise_meta(meta: dict) -> dict:
         given = meta.get(table, {})
         full[table] = {k: given.get(k, default) for k, (_t, default, _a) in specs.items()}
     return full
+
+
+def set_completion_rule(draft: Draft, rule: CompletionRule) -> Draft:
+    """*draft* with *rule* as its completion rule (module.toml [completion])."""
+    draft.meta["completion"] = rule.as_dict()
+    return draft
 
 
 def normalise_text(text: str) -> str:

@@ -8,6 +8,8 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.accounts.models import Role, User
+from learnhub.catalog import completion
+from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.db import Base
 from learnhub.timeutil import utcnow
@@ -87,6 +89,13 @@ class TrainingClass(Base):
         if not user.has_role(Role.trainer):
             return False
         return any(t.id == user.id for t in self.trainers) or self.module.can_edit(user)
+
+    def completion_rule(self) -> CompletionRule:
+        """The rule completing this class requires: its module version's (the published one
+        when the class has none), with the class's overrides."""
+        version = self.version or self.module.published_version
+        base = version.completion_rule() if version is not None else completion.DEFAULT
+        return base.with_overrides(self.rule)
 
     @property
     def total_periods(self) -> int:

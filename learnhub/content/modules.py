@@ -8,9 +8,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from learnhub.catalog import completion
 from learnhub.content import gift
 from learnhub.content.errors import Problem, toml_error_line
 
+DEFAULT_RULE = completion.DEFAULT
 CATEGORIES = ("doi-ngoai-nhan-dan", "phi-chinh-phu", "ky-nang")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$")
 LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
@@ -45,13 +47,9 @@ TABLES = {
         "shuffle_questions": (bool, True, None),
         "shuffle_choices": (bool, True, None),
     },
+    # Parsed and validated by catalog.completion (the typed rule); its defaults, for filling in.
     "completion": {
-        "lessons": (str, "all", ("all", "none")),
-        "quiz": (bool, True, None),
-        "essay": (bool, False, None),
-        "attendance_share": (float, 0.8, (0, 1)),
-        "count_excused": (bool, True, None),
-        "late_weight": (float, 1.0, (0, 1)),
+        key: (type(value), value, None) for key, value in DEFAULT_RULE.as_dict().items()
     },
     "certificate": {
         "issue": (str, "review", ("auto", "review", "none")),
@@ -184,6 +182,13 @@ def read_meta(path: Path) -> tuple[dict, list[Problem]]:
         if not isinstance(given, dict):
             problems.append(Problem(path, _key_line(lines, table), f"'{table}' must be a table"))
             given = {}
+        if table == "completion":
+            rule, errors = completion.parse(given)
+            for key, message in errors.items():
+                where = _key_line(lines, key, table)
+                problems.append(Problem(path, where, f"completion.{key}: {message}"))
+            meta[table] = rule.as_dict()
+            continue
         section = {}
         for key in given:
             if key not in specs:

@@ -31,15 +31,15 @@ from sqlalchemy.orm import selectinload
 from learnhub import db, pdf
 from learnhub.accounts.models import Role, User
 from learnhub.attendance.models import STATUS_LABELS as ATTENDANCE_LABELS
-from learnhub.attendance.models import Completion
 from learnhub.attendance.models import Status as Attendance
-from learnhub.attendance.services import records_of_class, rule_for, weights
+from learnhub.attendance.services import records_of_class, weights
 from learnhub.certificates import register
-from learnhub.certificates.models import Certificate, Issuer, Status
+from learnhub.certificates.models import Certificate, Issuer
 from learnhub.certificates.services import grade_band
 from learnhub.classes.models import Enrolment, TrainingClass
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz
 from learnhub.quizzes.services import result_of
+from learnhub.reports import records
 from learnhub.reports.periodic import XlsxBook, XlsxSheet
 from learnhub.timeutil import format_date, to_local, today
 
@@ -126,8 +126,8 @@ def roster_xlsx(klass: TrainingClass, people) -> bytes:
 def attendance_xlsx(klass: TrainingClass, people) -> bytes:
     sessions = list(klass.sessions)
     records = records_of_class(klass)
-    rule = rule_for(klass)
-    weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
+    rule = klass.completion_rule()
+    weight = weights(rule.count_excused, rule.late_weight)
     on = today()
     held = sum(s.periods for s in sessions if s.on <= on)
     columns = [("STT", 6), ("Họ và tên", 28), ("Đơn vị", 30)]
@@ -154,7 +154,7 @@ def attendance_xlsx(klass: TrainingClass, people) -> bytes:
     sheet.line()
     sheet.line(
         "Số tiết tham dự tính theo điều kiện hoàn thành của lớp: có mặt tính đủ; vắng có phép "
-        + ("được tính." if rule.get("count_excused", True) else "không được tính.")
+        + ("được tính." if rule.count_excused else "không được tính.")
     )
     return book.save()
 
@@ -239,12 +239,11 @@ def scores_xlsx(klass: TrainingClass, people) -> bytes:
     return book.save()
 
 
-def completions_xlsx(klass: TrainingClass, people, certs: list[Certificate]) -> bytes:
-    done = {
-        c.user_id: c
-        for c in db.session.scalars(select(Completion).where(Completion.class_id == klass.id))
-    }
-    valid = {c.user_id: c.number_label for c in certs if c.status == Status.valid}
+def completions_xlsx(klass: TrainingClass, people) -> bytes:
+    # The class's completion records (reports.records, the one definition), the completed
+    # ones, in the roster's order.
+    stmt = records.statement(records.Filters(class_id=klass.id, status=records.COMPLETED), None)
+    done = {row.user_id: row for row in db.session.execute(stmt)}
     book = XlsxBook()
     sheet = book.sheet(
         "Hoàn thành",
@@ -263,22 +262,22 @@ def completions_xlsx(klass: TrainingClass, people, certs: list[Certificate]) -> 
     _title_block(sheet, "DANH SÁCH HỌC VIÊN HOÀN THÀNH", klass)
     index = 0
     for user, _at in people:
-        completion = done.get(user.id)
-        if completion is None:
+        record = done.get(user.id)
+        if record is None:
             continue
         index += 1
-        score = None if completion.score is None else Decimal(str(completion.score))
+        score = None if record.score is None else Decimal(str(record.score))
         sheet.row(
             [
                 index,
-                user.full_name,
-                user.birth_date,
-                _unit_name(user),
-                to_local(completion.completed_at).date(),
+                record.full_name,
+                record.birth_date,
+                record.unit_name or "",
+                to_local(record.completed_at).date(),
                 score,
                 grade_band(score) if score is not None else "",
-                Decimal(str(completion.attendance_share)),
-                valid.get(user.id, ""),
+                Decimal(str(record.attendance_share)),
+                record.certificate_no or "",
             ],
             ("0", None, None, None, None, "0.00", None, "0.0%"),
         )
@@ -366,7 +365,7 @@ def build(klass: TrainingClass) -> bytes:
             ROSTER: roster_xlsx(klass, people),
             ATTENDANCE: attendance_xlsx(klass, people),
             SCORES: scores_xlsx(klass, people),
-            COMPLETIONS: completions_xlsx(klass, people, certs),
+            COMPLETIONS: completions_xlsx(klass, people),
             REGISTER_XLSX: register_xlsx(klass, rows),
         }
         if len(rows) > register.PDF_MAX_ROWS:

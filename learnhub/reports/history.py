@@ -24,25 +24,25 @@ from learnhub.accounts.models import Role, User
 from learnhub.accounts.services import in_scope, people_in_scope
 from learnhub.attendance.models import AttendanceRecord, Completion
 from learnhub.attendance.models import Status as Attendance
-from learnhub.attendance.services import rule_for, weights
+from learnhub.attendance.services import weights
 from learnhub.catalog.models import Module
 from learnhub.certificates.models import STATUS_LABELS as CERT_STATUS_LABELS
 from learnhub.certificates.models import Certificate, Kind
 from learnhub.certificates.services import grade_band
 from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
 from learnhub.orgunits.models import OrgUnit
+from learnhub.reports import records
 from learnhub.reports.periodic import percent_text, score_text
 from learnhub.textutil import vn_sort_key
 from learnhub.timeutil import format_date, to_local, today
 
-COMPLETED = "completed"
-IN_PROGRESS = "in-progress"
-NOT_COMPLETED = "not-completed"
-STATUS_LABELS = {
-    COMPLETED: _l("Hoàn thành"),
-    IN_PROGRESS: _l("Đang học"),
-    NOT_COMPLETED: _l("Chưa hoàn thành"),
-}
+# A class's status in a history is that of its completion record (reports.records).
+COMPLETED, IN_PROGRESS, NOT_COMPLETED = (
+    records.COMPLETED,
+    records.IN_PROGRESS,
+    records.NOT_COMPLETED,
+)
+STATUS_LABELS = records.STATUS_LABELS
 CERT_KIND_LABELS = {Kind.certificate: _l("Giấy chứng nhận"), Kind.confirmation: _l("Giấy xác nhận")}
 #: People the search lists at most.
 SEARCH_LIMIT = 50
@@ -155,8 +155,8 @@ def lines(person: User) -> list[Line]:
     on = today()
     out = []
     for klass in classes:
-        rule = rule_for(klass)
-        weight = weights(bool(rule.get("count_excused", True)), rule.get("late_weight", 1.0))
+        rule = klass.completion_rule()
+        weight = weights(rule.count_excused, rule.late_weight)
         attended = sum(
             (
                 s.periods * weight[Attendance(statuses[s.id])]
@@ -167,12 +167,7 @@ def lines(person: User) -> list[Line]:
         )
         held = sum(s.periods for s in klass.sessions if s.on <= on)
         completion = completions.get(klass.id)
-        if completion is not None:
-            status = COMPLETED
-        elif klass.ends_on < on:
-            status = NOT_COMPLETED
-        else:
-            status = IN_PROGRESS
+        status = records.status_of(completion is not None, klass.ends_on, on)
         score = None
         if completion is not None and completion.score is not None:
             score = Decimal(str(completion.score))

@@ -1,17 +1,25 @@
 """Completion records: one row per enrolment (a person on a class's roster) with its completion
 and its valid certificate, filtered, always limited to what the viewer may see.
 
-The rows come from one SQLAlchemy Core SELECT (``statement``), so the page reads a keyset page of it
+This is the ONE definition of a completion record. The records page, its CSV/XLSX exports,
+``flask reports export``, the class dossier's list of completions and ``/api/v1/completions``
+all read ``statement`` (the API only turns its rows into JSON); docs/records.md says the same
+for people. The rows come from one SQLAlchemy Core SELECT, so the page reads a keyset page of it
 and the exports stream it with ``yield_per`` in constant memory. Definitions:
 
 - **status**: ``completed`` ("Hoàn thành") when a Completion exists for the person and class;
-  otherwise ``not-completed`` ("Chưa hoàn thành") when the class ended before today (the
-  province's calendar day); otherwise ``in-progress`` ("Đang học").
-- **period** (from/to, inclusive): the day the *class ends* (``classes.ends_on``). Every record has
-  one, completed or not, so a period holds the same rows whatever their status.
+  otherwise ``not-completed`` ("Chưa hoàn thành") once the class has ended, i.e. its end date
+  (``classes.ends_on``, the day of its last session) is before today (the province's calendar
+  day); otherwise ``in-progress`` ("Đang học"). The class's ``status`` (planned/open/closed) plays
+  no part: a closed class that is still running is in progress, an ended class nobody closed is
+  over (see ``status_of`` for the same rule in Python).
+- **period** (from/to, inclusive): the day the *class ends* (``classes.ends_on``), never the day
+  a completion was recorded. Every record has one, completed or not, so a period holds the same
+  rows whatever their status.
 - **unit**: the person's current unit lies in the chosen unit's subtree, or in a unit merged into
   it (its successor lies in that subtree), or below such a unit, transitively: a commune of a
   former district reports under the unit that succeeded the district (see ``report_unit_ids``).
+- **module**: the class's module (slug); **class**: the class code, ignoring case.
 - **person**: every word of the search is in the name or the login, ignoring case and diacritics
   (see ``person_condition``).
 - **scope**: the viewer's HR scope, always: the people of accounts.people_in_scope(viewer), read
@@ -91,6 +99,8 @@ class Filters:
     klass: str = ""  # class code (case-insensitive)
     status: str = ""  # one of STATUSES
     q: str = ""  # person: name or login words
+    #: One class by id (the class dossier); never read from a query string.
+    class_id: int | None = None
 
     def args(self) -> dict[str, str]:
         """The query string that reproduces these filters (empty ones left out)."""
@@ -258,6 +268,7 @@ COLUMNS = (
     "score",
     "attendance_share",
     "certificate_no",
+    "user_id",
 )
 
 #: SQLite: when the people in the chosen units are at least this share of all users, the page
@@ -265,12 +276,26 @@ COLUMNS = (
 _WIDE_SHARE = 0.005
 
 
+def class_has_ended(ends_on: date, on: date) -> bool:
+    """Whether a class that ends on *ends_on* is over on day *on* (its last day is past)."""
+    return ends_on < on
+
+
+def status_of(completed: bool, ends_on: date, on: date) -> str:
+    """The status of a record (see the module doc), for code that holds the objects already."""
+    if completed:
+        return COMPLETED
+    return NOT_COMPLETED if class_has_ended(ends_on, on) else IN_PROGRESS
+
+
 def _status_conditions(on: date) -> dict[str, ColumnElement[bool]]:
+    """status_of in SQL: one condition per status (they never overlap)."""
     missing = Completion.id.is_(None)
+    ended = TrainingClass.ends_on < on
     return {
         COMPLETED: Completion.id.is_not(None),
-        NOT_COMPLETED: and_(missing, TrainingClass.ends_on < on),
-        IN_PROGRESS: and_(missing, TrainingClass.ends_on >= on),
+        NOT_COMPLETED: and_(missing, ended),
+        IN_PROGRESS: and_(missing, ~ended),
     }
 
 
@@ -357,6 +382,7 @@ def statement(f: Filters, viewer: User | None, on: date | None = None) -> Select
             Completion.score.label("score"),
             Completion.attendance_share.label("attendance_share"),
             Certificate.number_label.label("certificate_no"),
+            Enrolment.user_id.label("user_id"),
         )
         .select_from(Enrolment)
         .join(User, User.id == Enrolment.user_id)
@@ -400,6 +426,8 @@ def statement(f: Filters, viewer: User | None, on: date | None = None) -> Select
         stmt = stmt.where(Enrolment.id >= first if first is not None else false())
     if f.module:
         stmt = stmt.where(Module.slug == f.module)
+    if f.class_id is not None:
+        stmt = stmt.where(Enrolment.class_id == f.class_id)
     if f.klass:
         wanted = select(TrainingClass.id).where(func.lower(TrainingClass.code) == f.klass.lower())
         stmt = stmt.where(Enrolment.class_id.in_(wanted))
@@ -560,6 +588,7 @@ def document_rows(stmt: Select) -> Iterator[tuple]:
         score,
         attendance_share,
         certificate_no,
+        _user_id,
     ) in stream(stmt):  # unpacked by position: COLUMNS' order (much faster than by name)
         yield (
             full_name,

@@ -136,7 +136,7 @@ def test_completion_record_fields(client, world):
     completed = datetime.fromisoformat(a1["completed_at"])
     assert completed.utcoffset() == timedelta(hours=7)
     a2 = rows["a2"]
-    assert a2["status"] == "in_progress"
+    assert a2["status"] == "not_completed"  # the class ended on 9/01/2026
     assert a2["completed_at"] is None
     assert a2["score"] is None
     assert a2["certificate_number"] is None
@@ -162,29 +162,34 @@ def test_completion_filters(client, world):
     assert logins("class=API-2026-02") == {"b2", "t1"}
     assert logins("module=doi-ngoai-nhan-dan") == {"a1", "a2", "b1", "b2", "t1"}
     assert logins("status=completed") == {"a1", "b1", "t1"}
-    assert logins("status=in_progress") == {"a2"}
-    assert logins("status=not_completed") == {"b2"}
+    # Both classes ended on 9/01/2026: whoever has not completed did not (closed or not).
+    assert logins("status=in_progress") == set()
+    assert logins("status=not_completed") == {"a2", "b2"}
+    assert logins("q=thi") == {"a1", "b2"}  # Trần Thị Mai, Võ Thị Lan
+    assert logins("q=TÂM&status=completed") == {"b1"}
+    assert logins("class=api-2026-02") == {"b2", "t1"}  # a class code, ignoring case
+    # The period is on the day the class ends (5–9/01/2026), completed or not.
     now = today()
-    assert logins(f"from={now}&to={now}&status=completed") == {"a1", "b1", "t1"}
-    assert logins(f"from={now + timedelta(days=1)}&status=completed") == set()
-    assert logins(f"to={now - timedelta(days=1)}&status=completed") == set()
-    # Not completed: by the day the class ends (5–9/01/2026).
-    assert logins("from=2026-01-09&to=2026-01-09&status=not_completed") == {"b2"}
-    assert logins("from=2026-01-10&status=in_progress") == set()
+    assert logins(f"from={now}&to={now}") == set()
+    assert logins("from=2026-01-09&to=2026-01-09&status=completed") == {"a1", "b1", "t1"}
+    assert logins("from=2026-01-09&to=2026-01-09&status=not_completed") == {"a2", "b2"}
+    assert logins("from=2026-01-10") == set()
+    assert logins("to=2026-01-08") == set()
     assert logins("from=0001-01-01&to=9999-12-31") == {"a1", "a2", "b1", "b2", "t1"}
 
 
-def test_completed_on_a_province_day(client, world):
-    """A completion at 18:00 UTC on 31/12 is on 01/01 in Cà Mau."""
+def test_a_completion_counts_in_the_period_its_class_ends(client, world):
+    """Whatever the hour it was recorded (18:00 UTC on 31/12 is 01/01 in Cà Mau), a completion
+    is in the period of its class's end date, like every other record."""
     a1 = world["people"]["a1"]
     row = db.session.scalars(select(Completion).where(Completion.user_id == a1.id)).one()
     row.completed_at = datetime(2025, 12, 31, 18, 0)  # noqa: DTZ001 (stored naive UTC)
     db.session.flush()
     _s, body, _h = api_get(client, "/api/v1/completions?from=2026-01-01&to=2026-01-01", world["hr"])
-    assert _logins(body) == {"a1"}
+    assert _logins(body) == set()
+    _s, body, _h = api_get(client, "/api/v1/completions?from=2026-01-09&to=2026-01-09", world["hr"])
+    assert _logins(body) == {"a1", "a2"}
     assert body["items"][0]["completed_at"] == "2026-01-01T01:00:00+07:00"
-    _s, body, _h = api_get(client, "/api/v1/completions?to=2025-12-31", world["hr"])
-    assert "a1" not in _logins(body)
 
 
 @pytest.mark.parametrize(

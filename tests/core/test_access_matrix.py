@@ -64,6 +64,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("manage.new", "POST"): (302, 403, 200, 403, 200),
     ("manage.module", "GET"): (302, 403, 200, 403, 200),
     ("manage.update", "POST"): (302, 403, 400, 403, 400),
+    ("manage.completion_rule", "POST"): (302, 403, 400, 403, 400),
     ("manage.lesson", "GET"): (302, 403, 200, 403, 200),
     ("manage.lesson", "POST"): (302, 403, 302, 403, 302),
     ("manage.new_lesson", "GET"): (302, 403, 200, 403, 200),
