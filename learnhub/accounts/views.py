@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from learnhub import db, signals
-from learnhub.accounts import passwords, services
+from learnhub.accounts import services
 from learnhub.accounts.auth import client_ip, current_actor, safe_next
 from learnhub.accounts.forms import ChangePasswordForm, LoginForm, ReauthForm
 from learnhub.timeutil import utcnow
@@ -25,6 +25,7 @@ from learnhub.timeutil import utcnow
 bp = Blueprint("accounts", __name__)
 
 BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng.")
+THROTTLED = _l("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(s)s giây.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -40,10 +41,7 @@ def login():
             )
         except services.Throttled as exc:
             db.session.rollback()
-            flash(
-                _("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(s)s giây.", s=exc.seconds),
-                "error",
-            )
+            flash(THROTTLED % {"s": exc.seconds}, "error")
             return render_template("accounts/login.html", form=form), 429
         db.session.commit()
         if user is not None:
@@ -82,12 +80,23 @@ def logout():
 @login_required
 def reauth():
     form = ReauthForm()
+    status = 200
     if form.validate_on_submit():
-        if passwords.verify_password(current_user.password_hash, form.password.data):
+        try:
+            ok = services.reauthenticate(
+                current_user, form.password.data, client_ip(), current_app.config, utcnow()
+            )
+        except services.Throttled as exc:
+            db.session.rollback()
+            flash(THROTTLED % {"s": exc.seconds}, "error")
+            return render_template("accounts/reauth.html", form=form), 429
+        db.session.commit()
+        if ok:
             session["auth_at"] = int(time.time())
             return redirect(safe_next(request.args.get("next")))
         flash(_("Mật khẩu không đúng."), "error")
-    return render_template("accounts/reauth.html", form=form)
+        status = 401
+    return render_template("accounts/reauth.html", form=form), status
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
