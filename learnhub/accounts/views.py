@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from learnhub import db, signals
-from learnhub.accounts import services
+from learnhub.accounts import services, twofactor
 from learnhub.accounts.auth import client_ip, current_actor, safe_next
 from learnhub.accounts.forms import ChangePasswordForm, LoginForm, ReauthForm
 from learnhub.timeutil import utcnow
@@ -45,24 +45,37 @@ def login():
             return render_template("accounts/login.html", form=form), 429
         db.session.commit()
         if user is not None:
-            # A new session on every sign-in: nothing set before it survives (fixation).
-            lang = session.get("lang")
-            scan = session.get("checkin_scan")
-            session.clear()
-            login_user(user)
-            session["auth_at"] = session["seen_at"] = int(time.time())
-            if lang:
-                session["lang"] = lang
-            if scan:
-                session["checkin_scan"] = scan
-            signals.signed_in.send(user)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")))
+            target = safe_next(request.args.get("next"))
+            if twofactor.is_enabled(user):
+                # The password is right; the session starts only after the second step.
+                session["two_factor"] = {
+                    "user": user.get_id(),
+                    "at": int(time.time()),
+                    "next": target,
+                }
+                return redirect(url_for("twofactor.challenge"))
+            return start_session(user, target)
         flash(BAD_LOGIN, "error")
         status = 401
     elif request.method == "POST":
         status = 400
     return render_template("accounts/login.html", form=form), status
+
+
+def start_session(user, target: str):
+    """Sign *user* in with a new session: nothing set before it survives (fixation)."""
+    lang = session.get("lang")
+    scan = session.get("checkin_scan")
+    session.clear()
+    login_user(user)
+    session["auth_at"] = session["seen_at"] = int(time.time())
+    if lang:
+        session["lang"] = lang
+    if scan:
+        session["checkin_scan"] = scan
+    signals.signed_in.send(user)
+    db.session.commit()
+    return redirect(target)
 
 
 @bp.post("/logout")
