@@ -82,7 +82,7 @@ def setup():
     pending = twofactor.enrolment(current_user, cfg)
     qr = None
     if pending is not None:
-        svg = segno.make(pending[1], error="m").svg_inline(scale=5, dark="#000", light="#fff")
+        svg = segno.make(pending[1], error="m").svg_inline(omitsize=True, dark="#000", light="#fff")
         qr = Markup(svg)  # noqa: S704  # nosec B704 (SVG paths made by segno; no text in it)
     return render_template(
         "accounts/two_factor.html",
