@@ -286,3 +286,16 @@ def test_unix_time_of_naive_utc_is_zone_independent(monkeypatch):
 
 def test_roles_enum_used_in_setting():
     assert {r.value for r in Role} >= {"admin", "trainer", "hr"}
+
+
+def test_cli_reset_for_a_locked_out_admin(app, runner, admin, db_session):
+    cfg = dict(app.config)
+    twofactor.start(SYSTEM, admin, cfg)
+    secret, _uri = twofactor.enrolment(admin, cfg)
+    twofactor.confirm(Actor(admin), admin, rfc6238(secret, time.time()), cfg, utcnow())
+    result = runner.invoke(args=["users", "reset-two-factor", admin.login])
+    assert result.exit_code == 0, result.output
+    assert not twofactor.is_enabled(admin)
+    event = db_session.query(AuditEvent).filter_by(action="user.two_factor_reset").one()
+    assert event.actor_id is None
+    assert runner.invoke(args=["users", "reset-two-factor", "nobody"]).exit_code != 0
