@@ -8,7 +8,7 @@ import pytest
 
 from learnhub import config as settings
 from learnhub.accounts import services, throttle, totp, twofactor
-from learnhub.accounts.models import RecoveryCode, Role, TwoFactor
+from learnhub.accounts.models import RecoveryCode, TwoFactor
 from learnhub.audit.models import AuditEvent
 from learnhub.audit.services import SYSTEM, Actor
 from learnhub.timeutil import utcnow
@@ -282,10 +282,6 @@ def test_unix_time_of_naive_utc_is_zone_independent(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
-
-
-def test_roles_enum_used_in_setting():
-    assert {r.value for r in Role} >= {"admin", "trainer", "hr"}
 
 
 def test_cli_reset_for_a_locked_out_admin(app, runner, admin, db_session):
