@@ -40,6 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
             )
     elif not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.development_secret(app.instance_path)
+    app.config["TOTP_REQUIRED_ROLES"] = settings.two_factor_roles(
+        app.config["TOTP_REQUIRED_ROLES"], app.config["ENV"]
+    )
 
     from learnhub import db, errors, i18n, security
 
@@ -62,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from learnhub.accounts.admin import bp as admin_users_bp
     from learnhub.accounts.roster_views import bp as roster_bp
+    from learnhub.accounts.twofactor_views import bp as twofactor_bp
     from learnhub.accounts.views import bp as accounts_bp
     from learnhub.api.views import bp as api_bp
     from learnhub.api.views import tokens_bp as api_tokens_bp
@@ -85,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (
         core_bp,
         accounts_bp,
+        twofactor_bp,
         admin_users_bp,
         roster_bp,
         orgunits_bp,

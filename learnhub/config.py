@@ -18,6 +18,7 @@ ENV_KEYS = (
     "REDIS_URL",
     "CERTIFICATE_KEY_FILE",
     "PROXIES",
+    "TOTP_REQUIRED_ROLES",
 )
 
 
@@ -92,6 +93,10 @@ def defaults(instance_path: str) -> dict:
         "THROTTLE_ACCOUNT_FREE": 5,
         "THROTTLE_IP_FREE": 30,
         "THROTTLE_MAX_DELAY": 15 * 60,
+        # Roles that must sign in with a two-factor code (TOTP); the others among staff may turn it
+        # on. None: ("admin",) when ENV is production, none otherwise (the demo and the tests);
+        # set it (a tuple, or "admin,hr" in LEARNHUB_TOTP_REQUIRED_ROLES) to choose.
+        "TOTP_REQUIRED_ROLES": None,
     }
 
 
@@ -100,6 +105,18 @@ def from_environment() -> dict:
     return {
         key: os.environ[f"LEARNHUB_{key}"] for key in ENV_KEYS if f"LEARNHUB_{key}" in os.environ
     }
+
+
+def two_factor_roles(value: object, env: str) -> tuple[str, ...]:
+    """TOTP_REQUIRED_ROLES as a tuple of role names (see defaults)."""
+    if value is None:
+        return ("admin",) if env == "production" else ()
+    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    roles = tuple(str(r).strip() for r in items if str(r).strip())
+    unknown = set(roles) - {"learner", "trainer", "hr", "admin"}
+    if unknown:
+        raise RuntimeError(f"TOTP_REQUIRED_ROLES: unknown roles {sorted(unknown)}")
+    return roles
 
 
 def production_overrides() -> dict:

@@ -53,3 +53,18 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[bytes, str]]) -> tu
         out += data + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def rfc6238(secret_b32: str, unix_time: float, digits: int = 6, step: int = 30) -> str:
+    """A TOTP code computed here, independently of learnhub.accounts.totp (RFC 6238, SHA-1)."""
+    import base64
+    import hashlib
+    import hmac
+
+    clean = secret_b32.replace(" ", "").upper()
+    key = base64.b32decode(clean + "=" * (-len(clean) % 8))
+    counter = int(unix_time // step).to_bytes(8, "big")
+    digest = hmac.new(key, counter, hashlib.sha1).digest()
+    start = digest[19] & 0xF
+    number = int.from_bytes(digest[start : start + 4], "big") & 0x7FFFFFFF
+    return f"{number % 10**digits:0{digits}d}"

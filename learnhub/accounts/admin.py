@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from learnhub import db
-from learnhub.accounts import services
+from learnhub.accounts import services, twofactor
 from learnhub.accounts.auth import current_actor, fresh_auth_required, role_required
 from learnhub.accounts.forms import (
     ConfirmForm,
@@ -104,6 +104,7 @@ def _show_page(user: User, form: UserForm):
         roles_form=_roles_form(user),
         reset_form=ResetPasswordForm(),
         confirm=ConfirmForm(),
+        two_factor=twofactor.is_enabled(user),
     )
 
 
@@ -222,4 +223,20 @@ def end_sessions(user_id: int):
     services.end_sessions(current_actor(), user)
     db.session.commit()
     flash(_("Đã đăng xuất mọi phiên của người dùng này."), "success")
+    return redirect(url_for(".show", user_id=user.id))
+
+
+@bp.post("/<int:user_id>/two-factor/reset")
+@role_required(Role.admin)
+@fresh_auth_required
+def reset_two_factor(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    if request.form.get("confirm") != "on":
+        flash(_("Hãy đánh dấu ô xác nhận trước khi đặt lại xác thực hai bước."), "error")
+        return redirect(url_for(".show", user_id=user.id))
+    twofactor.reset(current_actor(), user)
+    db.session.commit()
+    flash(_("Đã đặt lại xác thực hai bước; người dùng sẽ thiết lập lại khi đăng nhập."), "success")
     return redirect(url_for(".show", user_id=user.id))

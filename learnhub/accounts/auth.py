@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, logout_user
 
 from learnhub import db
+from learnhub.accounts import twofactor
 from learnhub.accounts.models import Role, User
 from learnhub.audit.services import Actor
 
@@ -24,6 +25,13 @@ login_manager.session_protection = "basic"
 
 #: Endpoints a user who must change their password may still reach.
 _PASSWORD_CHANGE_ALLOWED = {"accounts.change_password", "accounts.logout", "static", "core.healthz"}
+#: Endpoints a user who must turn on two-factor sign-in may still reach.
+_TWO_FACTOR_SETUP_ALLOWED = _PASSWORD_CHANGE_ALLOWED | {
+    "twofactor.setup",
+    "twofactor.start",
+    "twofactor.confirm",
+    "core.set_language",
+}
 
 
 @login_manager.user_loader
@@ -66,7 +74,16 @@ def _check_session() -> object | None:
     if current_user.must_change_password and request.endpoint not in _PASSWORD_CHANGE_ALLOWED:
         flash(_("Bạn cần đổi mật khẩu trước khi tiếp tục."), "warning")
         return redirect(url_for("accounts.change_password"))
+    if request.endpoint not in _TWO_FACTOR_SETUP_ALLOWED and _needs_two_factor(current_user):
+        flash(
+            _("Vai trò của bạn bắt buộc xác thực hai bước: hãy bật trước khi tiếp tục."), "warning"
+        )
+        return redirect(url_for("twofactor.setup"))
     return None
+
+
+def _needs_two_factor(user: User) -> bool:
+    return twofactor.is_required(user, current_app.config) and not twofactor.is_enabled(user)
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from learnhub import db
-from learnhub.accounts import roster, services
+from learnhub.accounts import roster, services, twofactor
 from learnhub.accounts.models import Role
 from learnhub.audit.services import Actor
 from learnhub.orgunits import services as units
@@ -88,3 +88,17 @@ def import_(file: Path, dry_run: bool) -> None:
         roster.apply_plan(CLI, plan, progress=bar.update)
     db.session.commit()
     click.echo(f"imported: {summary}.")
+
+
+@users.command("reset-two-factor")
+@click.argument("login")
+@with_appcontext
+def reset_two_factor(login: str) -> None:
+    """Remove LOGIN's two-factor authenticator and recovery codes (audited): for an admin who
+    cannot sign in any more (lost phone, or SECRET_KEY changed). They enrol again at sign-in."""
+    user = services.find_by_login(login)
+    if user is None:
+        raise click.ClickException(f"no user with login {login}")
+    twofactor.reset(CLI, user)
+    db.session.commit()
+    click.echo(f"two-factor sign-in reset for {user.login}; every session ended")

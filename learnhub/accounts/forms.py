@@ -86,3 +86,12 @@ class ConfirmForm(FlaskForm):
 
 class RosterUploadForm(FlaskForm):
     file = FileField(_l("Tệp danh sách (CSV hoặc XLSX)"))
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """A code from the authenticator app, or (at sign-in) a recovery code."""
+
+    code = StringField(
+        _l("Mã xác thực"),
+        validators=[DataRequired(), Length(max=40)],
+    )

@@ -137,3 +137,30 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime]
     blocked_until: Mapped[datetime | None]
+
+
+class TwoFactor(Base):
+    """A user's TOTP authenticator (RFC 6238). Unconfirmed until the first code is entered."""
+
+    __tablename__ = "user_two_factor"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The shared secret, encrypted with a key derived from SECRET_KEY (twofactor.py).
+    secret_encrypted: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    #: The time step of the last code accepted: that code and older ones are refused (replay).
+    last_step: Mapped[int | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator; only its SHA-256 is stored."""
+
+    __tablename__ = "user_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]

@@ -230,31 +230,63 @@ def end_sessions(actor: Actor, user: User) -> User:
     return user
 
 
+def check_throttle(keys: list[str], now: datetime) -> None:
+    """Raise Throttled while a delay runs for any of *keys* (see throttle_keys)."""
+    wait = throttle.blocked_for(keys, now)
+    if wait:
+        raise Throttled(wait)
+
+
+def count_attempt(keys: list[str], ok: bool, config: dict, now: datetime) -> None:
+    """Count one try of a secret against *keys* (account first, then address): a failure
+    grows both delays, a success forgives the account."""
+    if ok:
+        throttle.clear(keys[0])
+        return
+    cap = config["THROTTLE_MAX_DELAY"]
+    throttle.record_failure(keys[0], config["THROTTLE_ACCOUNT_FREE"], cap, now)
+    throttle.record_failure(keys[1], config["THROTTLE_IP_FREE"], cap, now)
+
+
+def throttle_keys(account_key: str, ip: str) -> list[str]:
+    return [account_key, throttle.ip_key(ip)]
+
+
 def authenticate(login: str, password: str, ip: str, config: dict, now: datetime) -> User | None:
     """The user for *login*/*password*, or None; raises Throttled while a delay runs.
 
     Unknown logins and wrong passwords take the same path, time and answer.
     """
-    keys = [throttle.account_key(login), throttle.ip_key(ip)]
-    wait = throttle.blocked_for(keys, now)
-    if wait:
-        raise Throttled(wait)
+    keys = throttle_keys(throttle.account_key(login), ip)
+    check_throttle(keys, now)
     user = find_by_login(login)
     ok = passwords.verify_password(user.password_hash if user else None, password)
     db.write_transaction()  # the slow hashing is done: now take the write lock (SQLite)
     if user is not None:
         db.session.refresh(user)
     actor = Actor(user, ip)
-    if not ok or user is None or not user.is_enabled:
-        cap = config["THROTTLE_MAX_DELAY"]
-        throttle.record_failure(keys[0], config["THROTTLE_ACCOUNT_FREE"], cap, now)
-        throttle.record_failure(keys[1], config["THROTTLE_IP_FREE"], cap, now)
+    ok = ok and user is not None and user.is_enabled
+    count_attempt(keys, ok, config, now)
+    if not ok:
         audit.record(actor, "auth.login_failed", "login", login.strip().casefold()[:60])
         return None
-    throttle.clear(keys[0])
     user.last_login_at = utcnow()
     audit.record(actor, "auth.login", "user", user.id)
     return user
+
+
+def reauthenticate(user: User, password: str, ip: str, config: dict, now: datetime) -> bool:
+    """Whether *password* is the signed-in *user*'s: the sign-in rule, on the same account key
+    (failures here and at /login add up), raising Throttled while a delay runs."""
+    keys = throttle_keys(throttle.account_key(user.login), ip)
+    check_throttle(keys, now)
+    ok = passwords.verify_password(user.password_hash, password)
+    db.write_transaction()
+    db.session.refresh(user)
+    ok = ok and user.is_enabled
+    count_attempt(keys, ok, config, now)
+    audit.record(Actor(user, ip), "auth.reauth" if ok else "auth.reauth_failed", "user", user.id)
+    return ok
 
 
 def scope_unit_ids(user: User, role: Role = Role.hr) -> Select | None:

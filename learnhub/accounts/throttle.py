@@ -50,3 +50,9 @@ def clear(key: str) -> None:
     if row is not None:
         db.session.delete(row)
         db.session.flush()
+
+
+def factor_key(user_id: int) -> str:
+    """The key of a user's second sign-in step (two-factor or recovery code). Kept apart from the
+    account key, which a correct password clears: knowing the password buys no code guesses."""
+    return f"factor:{user_id}"

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from learnhub import db, signals
-from learnhub.accounts import passwords, services
+from learnhub.accounts import services, twofactor
 from learnhub.accounts.auth import client_ip, current_actor, safe_next
 from learnhub.accounts.forms import ChangePasswordForm, LoginForm, ReauthForm
 from learnhub.timeutil import utcnow
@@ -25,6 +25,7 @@ from learnhub.timeutil import utcnow
 bp = Blueprint("accounts", __name__)
 
 BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng.")
+THROTTLED = _l("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(s)s giây.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -40,31 +41,41 @@ def login():
             )
         except services.Throttled as exc:
             db.session.rollback()
-            flash(
-                _("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(s)s giây.", s=exc.seconds),
-                "error",
-            )
+            flash(THROTTLED % {"s": exc.seconds}, "error")
             return render_template("accounts/login.html", form=form), 429
         db.session.commit()
         if user is not None:
-            # A new session on every sign-in: nothing set before it survives (fixation).
-            lang = session.get("lang")
-            scan = session.get("checkin_scan")
-            session.clear()
-            login_user(user)
-            session["auth_at"] = session["seen_at"] = int(time.time())
-            if lang:
-                session["lang"] = lang
-            if scan:
-                session["checkin_scan"] = scan
-            signals.signed_in.send(user)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")))
+            target = safe_next(request.args.get("next"))
+            if twofactor.is_enabled(user):
+                # The password is right; the session starts only after the second step.
+                session["two_factor"] = {
+                    "user": user.get_id(),
+                    "at": int(time.time()),
+                    "next": target,
+                }
+                return redirect(url_for("twofactor.challenge"))
+            return start_session(user, target)
         flash(BAD_LOGIN, "error")
         status = 401
     elif request.method == "POST":
         status = 400
     return render_template("accounts/login.html", form=form), status
+
+
+def start_session(user, target: str):
+    """Sign *user* in with a new session: nothing set before it survives (fixation)."""
+    lang = session.get("lang")
+    scan = session.get("checkin_scan")
+    session.clear()
+    login_user(user)
+    session["auth_at"] = session["seen_at"] = int(time.time())
+    if lang:
+        session["lang"] = lang
+    if scan:
+        session["checkin_scan"] = scan
+    signals.signed_in.send(user)
+    db.session.commit()
+    return redirect(target)
 
 
 @bp.post("/logout")
@@ -82,12 +93,23 @@ def logout():
 @login_required
 def reauth():
     form = ReauthForm()
+    status = 200
     if form.validate_on_submit():
-        if passwords.verify_password(current_user.password_hash, form.password.data):
+        try:
+            ok = services.reauthenticate(
+                current_user, form.password.data, client_ip(), current_app.config, utcnow()
+            )
+        except services.Throttled as exc:
+            db.session.rollback()
+            flash(THROTTLED % {"s": exc.seconds}, "error")
+            return render_template("accounts/reauth.html", form=form), 429
+        db.session.commit()
+        if ok:
             session["auth_at"] = int(time.time())
             return redirect(safe_next(request.args.get("next")))
         flash(_("Mật khẩu không đúng."), "error")
-    return render_template("accounts/reauth.html", form=form)
+        status = 401
+    return render_template("accounts/reauth.html", form=form), status
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
