@@ -104,6 +104,16 @@ def _post(client, lop, route: str, text: str):
             data={"csrf_token": token, "logins": text},
             follow_redirects=True,
         )
+    if route == "enrol-unit":  # takes no file: one is sent anyway, with the unit field
+        body, ctype = multipart(
+            {"csrf_token": token, "unit": "CM-SNV"}, {"file": (text.encode(), "l.csv")}
+        )
+        return client.post(
+            f"/manage/classes/{lop.id}/enrol-unit",
+            data=body,
+            content_type=ctype,
+            follow_redirects=True,
+        )
     data, name = (
         (_xlsx(text), "lop.xlsx") if route == "enrol-file.xlsx" else (text.encode(), "l.csv")
     )
@@ -116,7 +126,23 @@ def _post(client, lop, route: str, text: str):
     )
 
 
-@pytest.mark.parametrize("route", ["enrol", "enrol-file.csv", "enrol-file.xlsx"])
+ROUTES = ["enrol", "enrol-file.csv", "enrol-file.xlsx", "enrol-unit"]
+
+
+def test_every_enrolment_route_is_in_the_hostile_file_test(app):
+    """A new route that enrols (its endpoint or URL says so) fails here until ROUTES covers it
+    (removing someone from a class, "unenrol", adds nobody and is not listed)."""
+    enrolling = {
+        rule.rule.rsplit("/", 1)[-1]
+        for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods
+        and ("enrol" in rule.endpoint or "enrol" in rule.rule)
+        and "unenrol" not in rule.endpoint + rule.rule
+    }
+    assert enrolling == {r.split(".")[0] for r in ROUTES}
+
+
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("hostile", sorted(HOSTILE))
 def test_trainer_enrolment_cannot_change_any_account(
     client, login, trainer, learner, admin, lop, db_session, route, hostile
