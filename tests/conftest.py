@@ -140,9 +140,12 @@ def create_user(db_session):
         **kwargs,
     ):
         login = login or f"user{next(counter)}"
+        # HR without *scope* is the explicit "every unit" grant (services.check_grants).
         grants = [
             accounts.Grant(
-                Role(r), scope.id if scope is not None and r in ("trainer", "hr") else None
+                Role(r),
+                scope.id if scope is not None and r in ("trainer", "hr") else None,
+                every_unit=scope is None,
             )
             for r in roles
         ]

@@ -14,7 +14,7 @@ from learnhub.accounts.forms import (
     RolesForm,
     UserForm,
 )
-from learnhub.accounts.models import Role, RoleGrant, User
+from learnhub.accounts.models import ROLE_LABELS, Role, RoleGrant, User
 from learnhub.forms import choices
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
@@ -31,6 +31,31 @@ def _unit_choices(blank: str = "— Chưa chọn —") -> list:
 
 def _unit(code: str | None) -> OrgUnit | None:
     return units.by_code(code) if code else None
+
+
+def _unit_ids(codes: list[str] | None) -> list[int]:
+    return [unit.id for unit in map(_unit, codes or []) if unit is not None]
+
+
+def _hr_unit_choices() -> list:
+    return choices([(u.code, f"{'· ' * u.depth}{u.name}") for u in units.current_tree()])
+
+
+def _role_lines(user: User) -> list[str]:
+    """The user's roles as the page shows them, each with its units or "every unit"."""
+    lines = []
+    for role in Role:
+        grants = [g for g in user.grants if g.role == role]
+        if not grants:
+            continue
+        label = str(ROLE_LABELS[role])
+        if role in (Role.trainer, Role.hr):
+            names = sorted(g.unit.name for g in grants if g.unit is not None)
+            if any(g.unit is None for g in grants):
+                names = [_("Mọi đơn vị (toàn tỉnh)")]
+            label = f"{label}: {', '.join(names)}"
+        lines.append(label)
+    return lines
 
 
 @bp.get("/")
@@ -60,7 +85,13 @@ def index():
 def new():
     form = NewUserForm()
     form.unit.choices = _unit_choices()
+    form.hr_units.choices = _hr_unit_choices()
     if form.validate_on_submit():
+        grants = services.grants_for(
+            [Role(r) for r in form.roles.data],
+            hr_unit_ids=_unit_ids(form.hr_units.data),
+            hr_every_unit=form.hr_every_unit.data,
+        )
         try:
             user = services.create_user(
                 current_actor(),
@@ -68,7 +99,7 @@ def new():
                 login=form.login.data,
                 email=form.email.data or None,
                 password=form.password.data,
-                roles=[services.Grant(Role(r)) for r in form.roles.data],
+                roles=grants,
                 unit=_unit(form.unit.data),
                 birth_date=form.birth_date.data,
                 position=form.position.data or "",
@@ -77,6 +108,8 @@ def new():
             )
         except services.WeakPassword as exc:
             form.password.errors = [str(exc)]
+        except services.ScopeRequired as exc:
+            form.hr_units.errors = [str(exc)]
         except services.AccountError as exc:
             form.login.errors = [str(exc)]
         else:
@@ -101,6 +134,7 @@ def _show_page(user: User, form: UserForm):
         "admin/users/show.html",
         user=user,
         form=form,
+        role_lines=_role_lines(user),
         roles_form=_roles_form(user),
         reset_form=ResetPasswordForm(),
         confirm=ConfirmForm(),
@@ -110,13 +144,18 @@ def _show_page(user: User, form: UserForm):
 
 def _roles_form(user: User, formdata=None) -> RolesForm:
     form = RolesForm(formdata=formdata)
-    choices = _unit_choices("Toàn tỉnh (không giới hạn)")
-    form.trainer_unit.choices = form.hr_unit.choices = choices
+    form.trainer_unit.choices = _unit_choices("Toàn tỉnh (không giới hạn)")
+    form.hr_units.choices = _hr_unit_choices()
     if formdata is None:
+        form.hr_units.data = []
         for grant in user.grants:
             getattr(form, grant.role).data = True
-            if grant.role in ("trainer", "hr") and grant.unit:
-                getattr(form, f"{grant.role}_unit").data = grant.unit.code
+            if grant.role == Role.trainer and grant.unit:
+                form.trainer_unit.data = grant.unit.code
+            elif grant.role == Role.hr and grant.unit:
+                form.hr_units.data.append(grant.unit.code)
+            elif grant.role == Role.hr:
+                form.hr_every_unit.data = True
     return form
 
 
@@ -158,12 +197,13 @@ def roles(user_id: int):
     form = _roles_form(user, request.form)
     if not form.validate():
         abort(400)
-    grants = []
-    for role in Role:
-        if getattr(form, role.value).data:
-            unit_field = getattr(form, f"{role.value}_unit", None)
-            unit = _unit(unit_field.data) if unit_field is not None else None
-            grants.append(services.Grant(role, unit.id if unit else None))
+    trainer_unit = _unit(form.trainer_unit.data)
+    grants = services.grants_for(
+        [role for role in Role if getattr(form, role.value).data],
+        trainer_unit_id=trainer_unit.id if trainer_unit else None,
+        hr_unit_ids=_unit_ids(form.hr_units.data),
+        hr_every_unit=form.hr_every_unit.data,
+    )
     try:
         services.set_roles(current_actor(), user, grants)
     except services.AccountError as exc:

@@ -33,22 +33,53 @@ def users() -> None:
     help="Repeat for several roles.",
 )
 @click.option("--unit", default="", help="Unit code, e.g. CM-SNV.")
+@click.option(
+    "--hr-unit",
+    "hr_units",
+    multiple=True,
+    help="With --role hr: a unit whose people the HR officer sees (repeat for several).",
+)
+@click.option(
+    "--hr-every-unit",
+    is_flag=True,
+    help="With --role hr: every unit of the province (an explicit choice, instead of --hr-unit).",
+)
 @click.password_option(help="Prompted for when not given.")
 @with_appcontext
-def create(login: str, full_name: str, roles: tuple[str, ...], unit: str, password: str) -> None:
+def create(
+    login: str,
+    full_name: str,
+    roles: tuple[str, ...],
+    unit: str,
+    hr_units: tuple[str, ...],
+    hr_every_unit: bool,
+    password: str,
+) -> None:
     """Create an account."""
     org = units.by_code(unit) if unit else None
     if unit and org is None:
         raise click.BadParameter(f"no unit with code {unit}", param_hint="--unit")
+    scope = [units.by_code(code) for code in hr_units]
+    if None in scope:
+        missing = hr_units[scope.index(None)]
+        raise click.BadParameter(f"no unit with code {missing}", param_hint="--hr-unit")
     try:
         user = services.create_user(
             CLI,
             full_name=full_name,
             login=login,
             password=password,
-            roles=[services.Grant(Role(r)) for r in roles],
+            roles=services.grants_for(
+                [Role(r) for r in roles],
+                hr_unit_ids=[u.id for u in scope if u is not None],
+                hr_every_unit=hr_every_unit,
+            ),
             unit=org,
         )
+    except services.ScopeRequired as exc:
+        raise click.ClickException(
+            f"{exc} (--hr-unit CODE, repeatable, or --hr-every-unit)"
+        ) from exc
     except services.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()

@@ -58,8 +58,18 @@ class UserForm(FlaskForm):
     unit = SelectField(_l("Đơn vị"), coerce=str, validate_choice=True)
 
 
+HR_UNITS_HELP = _l(
+    "Cán bộ tổ chức chỉ xem người của các đơn vị được chọn (kể cả đơn vị trực thuộc). Chọn "
+    "“Mọi đơn vị (toàn tỉnh)” chỉ khi người này phụ trách cả tỉnh."
+)
+
+
 class NewUserForm(UserForm):
     roles = SelectMultipleField(_l("Vai trò"), choices=ROLE_CHOICES, default=["learner"])
+    hr_units = SelectMultipleField(
+        _l("Cán bộ tổ chức: các đơn vị được giao"), coerce=str, description=HR_UNITS_HELP
+    )
+    hr_every_unit = BooleanField(_l("Mọi đơn vị (toàn tỉnh)"))
     password = PasswordField(
         _l("Mật khẩu tạm thời"),
         validators=[DataRequired(), Length(max=1024)],
@@ -72,7 +82,10 @@ class RolesForm(FlaskForm):
     trainer = BooleanField(_l("Giảng viên"))
     trainer_unit = SelectField(_l("Giới hạn giảng viên trong đơn vị"), coerce=str)
     hr = BooleanField(_l("Cán bộ tổ chức"))
-    hr_unit = SelectField(_l("Giới hạn cán bộ tổ chức trong đơn vị"), coerce=str)
+    hr_units = SelectMultipleField(
+        _l("Cán bộ tổ chức: các đơn vị được giao"), coerce=str, description=HR_UNITS_HELP
+    )
+    hr_every_unit = BooleanField(_l("Mọi đơn vị (toàn tỉnh)"))
     admin = BooleanField(_l("Quản trị"))
 
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 
 from learnhub import db
+from learnhub.accounts import services
 from learnhub.accounts.models import Role, RoleGrant, User, nfc
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
@@ -336,6 +337,15 @@ def plan_import(
     existing = _existing(plan.rows)
     for row in plan.rows:
         user = existing.get(row.login)
+        if _hr_unit(row, user) is None and Role.hr in row.roles - (user.roles if user else set()):
+            plan.problems.append(
+                Problem(
+                    row.row,
+                    LABELS["roles"],
+                    "vai trò cán bộ tổ chức cần cột 'Đơn vị' (quyền được giới hạn trong đơn vị "
+                    "đó); quyền toàn tỉnh chỉ cấp trên trang tài khoản",
+                )
+            )
         if user is None:
             plan.create.append(row)
         elif _differs(row, user):
@@ -345,8 +355,31 @@ def plan_import(
     return plan
 
 
+def _hr_unit(row: RosterRow, user: User | None) -> OrgUnit | None:
+    """The unit an HR role granted by a roster row is limited to: the row's, else the user's."""
+    return row.unit or (user.unit if user is not None else None)
+
+
+def _grants(roles: set[Role], hr_unit: OrgUnit | None) -> list[RoleGrant]:
+    """Role grants for a roster row; HR is limited to *hr_unit* (never every unit)."""
+    grants = [
+        services.Grant(role, hr_unit.id if role == Role.hr and hr_unit else None)
+        for role in sorted(roles)
+    ]
+    services.check_grants(grants)
+    return [RoleGrant(role=g.role, unit_id=g.unit_id) for g in grants]
+
+
 def apply_plan(actor: Actor, plan: Plan, progress: Callable[[int], None] | None = None) -> None:
-    """Write a checked plan in the current transaction (the caller commits once)."""
+    """Write a checked plan in the current transaction (the caller commits once).
+
+    An admin's tool: it creates accounts, changes names and units and grants roles, so it
+    refuses any other actor (a trainer's class enrolment uses classes/matching.py instead).
+    """
+    try:
+        services.require_admin(actor)
+    except services.AccountError as exc:
+        raise RosterError(str(exc)) from exc
     if not plan.ok:
         raise RosterError("Tệp còn lỗi; không nhập gì.")
     for count, row in enumerate(plan.create, start=1):
@@ -359,7 +392,7 @@ def apply_plan(actor: Actor, plan: Plan, progress: Callable[[int], None] | None 
             position=row.position,
             rank=row.rank,
         )
-        user.grants = [RoleGrant(role=role) for role in sorted(row.roles)]
+        user.grants = _grants(row.roles, row.unit)
         db.session.add(user)
         if count % 1000 == 0:
             db.session.flush()
@@ -379,8 +412,7 @@ def apply_plan(actor: Actor, plan: Plan, progress: Callable[[int], None] | None 
         user.unit = row.unit or user.unit
         user.position = row.position or user.position
         user.rank = row.rank or user.rank
-        for role in sorted(row.roles - user.roles):
-            user.grants.append(RoleGrant(role=role))
+        user.grants += _grants(row.roles - user.roles, _hr_unit(row, user))
         after = {
             "full_name": user.full_name,
             "unit": user.unit.code if user.unit else None,

@@ -1,6 +1,7 @@
 """Account use cases: everything that changes users, roles and sign-in state lives here."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -34,10 +35,66 @@ class Throttled(Exception):
         self.seconds = seconds
 
 
+class ScopeRequired(AccountError):
+    """An HR grant that names no unit and was not explicitly made for every unit."""
+
+
 @dataclass(frozen=True)
 class Grant:
+    """A role to grant, limited to a unit's subtree or (unit_id None) to none.
+
+    An HR grant without a unit lets its holder see every unit's people, so it is accepted only
+    when *every_unit* says an admin chose that ("Mọi đơn vị (toàn tỉnh)"). The flag is not part
+    of the grant's identity: it is stored as the missing unit.
+    """
+
     role: Role
     unit_id: int | None = None
+    every_unit: bool = field(default=False, compare=False)
+
+
+HR_SCOPE_REQUIRED = _l(
+    "Vai trò cán bộ tổ chức phải ghi rõ đơn vị được giao, hoặc chọn rõ “Mọi đơn vị (toàn tỉnh)”."
+)
+
+
+def grants_for(
+    roles: Iterable[Role],
+    *,
+    trainer_unit_id: int | None = None,
+    hr_unit_ids: Iterable[int] = (),
+    hr_every_unit: bool = False,
+) -> list[Grant]:
+    """The grants an admin's choice of roles and scopes means (checked by check_grants)."""
+    grants = []
+    for role in roles:
+        if role == Role.hr:
+            ids = list(hr_unit_ids)
+            if hr_every_unit or not ids:
+                grants.append(Grant(Role.hr, every_unit=hr_every_unit))
+            grants += [Grant(Role.hr, unit_id) for unit_id in ids]
+        elif role == Role.trainer:
+            grants.append(Grant(role, trainer_unit_id))
+        else:
+            grants.append(Grant(role))
+    return grants
+
+
+def check_grants(grants: Iterable[Grant]) -> None:
+    """Refuse an HR grant that names no unit, unless "every unit" was chosen (and alone)."""
+    hr = [g for g in grants if g.role == Role.hr]
+    if any(g.unit_id is None and not g.every_unit for g in hr):
+        raise ScopeRequired(HR_SCOPE_REQUIRED)
+    if any(g.unit_id is None for g in hr) and any(g.unit_id is not None for g in hr):
+        raise ScopeRequired(
+            _l("Chọn các đơn vị được giao hoặc “Mọi đơn vị (toàn tỉnh)”, không chọn cả hai.")
+        )
+
+
+def require_admin(actor: Actor) -> None:
+    """Accounts and roles are changed by admins (or the command line), never by anyone else."""
+    if actor.user is not None and not actor.user.is_admin:
+        raise AccountError(_l("Chỉ quản trị viên mới được tạo tài khoản hoặc đổi vai trò."))
 
 
 def find_by_login(login: str) -> User | None:
@@ -98,6 +155,9 @@ def create_user(
     must_change_password: bool = False,
 ) -> User:
     """Create an account; *login* is a login name or an e-mail address."""
+    require_admin(actor)
+    grants = roles or [Grant(Role.learner)]
+    check_grants(grants)
     username, login_email = _split_login(login)
     email = nfc(email).casefold() if email else login_email
     _check_login_free(username, email, None)
@@ -116,7 +176,7 @@ def create_user(
         if problem:
             raise WeakPassword(problem)
         user.password_hash = passwords.hash_password(password)
-    for grant in roles or [Grant(Role.learner)]:
+    for grant in grants:
         user.grants.append(RoleGrant(role=grant.role, unit_id=grant.unit_id))
     db.session.add(user)
     db.session.flush()
@@ -126,6 +186,7 @@ def create_user(
 
 def update_profile(actor: Actor, user: User, **fields) -> User:
     """Change profile fields (full_name, login, email, birth_date, position, rank, unit)."""
+    require_admin(actor)
     before = _snapshot(user)
     if "login" in fields:
         username, login_email = _split_login(fields.pop("login"))
@@ -149,6 +210,8 @@ def update_profile(actor: Actor, user: User, **fields) -> User:
 
 def set_roles(actor: Actor, user: User, grants: list[Grant]) -> User:
     """Replace the user's roles; at least one role remains (learner)."""
+    require_admin(actor)
+    check_grants(grants)
     if (
         actor.user is not None
         and actor.user.id == user.id

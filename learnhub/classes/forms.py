@@ -62,6 +62,7 @@ class SessionsForm(FlaskForm):
 class EnrolForm(FlaskForm):
     logins = TextAreaField(
         _l("Tên đăng nhập hoặc email (mỗi dòng một người)"),
+        description=_l("Hoặc 'Họ và tên; ngày sinh' (dd/mm/yyyy). Chỉ ghi danh tài khoản đã có."),
         validators=[DataRequired(), Length(max=100_000)],
     )
 

@@ -11,6 +11,7 @@ from learnhub.accounts.models import Role, RoleGrant, User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.catalog.models import Module
+from learnhub.classes import matching
 from learnhub.classes.models import ClassFormat, ClassSession, ClassStatus, Enrolment, TrainingClass
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
@@ -94,6 +95,19 @@ def enrol(actor: Actor, training_class: TrainingClass, users: list[User]) -> int
             actor, "class.enrol", "class", training_class.code, None, {"added": [u.id for u in new]}
         )
     return len(new)
+
+
+def enrol_matched(actor: Actor, training_class: TrainingClass, found: matching.Match) -> int:
+    """Enrol the accounts a list named, all or none: any row that named nobody stops it."""
+    if not found.ok:
+        shown = "; ".join(str(p) for p in found.problems[:20])
+        more = len(found.problems) - 20
+        if more > 0:
+            shown += " " + str(_l("… và %(n)s dòng khác.", n=more))
+        raise ClassError(shown)
+    if not found.users:
+        raise ClassError(_l("Danh sách không có ai."))
+    return enrol(actor, training_class, found.users)
 
 
 def unit_learners(unit: OrgUnit) -> list[User]:

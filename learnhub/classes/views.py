@@ -12,14 +12,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from learnhub import db
-from learnhub.accounts import roster
-from learnhub.accounts import services as accounts
 from learnhub.accounts.auth import current_actor, role_required
 from learnhub.accounts.models import Role
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import STATUS_LABELS, Completion
 from learnhub.catalog.models import Module
-from learnhub.classes import services
+from learnhub.classes import matching, services
 from learnhub.classes.forms import ClassEditForm, ClassForm, EnrolForm, EnrolUnitForm, SessionsForm
 from learnhub.classes.models import ClassFormat, TrainingClass
 from learnhub.forms import choices
@@ -150,6 +148,28 @@ def add_sessions(class_id: int):
     return redirect(url_for(".manage", class_id=training_class.id))
 
 
+def _enrol_listed(training_class: TrainingClass, read) -> None:
+    """Match a list to existing accounts and enrol them, all or none (flashes the outcome)."""
+    try:
+        found = read()
+        added = services.enrol_matched(current_actor(), training_class, found)
+    except (matching.MatchError, services.ClassError) as exc:
+        db.session.rollback()
+        flash(_("Không ghi danh ai: %(e)s", e=str(exc)), "error")
+        return
+    db.session.commit()
+    flash(_("Đã ghi danh %(n)s học viên.", n=added), "success")
+    if found.ignored:
+        flash(
+            _(
+                "Không dùng các cột %(c)s: ghi danh không thay đổi thông tin hay vai trò của "
+                "tài khoản nào.",
+                c=", ".join(found.ignored),
+            ),
+            "info",
+        )
+
+
 @bp.post("/manage/classes/<int:class_id>/enrol")
 @role_required(Role.trainer)
 def enrol(class_id: int):
@@ -157,22 +177,8 @@ def enrol(class_id: int):
     form = EnrolForm()
     if not form.validate():
         flash(_("Hãy nhập ít nhất một tên đăng nhập."), "error")
-        return redirect(url_for(".manage", class_id=training_class.id))
-    found, unknown = [], []
-    for line in form.logins.data.splitlines()[:5000]:
-        if line.strip():
-            user = accounts.find_by_login(line)
-            (found if user else unknown).append(user or line.strip())
-    try:
-        added = services.enrol(current_actor(), training_class, found)
-    except services.ClassError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".manage", class_id=training_class.id))
-    db.session.commit()
-    flash(_("Đã ghi danh %(n)s học viên.", n=added), "success")
-    if unknown:
-        flash(_("Không tìm thấy: %(x)s", x=", ".join(unknown[:20])), "error")
+    else:
+        _enrol_listed(training_class, lambda: matching.match_pasted(form.logins.data))
     return redirect(url_for(".manage", class_id=training_class.id))
 
 
@@ -222,30 +228,14 @@ def show(class_id: int):
 @bp.post("/manage/classes/<int:class_id>/enrol-file")
 @role_required(Role.trainer)
 def enrol_file(class_id: int):
-    """Enrol from a roster file: the rules of the account roster import (all rows or none)."""
+    """Enrol the existing accounts a CSV/XLSX list names; it never creates or changes one."""
     training_class = _managed(class_id)
     upload = request.files.get("file")
     data = upload.read() if upload is not None else b""
     if not data:
         flash(_("Hãy chọn một tệp CSV hoặc XLSX."), "error")
-        return redirect(url_for(".manage", class_id=training_class.id))
-    try:
-        plan = roster.plan_import(data, upload.filename or "")
-        if not plan.ok:
-            raise roster.RosterError(
-                "; ".join(
-                    f"{_('Dòng')} {p.row}, {p.column}: {p.message}" for p in plan.problems[:20]
-                )
-            )
-        roster.apply_plan(current_actor(), plan)
-        people = [accounts.find_by_login(row.login) for row in plan.rows]
-        added = services.enrol(current_actor(), training_class, people)
-    except (roster.RosterError, services.ClassError) as exc:
-        db.session.rollback()
-        flash(_("Không ghi danh ai: %(e)s", e=str(exc)), "error")
-        return redirect(url_for(".manage", class_id=training_class.id))
-    db.session.commit()
-    flash(_("Đã ghi danh %(n)s học viên từ tệp.", n=added), "success")
+    else:
+        _enrol_listed(training_class, lambda: matching.match_file(data, upload.filename or ""))
     return redirect(url_for(".manage", class_id=training_class.id))
 
 

@@ -223,7 +223,10 @@ def test_paper_grid_and_csv_import(client, login, trainer, learner, create_user,
     assert attendance.record_of(s2, other).status == Status.late
 
 
-def test_enrol_from_roster_file(client, login, trainer, lop, db_session):
+def test_enrol_from_roster_file(client, login, trainer, lop, db_session, create_user):
+    # Enrolment matches existing accounts only (tests/classes/test_enrolment.py has the rules).
+    create_user("nv-tep", full_name="Nguyễn Văn Tệp")
+    create_user("lt-tep", full_name="Lê Thị Tệp")
     login(trainer)
     token = csrf_token(client, f"/manage/classes/{lop.id}")
     csv_text = (
