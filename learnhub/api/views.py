@@ -439,6 +439,7 @@ def completions():
             Certificate.number_label,
         )
         .select_from(Enrolment)
+        .where(Enrolment.is_active)
         .join(User, User.id == Enrolment.user_id)
         .outerjoin(OrgUnit, OrgUnit.id == User.unit_id)
         .join(TrainingClass, TrainingClass.id == Enrolment.class_id)

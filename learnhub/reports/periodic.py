@@ -441,7 +441,8 @@ def _counts(viewer: User, period: Period):
                 )
                 .select_from(Enrolment)
                 .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
+                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+                .where(Enrolment.is_active),
                 period,
             ),
             viewer,
@@ -455,7 +456,8 @@ def _counts(viewer: User, period: Period):
                 )
                 .select_from(Enrolment)
                 .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
+                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+                .where(Enrolment.is_active),
                 period,
             ),
             viewer,
@@ -467,7 +469,8 @@ def _counts(viewer: User, period: Period):
                 select(person_unit, func.count(distinct(Enrolment.user_id)))
                 .select_from(Enrolment)
                 .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
+                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+                .where(Enrolment.is_active),
                 period,
             ),
             viewer,
