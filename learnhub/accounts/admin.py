@@ -77,6 +77,8 @@ def new():
             )
         except services.WeakPassword as exc:
             form.password.errors = [str(exc)]
+        except services.BadBirthDate as exc:
+            form.birth_date.errors = [str(exc)]
         except services.AccountError as exc:
             form.login.errors = [str(exc)]
         else:
@@ -139,6 +141,8 @@ def update(user_id: int):
                 rank=form.rank.data or "",
                 unit=_unit(form.unit.data),
             )
+        except services.BadBirthDate as exc:
+            form.birth_date.errors = [str(exc)]
         except services.AccountError as exc:
             form.login.errors = [str(exc)]
         else:

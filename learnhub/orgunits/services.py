@@ -155,8 +155,7 @@ def save_unit(actor: Actor, data: UnitData, unit: OrgUnit | None = None) -> tupl
     db.session.flush()
     if data.successor_code != (unit.successor.code if unit.successor else ""):
         unit.successor = _resolve(data.successor_code, "Đơn vị kế thừa")
-    if unit.successor is not None and unit.successor.id == unit.id:
-        raise UnitError(_l("Một đơn vị không thể kế thừa chính nó."))
+    _check_successors(unit)
     _set_path(unit)
     db.session.flush()
     after = _snapshot(unit)
@@ -167,6 +166,24 @@ def save_unit(actor: Actor, data: UnitData, unit: OrgUnit | None = None) -> tupl
     if new:
         audit.record(actor, "unit.update", "unit", unit.code, old, new)
     return unit, bool(new)
+
+
+def _check_successors(unit: OrgUnit) -> None:
+    """A successor chain never comes back to the unit (itself, its successor's successor, …)."""
+    seen = {unit.id}
+    successor = unit.successor
+    while successor is not None:
+        if successor.id in seen:
+            if successor.id == unit.id and unit.successor.id == unit.id:
+                raise UnitError(_l("Một đơn vị không thể kế thừa chính nó."))
+            raise UnitError(
+                _l(
+                    "Đơn vị kế thừa tạo thành vòng: %(u)s sẽ là đơn vị kế thừa của chính nó.",
+                    u=unit.name,
+                )
+            )
+        seen.add(successor.id)
+        successor = successor.successor
 
 
 def sync_units(actor: Actor, rows: list[UnitData]) -> tuple[int, int]:
