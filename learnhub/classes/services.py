@@ -21,6 +21,10 @@ class ClassError(Exception):
     """A rule about classes says no; the message is shown to the person."""
 
 
+class ClassDatesError(ClassError):
+    """The class's dates are impossible (it ends before it starts)."""
+
+
 @dataclass(frozen=True)
 class ClassData:
     code: str
@@ -46,7 +50,7 @@ def open_class(
     if module.published_version is None:
         raise ClassError(_l("Chuyên đề chưa được công bố."))
     if data.ends_on < data.starts_on:
-        raise ClassError(_l("Ngày kết thúc phải sau ngày bắt đầu."))
+        raise ClassDatesError(_l("Ngày kết thúc lớp không được trước ngày bắt đầu."))
     if by_code(data.code) is not None:
         raise ClassError(_l("Mã lớp này đã được dùng."))
     training_class = TrainingClass(

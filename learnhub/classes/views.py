@@ -80,6 +80,8 @@ def new():
         )
         try:
             training_class = services.open_class(current_actor(), module, data, [current_user])
+        except services.ClassDatesError as exc:
+            form.ends_on.errors = [str(exc)]
         except services.ClassError as exc:
             form.code.errors = [str(exc)]
         else:
@@ -329,6 +331,7 @@ def show(class_id: int):
         records=records,
         labels=STATUS_LABELS,
         check=attendance.checklist(training_class, current_user),
+        completion=_completions(training_class).get(current_user.id),
     )
 
 
