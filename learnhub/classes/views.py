@@ -149,10 +149,17 @@ def _managed_session(class_id: int, session_id: int) -> ClassSession:
 def edit_session(class_id: int, session_id: int):
     """Move a session (date, times, periods, topic); its attendance records move with it."""
     session = _managed_session(class_id, session_id)
-    form = SessionEditForm(obj=session)
-    if request.method == "GET":
-        form.starts_at.data = session.starts_at.strftime("%H:%M")
-        form.ends_at.data = session.ends_at.strftime("%H:%M")
+    form = SessionEditForm(
+        data={
+            "on": session.on,
+            "starts_at": session.starts_at.strftime("%H:%M"),
+            "ends_at": session.ends_at.strftime("%H:%M"),
+            "periods": session.periods,
+            "topic": session.topic,
+        }
+        if request.method == "GET"
+        else None
+    )
     if form.validate_on_submit():
         try:
             data = schedule.SessionData(
