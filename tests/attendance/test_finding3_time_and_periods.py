@@ -9,7 +9,7 @@ exceed the module's."""
 
 import io
 import random
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 from pypdf import PdfReader
@@ -27,8 +27,14 @@ from learnhub.quizzes import services as quizzes
 from learnhub.reports import history
 from tests.quizzes.test_curriculum import right_answer
 
+
+def _utc(*parts: int) -> datetime:
+    """A stored (naive UTC) datetime."""
+    return datetime(*parts, tzinfo=UTC).replace(tzinfo=None)
+
+
 #: 02/12/2026 09:00 in Cà Mau (UTC+7), before the class.
-EARLY = datetime(2026, 12, 2, 2, 0)
+EARLY = _utc(2026, 12, 2, 2, 0)
 
 
 @pytest.fixture
@@ -97,7 +103,7 @@ def test_finding3_no_completion_or_certificate_before_the_class_has_ended(
         certificates.issue(Actor(trainer), december, learner, EARLY)
     assert db_session.scalar(select(Completion)) is None
     # The moment the last session ends, the class is complete for her.
-    assert december.ends_at == datetime(2026, 12, 10, 4, 0)  # 11:00 in Cà Mau
+    assert december.ends_at == _utc(2026, 12, 10, 4, 0)  # 11:00 in Cà Mau
     assert attendance.class_has_ended(december, december.ends_at)
     assert attendance.evaluate_class(december, december.ends_at) == 1
     completion = db_session.scalars(select(Completion)).one()
@@ -136,8 +142,8 @@ def test_finding3_sessions_outside_the_class_count_for_nothing(
     _direct_records(december, learner, [*strays, december.sessions[1]])
     # Only the class's own sessions: 4 of its 12 periods, below the 80 % share.
     assert attendance.attended_periods(december, learner, True) == (4, 12)
-    assert december.ends_at == datetime(2026, 12, 10, 4, 0)  # the stray on 20/12 is not the end
-    assert attendance.evaluate(december, learner, datetime(2026, 12, 21)) is None
+    assert december.ends_at == _utc(2026, 12, 10, 4, 0)  # the stray on 20/12 is not the end
+    assert attendance.evaluate(december, learner, _utc(2026, 12, 21)) is None
     enrolment = classes.enrolment_of(december, learner)
     attendance.recount(enrolment)
     assert enrolment.present_periods == 4

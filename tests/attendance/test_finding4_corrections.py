@@ -3,7 +3,7 @@ un-enrolled, sessions were numbered in the order they were typed, and sessions o
 dates or a class ending before it starts were accepted. (The other date rules of the finding are
 tested with their domains: tests/quizzes, tests/accounts, tests/orgunits.)"""
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import select
@@ -19,8 +19,14 @@ from learnhub.classes import services as classes
 from learnhub.reports import history
 from tests.support import csrf_token
 
+
+def _utc(*parts: int) -> datetime:
+    """A stored (naive UTC) datetime."""
+    return datetime(*parts, tzinfo=UTC).replace(tzinfo=None)
+
+
 #: After every session of the class below (12/01/2026 in Cà Mau).
-LATER = datetime(2026, 1, 12, 5, 0)
+LATER = _utc(2026, 1, 12, 5, 0)
 
 
 @pytest.fixture
@@ -119,7 +125,7 @@ def test_finding4_wrong_session_moved_with_its_records(lop, trainer, learner, db
             Actor(trainer),
             moved,
             schedule.SessionData(date(2026, 1, 9), time(8), time(10), 3),
-            datetime(2026, 1, 8),
+            _utc(2026, 1, 8),
         )
 
 
