@@ -110,6 +110,8 @@ def new():
             form.password.errors = [str(exc)]
         except services.ScopeRequired as exc:
             form.hr_units.errors = [str(exc)]
+        except services.BadBirthDate as exc:
+            form.birth_date.errors = [str(exc)]
         except services.AccountError as exc:
             form.login.errors = [str(exc)]
         else:
@@ -179,6 +181,8 @@ def update(user_id: int):
                 rank=form.rank.data or "",
                 unit=_unit(form.unit.data),
             )
+        except services.BadBirthDate as exc:
+            form.birth_date.errors = [str(exc)]
         except services.AccountError as exc:
             form.login.errors = [str(exc)]
         else:

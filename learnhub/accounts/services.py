@@ -14,7 +14,7 @@ from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.orgunits.models import OrgUnit
 from learnhub.orgunits.services import rollup_ids
-from learnhub.timeutil import utcnow
+from learnhub.timeutil import today, utcnow
 
 
 class AccountError(Exception):
@@ -23,6 +23,16 @@ class AccountError(Exception):
 
 class LoginTaken(AccountError):
     pass
+
+
+class BadBirthDate(AccountError):
+    """A birth date no person can have (in the future)."""
+
+
+def check_birth_date(birth_date: date | None) -> None:
+    """The date rule of a birth date: not after today (in the province)."""
+    if birth_date is not None and birth_date > today():
+        raise BadBirthDate(_l("Ngày sinh không được sau ngày hôm nay."))
 
 
 class WeakPassword(AccountError):
@@ -161,6 +171,7 @@ def create_user(
     username, login_email = _split_login(login)
     email = nfc(email).casefold() if email else login_email
     _check_login_free(username, email, None)
+    check_birth_date(birth_date)
     user = User(
         full_name=nfc(full_name),
         username=username,
@@ -198,6 +209,7 @@ def update_profile(actor: Actor, user: User, **fields) -> User:
         if key in fields:
             setattr(user, key, nfc(fields[key] or ""))
     if "birth_date" in fields:
+        check_birth_date(fields["birth_date"])
         user.birth_date = fields["birth_date"]
     if "unit" in fields:
         user.unit = fields["unit"]

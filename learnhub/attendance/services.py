@@ -26,7 +26,7 @@ from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
 from learnhub.quizzes import services as quizzes
 from learnhub.quizzes.models import AttemptState, Quiz
 from learnhub.textutil import fold
-from learnhub.timeutil import VN_TZ, format_datetime
+from learnhub.timeutil import VN_TZ, format_datetime, utcnow
 
 
 class AttendanceError(Exception):
@@ -168,9 +168,12 @@ def recount(enrolment: Enrolment) -> None:
     stmt = (
         select(AttendanceRecord.status, func.sum(ClassSession.periods))
         .join(ClassSession, ClassSession.id == AttendanceRecord.session_id)
+        .join(TrainingClass, TrainingClass.id == ClassSession.class_id)
         .where(
             ClassSession.class_id == enrolment.class_id,
             AttendanceRecord.user_id == enrolment.user_id,
+            # Only the class's own sessions (within its dates) count.
+            ClassSession.on.between(TrainingClass.starts_on, TrainingClass.ends_on),
         )
         .group_by(AttendanceRecord.status)
     )
@@ -199,7 +202,11 @@ def record(
     # to the same learner's attendance in a class take turns, so its period counters stay exact.
     enrolment = db.session.scalar(
         select(Enrolment)
-        .where(Enrolment.class_id == session.class_id, Enrolment.user_id == user.id)
+        .where(
+            Enrolment.class_id == session.class_id,
+            Enrolment.user_id == user.id,
+            Enrolment.is_active,
+        )
         .with_for_update()
     )
     if enrolment is None:
@@ -433,7 +440,8 @@ def weights(count_excused: bool, late_weight: float = 1.0) -> dict[Status, Decim
 def attended_periods(
     training_class: TrainingClass, user: User, count_excused: bool, late_weight: float = 1.0
 ) -> tuple[Decimal, int]:
-    """(periods attended, weighted by status; periods of the class) for a learner."""
+    """(periods attended, weighted by status; periods of the class) for a learner: the class's
+    own sessions only (those within its dates), as the attendance share counts them."""
     weight = weights(count_excused, late_weight)
     stmt = (
         select(AttendanceRecord)
@@ -444,12 +452,13 @@ def attended_periods(
     got = sum(
         (
             s.periods * weight[Status(status[s.id])]
-            for s in training_class.sessions
+            for s in training_class.own_sessions
             if s.id in status
         ),
         Decimal(0),
     )
-    return got.normalize() if got else Decimal(0), training_class.total_periods
+    held = sum(s.periods for s in training_class.own_sessions)
+    return got.normalize() if got else Decimal(0), held
 
 
 def below_threshold(training_class: TrainingClass, people: list[User], on: date) -> list[tuple]:
@@ -457,7 +466,7 @@ def below_threshold(training_class: TrainingClass, people: list[User], on: date)
     (user, periods attended, periods held so far)."""
     rule = training_class.completion_rule()
     share = rule.share
-    held_sessions = [s for s in training_class.sessions if s.on <= on]
+    held_sessions = [s for s in training_class.own_sessions if s.on <= on]
     held = sum(s.periods for s in held_sessions)
     if not share or not held:
         return []
@@ -502,8 +511,16 @@ class Checklist:
         return [item for item in self.items if not item.done]
 
 
-def checklist(training_class: TrainingClass, user: User) -> Checklist:
-    """What completing this class requires of *user*, item by item, done or missing."""
+def class_has_ended(training_class: TrainingClass, now: datetime) -> bool:
+    """The completion rule's time condition: a class is complete for nobody before its last own
+    session has ended (or, without sessions, before its last day is over)."""
+    return now >= training_class.ends_at
+
+
+def checklist(training_class: TrainingClass, user: User, now: datetime | None = None) -> Checklist:
+    """What completing this class requires of *user*, item by item, done or missing (at *now*,
+    by default the present moment)."""
+    now = now or utcnow()
     rule = training_class.completion_rule()
     module = training_class.module
     version = training_class.version or module.published_version
@@ -543,7 +560,7 @@ def checklist(training_class: TrainingClass, user: User) -> Checklist:
         ok = bool(essays) and all(f is not None and f >= Decimal("0.5") for f in essays)
         items.append(Check("essay", str(_l("Bài thu hoạch đạt từ 5,0")), ok))
     share = rule.share
-    if share > 0 and training_class.sessions:
+    if share > 0 and training_class.own_sessions:
         got, total = attended_periods(training_class, user, rule.count_excused, rule.late_weight)
         ok = total > 0 and Decimal(got) >= share * total
         items.append(
@@ -554,11 +571,21 @@ def checklist(training_class: TrainingClass, user: User) -> Checklist:
                 f"{got}/{total}",
             )
         )
+    ended = class_has_ended(training_class, now)
+    items.append(
+        Check(
+            "ended",
+            str(_l("Lớp học đã kết thúc")),
+            ended,
+            "" if ended else str(_l("đến %(t)s", t=format_datetime(training_class.ends_at))),
+        )
+    )
     return Checklist(items)
 
 
 def evaluate(training_class: TrainingClass, user: User, now: datetime) -> Completion | None:
-    """Record the completion the moment the rule is met (once); returns it when complete."""
+    """Record the completion the moment the rule is met (once, and never before the class has
+    ended); returns it when complete. A withdrawn learner completes nothing."""
     found = db.session.scalar(
         select(Completion).where(
             Completion.class_id == training_class.id, Completion.user_id == user.id
@@ -566,7 +593,9 @@ def evaluate(training_class: TrainingClass, user: User, now: datetime) -> Comple
     )
     if found is not None:
         return found
-    result = checklist(training_class, user)
+    if not classes.is_enrolled(training_class, user):
+        return None
+    result = checklist(training_class, user, now)
     if not result.complete:
         return None
     rule = training_class.completion_rule()
@@ -595,11 +624,29 @@ def evaluate(training_class: TrainingClass, user: User, now: datetime) -> Comple
     return completion
 
 
+def evaluate_class(training_class: TrainingClass, now: datetime) -> int:
+    """Evaluate every learner on the roster (after the class has ended, nothing else may have
+    triggered it); returns how many completions were newly recorded."""
+    if not class_has_ended(training_class, now):
+        return 0
+    before = set(
+        db.session.scalars(
+            select(Completion.user_id).where(Completion.class_id == training_class.id)
+        )
+    )
+    done = [u for u in classes.roster(training_class) if u.id not in before]
+    return sum(1 for user in done if evaluate(training_class, user, now) is not None)
+
+
 def _classes_with_module(user: User, module_id: int) -> list[TrainingClass]:
     stmt = (
         select(TrainingClass)
         .join(Enrolment, Enrolment.class_id == TrainingClass.id)
-        .where(Enrolment.user_id == user.id, TrainingClass.module_id == module_id)
+        .where(
+            Enrolment.user_id == user.id,
+            Enrolment.is_active,
+            TrainingClass.module_id == module_id,
+        )
     )
     return list(db.session.scalars(stmt))
 

@@ -158,7 +158,7 @@ def review(training_class: TrainingClass) -> list[Candidate]:
     learners = db.session.scalars(
         select(User)
         .join(Enrolment, Enrolment.user_id == User.id)
-        .where(Enrolment.class_id == training_class.id)
+        .where(Enrolment.class_id == training_class.id, Enrolment.is_active)
     ).all()
     completions = {
         c.user_id: c
@@ -252,7 +252,8 @@ def snapshot(
         "class_code": training_class.code,
         "starts_on": training_class.starts_on.isoformat(),
         "ends_on": training_class.ends_on.isoformat(),
-        "periods": training_class.total_periods or (version.meta.get("periods") if version else 0),
+        # The class's own sessions, never more than the module's periods (TrainingClass).
+        "periods": training_class.total_periods or training_class.module_periods or 0,
         "format": str(training_class.format),
         "score": _score_text(score),
         "band": grade_band(score) if score is not None else "",

@@ -90,3 +90,19 @@ class ClassEditForm(FlaskForm):
             [("planned", _l("Dự kiến")), ("open", _l("Đang học")), ("closed", _l("Đã kết thúc"))]
         ),
     )
+
+
+class SessionEditForm(FlaskForm):
+    on = DateField(_l("Ngày (dd/mm/yyyy)"), validators=[InputRequired()])
+    starts_at = TextField(
+        _l("Giờ bắt đầu (hh:mm)"), validators=[DataRequired(), Regexp(r"^\d{1,2}:\d{2}$")]
+    )
+    ends_at = TextField(
+        _l("Giờ kết thúc (hh:mm)"), validators=[DataRequired(), Regexp(r"^\d{1,2}:\d{2}$")]
+    )
+    periods = IntegerField(_l("Số tiết"), validators=[InputRequired(), NumberRange(1, 12)])
+    topic = TextField(_l("Nội dung"), validators=[Optional(), Length(max=500)])
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation step: only the CSRF token and the button."""

@@ -1,10 +1,11 @@
 """Classes, their trainers and learners, and their sessions."""
 
 import enum
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.accounts.models import Role, User
@@ -12,7 +13,7 @@ from learnhub.catalog import completion
 from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.db import Base
-from learnhub.timeutil import utcnow
+from learnhub.timeutil import VN_TZ, utcnow
 
 
 class ClassFormat(enum.StrEnum):
@@ -76,7 +77,8 @@ class TrainingClass(Base):
     trainers: Mapped[list[User]] = relationship(secondary=class_trainers)
     sessions: Mapped[list["ClassSession"]] = relationship(
         back_populates="training_class",
-        order_by="ClassSession.number",
+        # Sessions are numbered by date (classes.services.renumber keeps number in this order).
+        order_by="[ClassSession.on, ClassSession.starts_at, ClassSession.id]",
         cascade="all, delete-orphan",
     )
 
@@ -98,8 +100,42 @@ class TrainingClass(Base):
         return base.with_overrides(self.rule)
 
     @property
+    def own_sessions(self) -> list["ClassSession"]:
+        """The sessions within the class's dates: the only ones attendance and periods count."""
+        return [s for s in self.sessions if self.starts_on <= s.on <= self.ends_on]
+
+    @property
     def total_periods(self) -> int:
-        return sum(s.periods for s in self.sessions)
+        """The periods of the class's own sessions, never more than its module's."""
+        return self.capped_periods(sum(s.periods for s in self.own_sessions))
+
+    @property
+    def module_periods(self) -> int | None:
+        """The periods the module declares (module.toml `periods`), if any."""
+        version = self.version or self.module.published_version
+        value = (version.meta or {}).get("periods") if version is not None else None
+        return int(value) if value else None
+
+    def capped_periods(self, periods: int) -> int:
+        """*periods*, never more than the module's (a certificate states the module's periods)."""
+        cap = self.module_periods
+        return min(periods, cap) if cap else periods
+
+    @property
+    def ends_at(self) -> datetime:
+        """When the class is over (naive UTC): the end of its last own session, or the end of
+        its last day when it has none."""
+        sessions = self.own_sessions
+        if sessions:
+            last = max(sessions, key=lambda s: (s.on, s.ends_at))
+            local = datetime.combine(last.on, last.ends_at, VN_TZ)
+        else:
+            local = datetime.combine(self.ends_on + timedelta(days=1), time(), VN_TZ)
+        return local.astimezone(UTC).replace(tzinfo=None)
+
+    def has_ended(self, now: datetime) -> bool:
+        """Whether the class is over at *now* (naive UTC): nobody completes it before."""
+        return now >= self.ends_at
 
 
 class Enrolment(Base):
@@ -116,6 +152,9 @@ class Enrolment(Base):
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the learner was taken off the roster (un-enrolled); their records are kept, but a
+    #: withdrawn enrolment is left out of rosters, reports and completion.
+    withdrawn_at: Mapped[datetime | None]
     #: The periods of this learner's recorded sessions, by attendance status (present, late,
     #: excused, absent). Kept by attendance.services.record, the one way attendance is written,
     #: in the same transaction: the unit report sums these instead of reading every record.
@@ -126,6 +165,16 @@ class Enrolment(Base):
 
     training_class: Mapped[TrainingClass] = relationship()
     user: Mapped[User] = relationship()
+
+    @hybrid_property
+    def is_active(self) -> bool:
+        """On the roster (not withdrawn)."""
+        return self.withdrawn_at is None
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls):
+        return cls.withdrawn_at.is_(None)
 
 
 class ClassSession(Base):
@@ -145,3 +194,9 @@ class ClassSession(Base):
     topic: Mapped[str] = mapped_column(Text, default="")
 
     training_class: Mapped[TrainingClass] = relationship(back_populates="sessions")
+
+    @property
+    def starts(self) -> datetime:
+        """When the session starts (naive UTC)."""
+        local = datetime.combine(self.on, self.starts_at, VN_TZ)
+        return local.astimezone(UTC).replace(tzinfo=None)

@@ -13,16 +13,25 @@ from sqlalchemy import select
 
 from learnhub import db
 from learnhub.accounts.auth import current_actor, role_required
-from learnhub.accounts.models import Role
+from learnhub.accounts.models import Role, User
+from learnhub.attendance import schedule
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import STATUS_LABELS, Completion
 from learnhub.catalog.models import Module
 from learnhub.classes import matching, services
-from learnhub.classes.forms import ClassEditForm, ClassForm, EnrolForm, EnrolUnitForm, SessionsForm
-from learnhub.classes.models import ClassFormat, TrainingClass
+from learnhub.classes.forms import (
+    ClassEditForm,
+    ClassForm,
+    ConfirmForm,
+    EnrolForm,
+    EnrolUnitForm,
+    SessionEditForm,
+    SessionsForm,
+)
+from learnhub.classes.models import ClassFormat, ClassSession, TrainingClass
 from learnhub.forms import choices
 from learnhub.orgunits import services as units
-from learnhub.timeutil import today
+from learnhub.timeutil import today, utcnow
 
 bp = Blueprint("classes", __name__)
 
@@ -69,6 +78,8 @@ def new():
         )
         try:
             training_class = services.open_class(current_actor(), module, data, [current_user])
+        except services.ClassDatesError as exc:
+            form.ends_on.errors = [str(exc)]
         except services.ClassError as exc:
             form.code.errors = [str(exc)]
         else:
@@ -108,6 +119,8 @@ def manage(class_id: int):
         preview_unit=preview_unit,
         preview=preview,
         completions=_completions(training_class),
+        confirm_form=ConfirmForm(),
+        ended=attendance.class_has_ended(training_class, utcnow()),
     )
 
 
@@ -119,6 +132,115 @@ def _completions(training_class: TrainingClass) -> dict[int, object]:
 def _time(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
+
+
+def _managed_session(class_id: int, session_id: int) -> ClassSession:
+    session = db.get_or_404(ClassSession, session_id)
+    if session.class_id != class_id:
+        abort(404)
+    _managed(class_id)
+    return session
+
+
+@bp.route("/manage/classes/<int:class_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def edit_session(class_id: int, session_id: int):
+    """Move a session (date, times, periods, topic); its attendance records move with it."""
+    session = _managed_session(class_id, session_id)
+    form = SessionEditForm(
+        data={
+            "on": session.on,
+            "starts_at": session.starts_at.strftime("%H:%M"),
+            "ends_at": session.ends_at.strftime("%H:%M"),
+            "periods": session.periods,
+            "topic": session.topic,
+        }
+        if request.method == "GET"
+        else None
+    )
+    if form.validate_on_submit():
+        try:
+            data = schedule.SessionData(
+                form.on.data,
+                _time(form.starts_at.data),
+                _time(form.ends_at.data),
+                form.periods.data,
+                form.topic.data or "",
+            )
+            schedule.move_session(current_actor(), session, data, utcnow())
+        except (services.ClassError, ValueError) as exc:
+            db.session.rollback()
+            form.on.errors = [
+                str(exc) if isinstance(exc, services.ClassError) else _("Giờ không hợp lệ.")
+            ]
+        else:
+            db.session.commit()
+            flash(_("Đã lưu buổi học."), "success")
+            return redirect(url_for(".manage", class_id=class_id))
+    return render_template(
+        "classes/session_edit.html",
+        s=session,
+        c=session.training_class,
+        form=form,
+        records=schedule.record_count(session),
+    )
+
+
+@bp.route(
+    "/manage/classes/<int:class_id>/sessions/<int:session_id>/delete", methods=["GET", "POST"]
+)
+@role_required(Role.trainer)
+def delete_session(class_id: int, session_id: int):
+    """Cancel a session typed by mistake: a confirmation page, then the POST."""
+    session = _managed_session(class_id, session_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            schedule.cancel_session(current_actor(), session)
+        except services.ClassError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Đã hủy buổi học."), "success")
+        return redirect(url_for(".manage", class_id=class_id))
+    return render_template(
+        "classes/session_delete.html",
+        s=session,
+        c=session.training_class,
+        form=form,
+        records=schedule.record_count(session),
+    )
+
+
+@bp.route("/manage/classes/<int:class_id>/learners/<int:user_id>/withdraw", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def withdraw(class_id: int, user_id: int):
+    """Un-enrol a learner (records kept): a confirmation page, then the POST."""
+    training_class = _managed(class_id)
+    person = db.get_or_404(User, user_id)
+    if not services.is_enrolled(training_class, person):
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.withdraw(current_actor(), training_class, person, utcnow())
+        db.session.commit()
+        flash(_("Đã rút %(p)s khỏi danh sách lớp.", p=person.full_name), "success")
+        return redirect(url_for(".manage", class_id=class_id))
+    return render_template("classes/withdraw.html", c=training_class, person=person, form=form)
+
+
+@bp.post("/manage/classes/<int:class_id>/evaluate")
+@role_required(Role.trainer)
+def evaluate(class_id: int):
+    """Record the completions of a class that has ended (nothing else may have triggered them)."""
+    training_class = _managed(class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    added = attendance.evaluate_class(training_class, utcnow())
+    db.session.commit()
+    flash(_("Đã ghi nhận %(n)s học viên hoàn thành.", n=added), "success")
+    return redirect(url_for(".manage", class_id=class_id))
 
 
 @bp.post("/manage/classes/<int:class_id>/sessions")
@@ -222,6 +344,7 @@ def show(class_id: int):
         records=records,
         labels=STATUS_LABELS,
         check=attendance.checklist(training_class, current_user),
+        completion=_completions(training_class).get(current_user.id),
     )
 
 

@@ -154,9 +154,9 @@ def save_unit(actor: Actor, data: UnitData, unit: OrgUnit | None = None) -> tupl
     unit.note = data.note
     db.session.flush()
     if data.successor_code != (unit.successor.code if unit.successor else ""):
-        unit.successor = _resolve(data.successor_code, "Đơn vị kế thừa")
-    if unit.successor is not None and unit.successor.id == unit.id:
-        raise UnitError(_l("Một đơn vị không thể kế thừa chính nó."))
+        successor = _resolve(data.successor_code, "Đơn vị kế thừa")
+        _check_successor(unit, successor)  # before the change: nothing half-done
+        unit.successor = successor
     _set_path(unit)
     db.session.flush()
     after = _snapshot(unit)
@@ -167,6 +167,23 @@ def save_unit(actor: Actor, data: UnitData, unit: OrgUnit | None = None) -> tupl
     if new:
         audit.record(actor, "unit.update", "unit", unit.code, old, new)
     return unit, bool(new)
+
+
+def _check_successor(unit: OrgUnit, successor: OrgUnit | None) -> None:
+    """A successor chain never comes back to the unit (itself, its successor's successor, …)."""
+    if successor is not None and successor.id == unit.id:
+        raise UnitError(_l("Một đơn vị không thể kế thừa chính nó."))
+    seen = {unit.id}
+    while successor is not None:
+        if successor.id in seen:
+            raise UnitError(
+                _l(
+                    "Đơn vị kế thừa tạo thành vòng: %(u)s sẽ là đơn vị kế thừa của chính nó.",
+                    u=unit.name,
+                )
+            )
+        seen.add(successor.id)
+        successor = successor.successor
 
 
 def sync_units(actor: Actor, rows: list[UnitData]) -> tuple[int, int]:

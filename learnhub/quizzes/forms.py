@@ -4,7 +4,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from learnhub.forms import DateField, TextField, choices
 
@@ -63,6 +70,11 @@ class SettingsForm(FlaskForm):
     review_after_close = SelectField(
         _l("Sau khi bài kiểm tra đóng, học viên được xem"), choices=REVIEW_CHOICES
     )
+
+    def validate_close_on(self, field) -> None:
+        """The date rule of a quiz window: it closes on or after the day it opens."""
+        if field.data and self.open_on.data and field.data < self.open_on.data:
+            raise ValidationError(_l("Ngày đóng bài kiểm tra không được trước ngày mở."))
 
 
 class EssayGradeForm(FlaskForm):

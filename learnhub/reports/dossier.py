@@ -80,7 +80,7 @@ def _roster(klass: TrainingClass) -> list[tuple[User, object]]:
     rows = db.session.execute(
         select(User, Enrolment.enrolled_at)
         .join(Enrolment, Enrolment.user_id == User.id)
-        .where(Enrolment.class_id == klass.id)
+        .where(Enrolment.class_id == klass.id, Enrolment.is_active)
         .options(selectinload(User.unit))
     ).all()
     return sorted(((u, at) for u, at in rows), key=lambda r: (r[0].given_name_key, r[0].id))
@@ -164,7 +164,9 @@ def scores_xlsx(klass: TrainingClass, people) -> bytes:
     attempts: dict[int, list[Attempt]] = defaultdict(list)
     essays: dict[int, list[Decimal]] = defaultdict(list)
     if quiz is not None:
-        roster_ids = select(Enrolment.user_id).where(Enrolment.class_id == klass.id)
+        roster_ids = select(Enrolment.user_id).where(
+            Enrolment.class_id == klass.id, Enrolment.is_active
+        )
         found = db.session.scalars(
             select(Attempt)
             .where(Attempt.quiz_id == quiz.id, Attempt.user_id.in_(roster_ids))

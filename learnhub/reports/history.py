@@ -124,7 +124,7 @@ def lines(person: User) -> list[Line]:
     classes = db.session.scalars(
         select(TrainingClass)
         .join(Enrolment, Enrolment.class_id == TrainingClass.id)
-        .where(Enrolment.user_id == person.id)
+        .where(Enrolment.user_id == person.id, Enrolment.is_active)
         .options(
             selectinload(TrainingClass.sessions),
             selectinload(TrainingClass.version),
@@ -157,15 +157,19 @@ def lines(person: User) -> list[Line]:
     for klass in classes:
         rule = klass.completion_rule()
         weight = weights(rule.count_excused, rule.late_weight)
+        # The class's own sessions held so far: a record of a later (or stray) session counts
+        # for nothing, and neither figure exceeds the module's periods.
+        held_sessions = [s for s in klass.own_sessions if s.on <= on]
         attended = sum(
             (
                 s.periods * weight[Attendance(statuses[s.id])]
-                for s in klass.sessions
+                for s in held_sessions
                 if s.id in statuses
             ),
             Decimal(0),
         )
-        held = sum(s.periods for s in klass.sessions if s.on <= on)
+        held = klass.capped_periods(sum(s.periods for s in held_sessions))
+        attended = min(attended, Decimal(held))
         completion = completions.get(klass.id)
         status = records.status_of(completion is not None, klass.ends_on, on)
         score = None

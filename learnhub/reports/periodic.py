@@ -443,7 +443,8 @@ def _counts(viewer: User, period: Period):
                 )
                 .select_from(Enrolment)
                 .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
+                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+                .where(Enrolment.is_active),
                 period,
             ),
             viewer,
@@ -457,7 +458,8 @@ def _counts(viewer: User, period: Period):
                 )
                 .select_from(Enrolment)
                 .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
+                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+                .where(Enrolment.is_active),
                 period,
             ),
             viewer,
@@ -469,7 +471,8 @@ def _counts(viewer: User, period: Period):
                 select(person_unit, func.count(distinct(Enrolment.user_id)))
                 .select_from(Enrolment)
                 .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id),
+                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+                .where(Enrolment.is_active),
                 period,
             ),
             viewer,

@@ -387,6 +387,7 @@ def statement(f: Filters, viewer: User | None, on: date | None = None) -> Select
         .select_from(Enrolment)
         .join(User, User.id == Enrolment.user_id)
         .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+        .where(Enrolment.is_active)
         .join(Module, Module.id == TrainingClass.module_id)
         .outerjoin(OrgUnit, OrgUnit.id == User.unit_id)
         .outerjoin(

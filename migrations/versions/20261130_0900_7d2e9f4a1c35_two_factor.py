@@ -1,7 +1,7 @@
 """two factor: TOTP authenticators (secret encrypted) and hashed one-time recovery codes
 
 Revision ID: 7d2e9f4a1c35
-Revises: b83f2a6c1d47
+Revises: d41e7b9a2c55
 Create Date: 2026-11-30 09:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7d2e9f4a1c35"
-down_revision: str | None = "b83f2a6c1d47"
+down_revision: str | None = "d41e7b9a2c55"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

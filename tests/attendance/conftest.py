@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from learnhub.attendance import services as attendance_services
 from learnhub.attendance import views as attendance_views
 
 
@@ -25,7 +26,9 @@ class Clock:
 
 @pytest.fixture
 def frozen(monkeypatch) -> Clock:
-    """The attendance pages' now, fixed at 09:00 in Cà Mau on 10/03/2026 until the test moves it."""
+    """The attendance pages' and completion rule's now, fixed at 09:00 in Cà Mau on 10/03/2026 until the test moves it."""
     clock = Clock(datetime(2026, 3, 10, 2, 0))  # noqa: DTZ001 (naive UTC, as stored)
     monkeypatch.setattr(attendance_views, "utcnow", lambda: clock.now)
+    # The completion rule's clock (a class is complete only once it has ended) reads the same now.
+    monkeypatch.setattr(attendance_services, "utcnow", lambda: clock.now)
     return clock

@@ -33,7 +33,7 @@ def lop(trainer, learner, frozen):
             code="DOAN-1",
             title="Lớp điểm danh chống đoán mã",
             starts_on=TODAY,
-            ends_on=TODAY + timedelta(days=1),
+            ends_on=TODAY + timedelta(days=2),
         ),
         [trainer],
     )

@@ -263,8 +263,12 @@ def test_last_missing_session_shows_complete_on_the_next_page(
     token = csrf_token(client, f"/manage/sessions/{lop.sessions[1].id}/roll-call")
     client.post(f"/manage/sessions/{lop.sessions[1].id}/roll-call", data={"csrf_token": token})
     after = page.get(f"/classes/{lop.id}").get_data(as_text=True)
-    assert "Bạn đã hoàn thành lớp học" in after
     assert "✓ Tham dự đủ 80% số tiết (8/8)" in after
+    # Complete only once the class has ended (its last session ends tonight).
+    assert "Bạn đã hoàn thành lớp học" not in after
+    assert "✗ Lớp học đã kết thúc" in after
+    attendance.evaluate_class(lop, lop.ends_at)
+    assert "Bạn đã hoàn thành lớp học" in page.get(f"/classes/{lop.id}").get_data(as_text=True)
 
 
 def test_one_phone_checking_in_two_people_is_flagged(

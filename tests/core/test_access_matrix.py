@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from learnhub import db
-from learnhub.attendance.models import Completion
+from learnhub.attendance.models import AttendanceRecord, Completion, Method, Status
 from learnhub.audit.services import Actor
 from learnhub.catalog.services import by_slug
 from learnhub.certificates import jobs
@@ -113,6 +113,15 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("classes.enrol_unit", "POST"): (302, 403, 400, 403, 400),
     ("classes.enrol_file", "POST"): (302, 403, 302, 403, 302),
     ("classes.edit", "POST"): (302, 403, 302, 403, 302),
+    # Correcting the schedule and roster: a form or a confirmation page, then the POST. The
+    # matrix class's session holds a record, so cancelling it is refused (302 with a message).
+    ("classes.edit_session", "GET"): (302, 403, 200, 403, 200),
+    ("classes.edit_session", "POST"): (302, 403, 200, 403, 200),
+    ("classes.delete_session", "GET"): (302, 403, 200, 403, 200),
+    ("classes.delete_session", "POST"): (302, 403, 302, 403, 302),
+    ("classes.withdraw", "GET"): (302, 403, 200, 403, 200),
+    ("classes.withdraw", "POST"): (302, 403, 302, 403, 302),
+    ("classes.evaluate", "POST"): (302, 403, 302, 403, 302),
     ("classes.mine", "GET"): (302, 200, 200, 200, 200),
     # A class page exists for its learners and those who manage it.
     ("classes.show", "GET"): (302, 200, 200, 404, 200),
@@ -215,6 +224,16 @@ def matrix_class(people):
         Actor(people[T]), training_class, date(2026, 12, 1), 1, time(8), time(11), 4
     )
     classes.enrol(Actor(people[T]), training_class, [people[L]])
+    # A record on the session (so cancelling it is refused and later routes still find it).
+    db.session.add(
+        AttendanceRecord(
+            session_id=training_class.sessions[0].id,
+            user_id=people[L].id,
+            status=Status.present,
+            method=Method.rollcall,
+        )
+    )
+    db.session.flush()
     return training_class
 
 

@@ -6,7 +6,7 @@ import io
 import re
 import secrets
 import unicodedata
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -37,8 +37,9 @@ YEAR = 2019
 
 
 def make_class(trainer, code, ends, *, starts=None, slug="doi-ngoai-nhan-dan", sessions=2):
-    """A class of *slug* ending on *ends*, with *sessions* sessions of 4 periods."""
-    starts = starts or ends
+    """A class of *slug* ending on *ends*, with *sessions* daily sessions of 4 periods (by
+    default, the class starts so that the last one falls on *ends*)."""
+    starts = starts or ends - timedelta(days=max(sessions - 1, 0))
     klass = classes.open_class(
         Actor(trainer),
         by_slug(slug),
