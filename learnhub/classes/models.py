@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learnhub.accounts.models import Role, User
+from learnhub.accounts.models import User
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.db import Base
 from learnhub.timeutil import utcnow
@@ -79,14 +79,10 @@ class TrainingClass(Base):
     )
 
     def can_manage(self, user: User | None) -> bool:
-        """Admins; the class's trainers; trainers who may edit its module."""
-        if user is None or not user.is_authenticated:
-            return False
-        if user.is_admin:
-            return True
-        if not user.has_role(Role.trainer):
-            return False
-        return any(t.id == user.id for t in self.trainers) or self.module.can_edit(user)
+        """Admins; the class's trainers; trainers who may edit its module (learnhub.policy)."""
+        from learnhub import policy  # policy imports the models
+
+        return policy.may_manage_class(user, self)
 
     @property
     def total_periods(self) -> int:
