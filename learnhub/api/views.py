@@ -38,8 +38,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Length, Optional
 
-from learnhub import db, ratelimit
-from learnhub.accounts import services as accounts
+from learnhub import db, policy, ratelimit
 from learnhub.accounts.auth import client_ip, current_actor, fresh_auth_required, role_required
 from learnhub.accounts.models import Role, User
 from learnhub.api import (
@@ -459,7 +458,7 @@ def completions():
             ),
         )
     )
-    people = accounts.people_in_scope(_owner(), Role.hr)
+    people = policy.people_ids(_owner(), Role.hr)
     if people is not None:
         stmt = stmt.where(Enrolment.user_id.in_(people))
     if (unit_ids := _unit_ids(filters["unit"])) is not None:
@@ -539,7 +538,7 @@ def certificate_list():
         .join(TrainingClass, TrainingClass.id == Certificate.class_id)
         .join(Module, Module.id == TrainingClass.module_id)
     )
-    stmt = certificates.visible_filter(_owner(), stmt)
+    stmt = stmt.where(policy.certificate_filter(_owner()))
     if filters["year"] is not None:
         stmt = stmt.where(Certificate.year == filters["year"])
     if (class_id := _class_id(filters["class"])) is not None:
