@@ -5,15 +5,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, false, or_, select, union
+from sqlalchemy import Select, or_, select
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts import passwords, throttle
 from learnhub.accounts.models import Role, RoleGrant, User, nfc
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.orgunits.models import OrgUnit
-from learnhub.orgunits.services import rollup_ids
 from learnhub.timeutil import today, utcnow
 
 
@@ -365,34 +364,15 @@ def reauthenticate(user: User, password: str, ip: str, config: dict, now: dateti
 
 
 def scope_unit_ids(user: User, role: Role = Role.hr) -> Select | None:
-    """Ids of the units whose people *user* may see in the role's pages, exports and API: their
-    units' subtrees plus the units merged into them (a commune of a former district reports under
-    its successor). None means every unit (admins; the role granted without a unit scope)."""
-    if user.is_admin:
-        return None
-    scope = user.scope_units(role)
-    if scope is None:
-        return None
-    if not scope:
-        return select(OrgUnit.id).where(false())
-    return union(*(rollup_ids(unit) for unit in scope)) if len(scope) > 1 else rollup_ids(scope[0])
+    """Ids of the units whose people *user* may see in the role's pages (learnhub.policy)."""
+    return policy.unit_ids(user, role)
 
 
 def people_in_scope(user: User, role: Role = Role.hr) -> Select | None:
-    """SELECT of the ids of the users *user* may see in the role's reports; None means everyone."""
-    ids = scope_unit_ids(user, role)
-    if ids is None:
-        return None
-    return select(User.id).where(User.unit_id.in_(ids.scalar_subquery()))
+    """SELECT of the ids of the users *user* may see in the role's reports (learnhub.policy)."""
+    return policy.people_ids(user, role)
 
 
 def in_scope(viewer: User, person: User, role: Role = Role.hr) -> bool:
-    """Whether *viewer* may see *person* in the role's pages (see scope_unit_ids)."""
-    if not viewer.has_role(role):
-        return viewer.is_admin
-    ids = scope_unit_ids(viewer, role)
-    if ids is None:
-        return True
-    if person.unit_id is None:
-        return False
-    return person.unit_id in set(db.session.scalars(ids))
+    """Whether *viewer* may see *person* in the role's pages (learnhub.policy)."""
+    return policy.person_in_scope(viewer, person, role)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.models import Role, User, nfc
 from learnhub.api.models import ApiToken
 from learnhub.audit import services as audit
@@ -108,7 +108,7 @@ def revoke(actor: Actor, user: User, token_id: int, now: datetime) -> ApiToken |
     """Revoke one of *user*'s own tokens; None when *user* has no such token."""
     db.write_transaction()
     token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
+    if token is None or not policy.may_use_token(user, token):
         return None
     if token.revoked_at is None:
         token.revoked_at = now

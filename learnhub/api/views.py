@@ -38,7 +38,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Length, Optional
 
-from learnhub import db, ratelimit
+from learnhub import db, policy, ratelimit
 from learnhub.accounts.auth import client_ip, current_actor, fresh_auth_required, role_required
 from learnhub.accounts.models import Role, User
 from learnhub.api import (
@@ -488,7 +488,7 @@ def certificate_list():
         .join(TrainingClass, TrainingClass.id == Certificate.class_id)
         .join(Module, Module.id == TrainingClass.module_id)
     )
-    stmt = certificates.visible_filter(_owner(), stmt)
+    stmt = stmt.where(policy.certificate_filter(_owner()))
     if filters["year"] is not None:
         stmt = stmt.where(Certificate.year == filters["year"])
     if (class_id := _class_id(filters["class"])) is not None:

@@ -23,7 +23,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from learnhub import db, pdf, signals
+from learnhub import db, pdf, policy, signals
 from learnhub.accounts.auth import client_ip, current_actor, role_required
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.accounts.models import Role
@@ -63,8 +63,8 @@ def _timestamp(now: datetime) -> float:
 
 def _managed_session(session_id: int) -> ClassSession:
     class_session = db.get_or_404(ClassSession, session_id)
-    if not class_session.training_class.can_manage(current_user):
-        abort(403)
+    allowed = policy.may_manage_class(current_user, class_session.training_class)
+    policy.require(allowed, "session", session_id, current_user, 403)
     return class_session
 
 
@@ -326,8 +326,8 @@ def code(class_id: int):
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.full_path))
     training_class = db.get_or_404(TrainingClass, class_id)
-    if not classes.is_enrolled(training_class, current_user):
-        abort(404)
+    allowed = policy.is_enrolled(current_user, training_class)
+    policy.require(allowed, "class", class_id, current_user)
     form = CodeForm()
     if form.validate_on_submit():
         now = utcnow()
@@ -405,8 +405,8 @@ def session_sheet(session_id: int):
 @role_required(Role.trainer)
 def class_sheet(class_id: int):
     training_class = db.get_or_404(TrainingClass, class_id)
-    if not training_class.can_manage(current_user):
-        abort(403)
+    allowed = policy.may_manage_class(current_user, training_class)
+    policy.require(allowed, "class", class_id, current_user, 403)
     return _sheet(training_class, list(training_class.sessions), f"ky-nhan-{training_class.code}")
 
 
@@ -415,8 +415,8 @@ def class_sheet(class_id: int):
 def paper(class_id: int):
     """Enter the signed paper sheet afterwards: a grid (learners × sessions) or a CSV file."""
     training_class = db.get_or_404(TrainingClass, class_id)
-    if not training_class.can_manage(current_user):
-        abort(403)
+    allowed = policy.may_manage_class(current_user, training_class)
+    policy.require(allowed, "class", class_id, current_user, 403)
     people = classes.roster(training_class)
     form = ConfirmForm()
     problems: list[str] = []

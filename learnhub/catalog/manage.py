@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.auth import current_actor, role_required
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.accounts.models import Role
@@ -34,9 +34,9 @@ bp = Blueprint("manage", __name__, url_prefix="/manage/modules")
 
 def _editable(module_id: int) -> Module:
     module = db.get_or_404(Module, module_id)
-    if not module.can_edit(current_user):
-        current_app.logger.warning("forbidden: user=%s module=%s", current_user.id, module.slug)
-        abort(403)
+    policy.require(
+        policy.may_edit_module(current_user, module), "module", module_id, current_user, 403
+    )
     return module
 
 

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learnhub.accounts.models import Role, User
+from learnhub.accounts.models import User
 from learnhub.catalog import completion
 from learnhub.catalog.completion import CompletionRule
 from learnhub.db import Base
@@ -70,19 +70,10 @@ class Module(Base):
         return self.latest_version_id != self.published_version_id
 
     def can_edit(self, user: User | None) -> bool:
-        """Admins; the owner (a trainer); trainers whose unit scope covers the module's unit."""
-        if user is None or not user.is_authenticated:
-            return False
-        if user.is_admin:
-            return True
-        if not user.has_role(Role.trainer):
-            return False
-        if self.owner_id == user.id:
-            return True
-        scope = user.scope_units(Role.trainer)
-        if scope is None:
-            return True
-        return self.unit is not None and any(s.contains(self.unit) for s in scope)
+        """Admins; the owner (a trainer); trainers whose scope covers the module's unit."""
+        from learnhub import policy  # policy imports the models
+
+        return policy.may_edit_module(user, self)
 
     def __repr__(self) -> str:
         return f"<Module {self.slug}>"

@@ -1,9 +1,10 @@
 """The register (sổ cấp giấy chứng nhận): one issuer's certificates of one year, in register-number
 order, filterable, exportable to XLSX and PDF.
 
-Every query goes through services.visible_filter, so HR officers see the people of their unit
-subtree and trainers the classes they manage, also in the exports. The documents (XLSX, PDF) are
-always in Vietnamese, whatever the interface language.
+Every query goes through services.visible_filter (learnhub.policy), so HR officers see the people
+of their unit subtree and trainers the classes they manage, also in the exports; dates of birth
+are shown only where the policy allows (HR in scope, admins), never to a trainer as such. The
+documents (XLSX, PDF) are always in Vietnamese, whatever the interface language.
 """
 
 import io
@@ -30,7 +31,7 @@ from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from learnhub import db, pdf
+from learnhub import db, pdf, policy
 from learnhub.accounts.auth import role_required
 from learnhub.accounts.models import Role
 from learnhub.certificates import services
@@ -235,9 +236,27 @@ def _superseded_by(certs: list[Certificate]) -> dict[int, str]:
     return dict(found.all())
 
 
+def _birth_dates_shown(certs: list[Certificate]) -> set[int]:
+    """Ids of the certificates among *certs* whose holder's date of birth the user may see
+    (policy.birth_date_filter: HR in scope and admins, not trainers as such)."""
+    shown: set[int] = set()
+    ids = [c.id for c in certs]
+    for start in range(0, len(ids), 500):
+        shown.update(
+            db.session.scalars(
+                select(Certificate.id).where(
+                    Certificate.id.in_(ids[start : start + 500]),
+                    policy.birth_date_filter(current_user, Certificate.user_id),
+                )
+            )
+        )
+    return shown
+
+
 def _rows(certs: list[Certificate]) -> list[Row]:
     on = today()
     replaced_by = _superseded_by(certs)
+    born_shown = _birth_dates_shown(certs)
     rows = []
     for cert in certs:
         data = cert.data or {}
@@ -262,7 +281,7 @@ def _rows(certs: list[Certificate]) -> list[Row]:
                 serial=cert.serial,
                 kind=str(KIND_LABELS.get(cert.kind, cert.kind)),
                 full_name=data.get("full_name", ""),
-                birth_date=_iso(data.get("birth_date")),
+                birth_date=_iso(data.get("birth_date")) if cert.id in born_shown else None,
                 unit=data.get("unit", ""),
                 class_code=data.get("class_code", ""),
                 issued_on=cert.issued_on,

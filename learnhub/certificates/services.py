@@ -14,12 +14,11 @@ from pathlib import Path
 
 import segno
 from flask import current_app
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 
-from learnhub import db, pdf, signals
-from learnhub.accounts import services as accounts
-from learnhub.accounts.models import Role, User
+from learnhub import db, pdf, policy, signals
+from learnhub.accounts.models import User
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import Completion
 from learnhub.audit.services import Actor, record
@@ -583,38 +582,18 @@ def confirm_lost(actor: Actor, cert: Certificate, now: datetime) -> Certificate:
 
 
 def can_manage(user: User, training_class: TrainingClass) -> bool:
-    """Issue, revoke and re-issue: admins, the class's managers, HR of the issuing unit."""
-    if training_class.can_manage(user):
-        return True
-    if user.has_role(Role.hr):
-        issuer = issuer_for(training_class)
-        return user.scope_units(Role.hr) is None or user.may_act_on_unit(Role.hr, issuer.unit)
-    return False
+    """Issue, revoke and re-issue (learnhub.policy.may_manage_certificates)."""
+    return policy.may_manage_certificates(user, training_class, issuer_for(training_class).unit)
 
 
 def can_view(user: User, cert: Certificate) -> bool:
-    """The holder; whoever manages the class; HR whose scope covers the holder's unit."""
-    if user.id == cert.user_id or user.is_admin:
-        return True
-    if cert.training_class.can_manage(user):
-        return True
-    return user.has_role(Role.hr) and accounts.in_scope(user, cert.user, Role.hr)
+    """The holder; whoever manages the class; HR whose scope covers the holder (policy)."""
+    return policy.may_see_certificate(user, cert)
 
 
 def visible_filter(user: User, stmt: Select) -> Select:
-    """Limit a SELECT of certificates to what *user* may see (the register, lists)."""
-    if user.is_admin:
-        return stmt
-    clauses = [Certificate.user_id == user.id]
-    if user.has_role(Role.hr):
-        people = accounts.people_in_scope(user, Role.hr)
-        if people is None:
-            return stmt
-        clauses.append(Certificate.user_id.in_(people))
-    if user.has_role(Role.trainer):
-        managed = [c.id for c in db.session.scalars(select(TrainingClass)) if c.can_manage(user)]
-        clauses.append(Certificate.class_id.in_(managed))
-    return stmt.where(or_(*clauses))
+    """Limit a SELECT of certificates to what *user* may see (policy.certificate_filter)."""
+    return stmt.where(policy.certificate_filter(user))
 
 
 # -- issue on completion ---------------------------------------------------------------------

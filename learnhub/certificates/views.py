@@ -23,7 +23,7 @@ from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.auth import current_actor
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.certificates import jobs, services
@@ -60,29 +60,30 @@ class RevokeForm(FlaskForm):
 def _visible(cert_id: int) -> Certificate:
     """The certificate if the signed-in user may see it; 404 otherwise (never 403: the
     existence of someone else's certificate is not disclosed)."""
-    cert = db.session.get(Certificate, cert_id)
-    if cert is None or not services.can_view(current_user, cert):
-        current_app.logger.warning(
-            "certificate access refused: user=%s certificate=%s", current_user.id, cert_id
-        )
-        abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
+    allowed = services.can_view(current_user, cert)
+    policy.require(allowed, "certificate", cert_id, current_user)
     return cert
 
 
 def _managed_class(class_id: int) -> TrainingClass:
     training_class = db.get_or_404(TrainingClass, class_id)
-    if not services.can_manage(current_user, training_class):
-        current_app.logger.warning(
-            "certificate management refused: user=%s class=%s", current_user.id, class_id
-        )
-        abort(404)
+    allowed = services.can_manage(current_user, training_class)
+    policy.require(allowed, "class", class_id, current_user)
     return training_class
+
+
+def _shown_learners(training_class: TrainingClass) -> set[int] | None:
+    """Ids of the learners whose names and results the user sees on the class's certificate
+    pages; None: all of them (an HR officer sees only their scope, issue 13 finding 5)."""
+    ids = policy.class_learner_ids(current_user, training_class)
+    return None if ids is None else set(db.session.scalars(ids))
 
 
 def _managed_cert(cert_id: int) -> Certificate:
     cert = _visible(cert_id)
-    if not services.can_manage(current_user, cert.training_class):
-        abort(404)
+    allowed = services.can_manage(current_user, cert.training_class)
+    policy.require(allowed, "certificate", cert_id, current_user)
     return cert
 
 
@@ -201,6 +202,9 @@ def confirmation(cert_id: int):
 def review(class_id: int):
     training_class = _managed_class(class_id)
     candidates = services.review(training_class)
+    shown = _shown_learners(training_class)
+    if shown is not None:
+        candidates = [c for c in candidates if c.user.id in shown]
     latest = db.session.scalar(
         select(IssueJob)
         .where(IssueJob.class_id == training_class.id)
@@ -240,8 +244,8 @@ def issue_class(class_id: int):
 
 def _job(job_id: int) -> IssueJob:
     job = db.get_or_404(IssueJob, job_id)
-    if not services.can_manage(current_user, job.training_class):
-        abort(404)
+    allowed = services.can_manage(current_user, job.training_class)
+    policy.require(allowed, "issue_job", job_id, current_user)
     return job
 
 
@@ -279,11 +283,13 @@ def resume(job_id: int):
 def class_zip(class_id: int):
     """Every valid certificate and confirmation of the class, from storage, in one ZIP."""
     training_class = _managed_class(class_id)
-    rows = db.session.scalars(
-        select(Certificate)
-        .where(Certificate.class_id == training_class.id, Certificate.status == Status.valid)
-        .order_by(Certificate.year, Certificate.register_no)
-    ).all()
+    stmt = select(Certificate).where(
+        Certificate.class_id == training_class.id, Certificate.status == Status.valid
+    )
+    shown = policy.class_learner_ids(current_user, training_class)
+    if shown is not None:
+        stmt = stmt.where(Certificate.user_id.in_(shown))
+    rows = db.session.scalars(stmt.order_by(Certificate.year, Certificate.register_no)).all()
     if not rows:
         flash(_("Lớp chưa có giấy chứng nhận nào để tải về."), "info")
         return redirect(url_for(".review", class_id=training_class.id))

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, Uni
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learnhub.accounts.models import Role, User
+from learnhub.accounts.models import User
 from learnhub.catalog import completion
 from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import Module, ModuleVersion
@@ -83,14 +83,10 @@ class TrainingClass(Base):
     )
 
     def can_manage(self, user: User | None) -> bool:
-        """Admins; the class's trainers; trainers who may edit its module."""
-        if user is None or not user.is_authenticated:
-            return False
-        if user.is_admin:
-            return True
-        if not user.has_role(Role.trainer):
-            return False
-        return any(t.id == user.id for t in self.trainers) or self.module.can_edit(user)
+        """Admins; the class's trainers; trainers who may edit its module (learnhub.policy)."""
+        from learnhub import policy  # policy imports the models
+
+        return policy.may_manage_class(user, self)
 
     def completion_rule(self) -> CompletionRule:
         """The rule completing this class requires: its module version's (the published one

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.auth import current_actor, role_required
 from learnhub.accounts.models import Role, User
 from learnhub.attendance import schedule
@@ -38,8 +38,8 @@ bp = Blueprint("classes", __name__)
 
 def _managed(class_id: int) -> TrainingClass:
     training_class = db.get_or_404(TrainingClass, class_id)
-    if not training_class.can_manage(current_user):
-        abort(403)
+    allowed = policy.may_manage_class(current_user, training_class)
+    policy.require(allowed, "class", class_id, current_user, 403)
     return training_class
 
 
@@ -333,10 +333,9 @@ def mine():
 @login_required
 def show(class_id: int):
     training_class = db.get_or_404(TrainingClass, class_id)
-    if not services.is_enrolled(training_class, current_user) and not training_class.can_manage(
-        current_user
-    ):
-        abort(404)
+    policy.require(
+        policy.may_see_class(current_user, training_class), "class", class_id, current_user
+    )
     records = {s.id: attendance.record_of(s, current_user) for s in training_class.sessions}
     return render_template(
         "classes/show.html",

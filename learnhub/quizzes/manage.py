@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts import services as accounts
 from learnhub.accounts.auth import current_actor, role_required
 from learnhub.accounts.forms import ConfirmForm
@@ -34,15 +34,16 @@ bp = Blueprint("quiz_manage", __name__, url_prefix="/manage")
 
 def _module(module_id: int) -> Module:
     module = db.get_or_404(Module, module_id)
-    if not module.can_edit(current_user):
-        abort(403)
+    policy.require(
+        policy.may_edit_module(current_user, module), "module", module_id, current_user, 403
+    )
     return module
 
 
 def _quiz(quiz_id: int) -> Quiz:
     quiz = db.get_or_404(Quiz, quiz_id)
-    if not quiz.module.can_edit(current_user):
-        abort(403)
+    allowed = policy.may_edit_module(current_user, quiz.module)
+    policy.require(allowed, "quiz", quiz_id, current_user, 403)
     return quiz
 
 
@@ -114,8 +115,8 @@ def export_gift(module_id: int):
 @role_required(Role.trainer)
 def question(question_id: int):
     q = db.get_or_404(Question, question_id)
-    if not q.module.can_edit(current_user):
-        abort(403)
+    allowed = policy.may_edit_module(current_user, q.module)
+    policy.require(allowed, "question", question_id, current_user, 403)
     form = QuestionForm(
         data={
             "gift": gift.write([grading.from_data(q.data)]).strip(),
@@ -209,8 +210,8 @@ def results(quiz_id: int):
 @role_required(Role.trainer)
 def grade(attempt_id: int, position: int):
     attempt = db.get_or_404(Attempt, attempt_id)
-    if not attempt.quiz.module.can_edit(current_user):
-        abort(403)
+    allowed = policy.may_grade_attempt(current_user, attempt)
+    policy.require(allowed, "attempt", attempt_id, current_user, 403)
     item = db.session.scalar(
         select(AttemptItem).where(
             AttemptItem.attempt_id == attempt.id, AttemptItem.position == position

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.quizzes import grading, services
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz, Review
@@ -29,15 +29,16 @@ bp = Blueprint("quizzes", __name__)
 
 def _quiz(quiz_id: int) -> Quiz:
     quiz = db.get_or_404(Quiz, quiz_id)
-    if quiz.module.published_version is None and not quiz.module.can_edit(current_user):
-        abort(404)
+    policy.require(policy.may_see_module(current_user, quiz.module), "quiz", quiz_id, current_user)
     return quiz
 
 
 def _own_attempt(attempt_id: int) -> Attempt:
     attempt = db.get_or_404(Attempt, attempt_id)
-    if attempt.user_id != current_user.id:
-        abort(404)  # someone else's attempt does not exist for you
+    # Someone else's attempt does not exist for you.
+    policy.require(
+        policy.may_take_attempt(current_user, attempt), "attempt", attempt_id, current_user
+    )
     return attempt
 
 

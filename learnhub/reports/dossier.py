@@ -28,8 +28,8 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from learnhub import db, pdf
-from learnhub.accounts.models import Role, User
+from learnhub import db, pdf, policy
+from learnhub.accounts.models import User
 from learnhub.attendance.models import STATUS_LABELS as ATTENDANCE_LABELS
 from learnhub.attendance.models import Status as Attendance
 from learnhub.attendance.services import records_of_class, weights
@@ -53,9 +53,8 @@ REGISTER_NOTE = "05-so-cap-gcn.txt"
 
 
 def can_download(user: User, training_class: TrainingClass) -> bool:
-    if training_class.can_manage(user):
-        return True
-    return user.has_role(Role.hr) and user.scope_units(Role.hr) is None
+    """Those who run the class and HR officers of every unit (policy.may_download_dossier)."""
+    return policy.may_download_dossier(user, training_class)
 
 
 def folder(training_class: TrainingClass) -> str:

@@ -1,7 +1,7 @@
 """A person's training history (quá trình bồi dưỡng) and the HR search for a person.
 
 Who may see a history: the person, HR officers whose scope covers the person
-(accounts.in_scope), admins. Everyone else is told it does not exist (404).
+(learnhub.policy.may_see_person), admins. Everyone else is told it does not exist (404).
 
 Per class: the dates, the module, periods attended (weighted by the class's completion rule, as
 the rule itself counts them) over periods held so far (sessions on or before today), the result
@@ -19,9 +19,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.models import Role, User
-from learnhub.accounts.services import in_scope, people_in_scope
 from learnhub.attendance.models import AttendanceRecord, Completion
 from learnhub.attendance.models import Status as Attendance
 from learnhub.attendance.services import weights
@@ -49,10 +48,8 @@ SEARCH_LIMIT = 50
 
 
 def can_view(viewer: User, person: User) -> bool:
-    """The person, admins, and HR officers whose scope covers the person."""
-    if viewer.id == person.id or viewer.is_admin:
-        return True
-    return viewer.has_role(Role.hr) and in_scope(viewer, person, Role.hr)
+    """The person, admins, and HR officers whose scope covers the person (policy)."""
+    return policy.may_see_person(viewer, person)
 
 
 @dataclass
@@ -246,7 +243,7 @@ def search(viewer: User, q: str, limit: int = SEARCH_LIMIT) -> tuple[list[Found]
         .order_by(User.full_name, User.id)
         .limit(limit + 1)
     )
-    people = people_in_scope(viewer, Role.hr)
+    people = policy.people_ids(viewer, Role.hr)
     if people is not None:
         stmt = stmt.where(User.id.in_(people))
     rows = db.session.execute(stmt).all()

@@ -21,7 +21,7 @@ own people), then a breakdown by module and a totals row. Definitions (the page 
   present 1, late ``late_weight`` (default 1), excused 1 when ``count_excused`` (default) else 0,
   absent 0 (attendance.services.weights). The periods come summed per enrolment (its
   ``*_periods`` counters, kept by attendance.services.record), not from the records themselves.
-- **scope**: an HR officer limited to units sees only their units (accounts.scope_unit_ids):
+- **scope**: an HR officer limited to units sees only their units (policy.unit_ids):
   other rows never appear and the totals only count people in scope.
 
 Cost: a fixed handful of GROUP BY queries whatever the number of units or people (units, scope,
@@ -41,9 +41,8 @@ from flask_babel import gettext as _
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import aliased
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.models import Role, User
-from learnhub.accounts.services import scope_unit_ids
 from learnhub.attendance.models import Completion
 from learnhub.attendance.models import Status as Attendance
 from learnhub.attendance.services import weights
@@ -325,8 +324,7 @@ class UnitMap:
 
 def scope_ids(viewer: User) -> set[int] | None:
     """Ids of the units whose people *viewer* may see in reports (None: every unit)."""
-    ids = scope_unit_ids(viewer, Role.hr)
-    return None if ids is None else set(db.session.scalars(ids))
+    return policy.unit_id_set(viewer, Role.hr)
 
 
 def unit_choices(all_units: Sequence[OrgUnit], scope: set[int] | None) -> list[OrgUnit]:
@@ -374,7 +372,7 @@ def _in_period(stmt, period: Period):
 
 def _scoped(stmt, viewer: User):
     """Limit to people in scope in SQL too (fewer groups to read at national scale)."""
-    ids = scope_unit_ids(viewer, Role.hr)
+    ids = policy.unit_ids(viewer, Role.hr)
     return stmt if ids is None else stmt.where(User.unit_id.in_(ids.scalar_subquery()))
 
 

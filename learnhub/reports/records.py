@@ -47,9 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.models import Role, User
-from learnhub.accounts.services import scope_unit_ids
 from learnhub.attendance.models import Completion
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.certificates.models import Certificate, Kind
@@ -301,11 +300,11 @@ def _status_conditions(on: date) -> dict[str, ColumnElement[bool]]:
 
 def unit_ids(f: Filters, viewer: User | None) -> list[int] | None:
     """Ids of the units whose people the records may show: the viewer's HR scope
-    (accounts.scope_unit_ids, the units behind accounts.people_in_scope) intersected with the
+    (policy.unit_ids, the units behind policy.people_ids) intersected with the
     unit filter (report_unit_ids); None when neither limits anything."""
     ids: set[int] | None = None
     if viewer is not None:
-        scope = scope_unit_ids(viewer, Role.hr)
+        scope = policy.unit_ids(viewer, Role.hr)
         if scope is not None:
             ids = set(db.session.scalars(scope))
     if f.unit:

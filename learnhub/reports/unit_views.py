@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from learnhub import db, pdf
+from learnhub import db, pdf, policy
 from learnhub.accounts.auth import role_required
 from learnhub.accounts.models import Role, User
 from learnhub.classes.models import TrainingClass
@@ -157,9 +157,8 @@ def units_pdf():
 
 
 def _person_or_404(user_id: int) -> User:
-    person = db.session.get(User, user_id)
-    if person is None or not history.can_view(current_user, person):
-        abort(404)
+    person = db.get_or_404(User, user_id)
+    policy.require(policy.may_see_person(current_user, person), "user", user_id, current_user)
     return person
 
 
@@ -221,9 +220,9 @@ def person_history_pdf(user_id: int):
 @bp.get("/classes/<int:class_id>/dossier.zip")
 @login_required
 def class_dossier(class_id: int):
-    training_class = db.session.get(TrainingClass, class_id)
-    if training_class is None or not dossier.can_download(current_user, training_class):
-        abort(404)
+    training_class = db.get_or_404(TrainingClass, class_id)
+    allowed = policy.may_download_dossier(current_user, training_class)
+    policy.require(allowed, "class", class_id, current_user)
     data = dossier.build(training_class)
     return _download(data, "application/zip", f"{dossier.folder(training_class)}.zip")
 

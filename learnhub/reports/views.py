@@ -9,10 +9,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.auth import role_required
 from learnhub.accounts.models import Role
-from learnhub.accounts.services import scope_unit_ids
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.orgunits import services as units
 from learnhub.reports import exports, records
@@ -23,8 +22,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 def _unit_choices() -> list:
     """Units the user may report on (their scope; everything for admins), in tree order."""
-    ids = scope_unit_ids(current_user)
-    allowed = None if ids is None else set(db.session.scalars(ids))
+    allowed = policy.unit_id_set(current_user)
     return [u for u in units.tree() if allowed is None or u.id in allowed]
 
 

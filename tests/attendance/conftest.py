@@ -26,7 +26,7 @@ class Clock:
 
 @pytest.fixture
 def frozen(monkeypatch) -> Clock:
-    """The attendance pages' and completion rule's now, fixed at 09:00 in Cà Mau on 10/03/2026 until the test moves it."""
+    """Now for the attendance pages and the completion rule: 09:00 in Cà Mau, 10/03/2026."""
     clock = Clock(datetime(2026, 3, 10, 2, 0))  # noqa: DTZ001 (naive UTC, as stored)
     monkeypatch.setattr(attendance_views, "utcnow", lambda: clock.now)
     # The completion rule's clock (a class is complete only once it has ended) reads the same now.

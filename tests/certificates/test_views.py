@@ -54,7 +54,7 @@ def test_someone_elses_certificate_does_not_exist(client, login, two, caplog):
             if response.status_code == 200:
                 found.append(cert_id)
     assert found == [cert_a.id]
-    assert "certificate access refused" in caplog.text
+    assert f"access denied: actor={a.id} route=GET /certificates/{cert_b.id}/pdf" in caplog.text
 
 
 def test_hr_sees_only_its_units_people(client, login, two, create_user, unit):
