@@ -5,17 +5,18 @@ and `flask users import` all read through ``read_table``. An XLSX is a zip of XM
 openpyxl parses anything:
 
 - the zip directory is checked: number of parts, each part's uncompressed size
-  (``IMPORT_MAX_PART_BYTES``), their total (``IMPORT_MAX_XLSX_BYTES``) and the compression ratio of
-  every part over 1 MiB (``IMPORT_MAX_RATIO``). Python's zipfile never inflates a part past the size
-  its directory declares (it stops there and fails the CRC), so a lying directory gains nothing;
+  (``IMPORT_MAX_PART_BYTES``), their total (``IMPORT_MAX_XLSX_BYTES``) and the compression ratio
+  of every part over 1 MiB (``IMPORT_MAX_RATIO``). Python's zipfile never inflates a part past the
+  size its directory declares (it stops there and fails the CRC), so a lying directory gains
+  nothing;
 - the prolog of every XML part is read with expat and any DTD is refused: no entity is ever
   declared, so no entity expansion ("billion laughs") and no external entity reaches a parser;
 - the rows are bounded: ``IMPORT_MAX_ROWS`` rows (empty ones count), ``IMPORT_MAX_COLUMNS`` columns
   (cells further right are ignored), ``IMPORT_MAX_CELL_CHARS`` characters a cell, and a
   wall-clock limit on reading (``IMPORT_READ_SECONDS``).
 
-Every failure is a ``TableError`` whose (Vietnamese) message names the problem; no parser
-exception escapes. Nothing here touches the database.
+The limits are set in learnhub/config.py. Every failure is a ``TableError`` whose (Vietnamese)
+message names the problem; no parser exception escapes. Nothing here touches the database.
 """
 
 import csv
@@ -29,16 +30,6 @@ from flask import current_app
 from flask_babel import gettext as _
 
 MIB = 1024 * 1024
-#: Limits (overridable in the app's configuration under the same names).
-DEFAULTS = {
-    "IMPORT_MAX_PART_BYTES": 30 * MIB,
-    "IMPORT_MAX_XLSX_BYTES": 60 * MIB,
-    "IMPORT_MAX_RATIO": 100,
-    "IMPORT_MAX_ROWS": 100_000,
-    "IMPORT_MAX_COLUMNS": 64,
-    "IMPORT_MAX_CELL_CHARS": 10_000,
-    "IMPORT_READ_SECONDS": 30,
-}
 MAX_PARTS = 1_000
 CHUNK = 64 * 1024
 #: Compression methods an XLSX uses (others, e.g. LZMA, only cost time).
@@ -50,7 +41,8 @@ class TableError(Exception):
 
 
 def limit(name: str) -> int:
-    return int(current_app.config.get(name, DEFAULTS[name]))
+    """One of the IMPORT_* limits (learnhub/config.py)."""
+    return int(current_app.config[name])
 
 
 def utf8_help() -> str:
