@@ -4,9 +4,13 @@ SQLite is copied with its online backup API (a consistent snapshot, also while o
 PostgreSQL with pg_dump (one snapshot transaction) in its custom format. Stored files never change
 once written (certificates are named by their SHA-256), so copying them after the database
 snapshot gives a copy in which every file the database names exists.
+
+A backup holds every account, grade and the signing key: it is written readable by its owner
+only (files 0600, folders 0700, under umask 077), whatever the operator's umask.
 """
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -46,6 +50,17 @@ def _dump_postgresql(url: str, target: Path) -> None:
         raise click.ClickException(f"pg_dump failed: {result.stderr.strip()[-500:]}")
 
 
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+
+
+def _make_private(path: Path) -> None:
+    """Owner-only modes on the folder and everything in it (also after a failed backup)."""
+    path.chmod(PRIVATE_DIR)
+    for item in path.rglob("*"):
+        if not item.is_symlink():
+            item.chmod(PRIVATE_DIR if item.is_dir() else PRIVATE_FILE)
+
+
 @click.command("backup")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
@@ -53,7 +68,18 @@ def backup(path: Path) -> None:
     """Write a consistent copy of the database and stored files into the folder PATH."""
     if path.exists() and any(path.iterdir()):
         raise click.ClickException(f"{path} is not empty: choose a new folder")
-    path.mkdir(parents=True, exist_ok=True)
+    previous = os.umask(0o077)  # nothing is ever readable by others, even for a moment
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(PRIVATE_DIR)
+        _write_backup(path)
+    finally:
+        if path.is_dir():
+            _make_private(path)
+        os.umask(previous)
+
+
+def _write_backup(path: Path) -> None:
     config = current_app.config
     url = make_url(config["DATABASE_URL"])
     if url.get_backend_name() == "sqlite":
@@ -68,11 +94,10 @@ def backup(path: Path) -> None:
         for source in bar:
             target = path / "storage" / source.relative_to(storage)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+            shutil.copyfile(source, target)  # created under the umask (copy2 would copy modes)
     key = Path(config["CERTIFICATE_KEY_FILE"])
     if key.exists():
-        shutil.copy2(key, path / key.name)
-        (path / key.name).chmod(0o600)
+        shutil.copyfile(key, path / key.name)
     manifest = {
         "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": database,

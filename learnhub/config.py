@@ -87,8 +87,19 @@ def defaults(instance_path: str) -> dict:
         "CERTIFICATE_KEY_FILE": str(Path(instance_path) / "certificate-signing-key.pem"),
         # Public verification: lookups per address per minute.
         "VERIFY_RATE_LIMIT": 30,
-        # Seconds a certificate render may take before it is abandoned.
+        # Seconds a PDF render may take: past it, the render process is killed (learnhub/pdf.py).
         "PDF_TIMEOUT": 30,
+        # Uploaded CSV/XLSX files (roster import, class enrolment; learnhub/tables.py): an XLSX
+        # part may unpack to IMPORT_MAX_PART_BYTES, all parts to IMPORT_MAX_XLSX_BYTES, a part
+        # over 1 MiB may be compressed at most IMPORT_MAX_RATIO:1; rows (empty ones count),
+        # columns read, characters a cell, and seconds reading may take.
+        "IMPORT_MAX_PART_BYTES": 30 * 1024 * 1024,
+        "IMPORT_MAX_XLSX_BYTES": 60 * 1024 * 1024,
+        "IMPORT_MAX_RATIO": 100,
+        "IMPORT_MAX_ROWS": 100_000,
+        "IMPORT_MAX_COLUMNS": 64,
+        "IMPORT_MAX_CELL_CHARS": 10_000,
+        "IMPORT_READ_SECONDS": 30,
         # Login throttling: failures before the delay starts, and its cap in seconds.
         "THROTTLE_ACCOUNT_FREE": 5,
         "THROTTLE_IP_FREE": 30,

@@ -1,21 +1,32 @@
 """PDF rendering: the one home of WeasyPrint in LearnHub (certificates, sign-in sheets, registers).
 
 Templates get plain, autoescaped values; the URL fetcher lets WeasyPrint load bundled static files
-and data: URIs only, never the network or the file system at large. One FontConfiguration serves
-every render of a worker, and a render has a time limit.
+and data: URIs only, never the network or the file system at large.
+
+A render has a hard time limit (``PDF_TIMEOUT`` seconds) that holds on any thread: the app
+process renders the template to HTML, and WeasyPrint runs in a render process, one per app
+process, started on first use and kept warm (its FontConfiguration serves every render). A render
+that runs past the limit is stopped by killing that process (the next render starts a new one)
+and reported as RenderTimeout; a signal alarm would only work on the main thread, and gunicorn's
+threaded workers answer requests on other threads.
 """
 
+import atexit
 import ctypes.util
 import logging
-import signal
+import os
+import subprocess
+import sys
 import threading
-from contextlib import contextmanager
 from functools import cache
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from flask import current_app, render_template
 
 STATIC = Path(__file__).resolve().parent / "static"
+#: The folder holding the learnhub package (the render process imports it from there).
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 #: Fonts a certificate needs (Times New Roman's metric twin, with Vietnamese), by file name.
@@ -31,7 +42,11 @@ class FetchRefused(ValueError):
 
 
 class RenderTimeout(RuntimeError):
-    pass
+    """The render ran past PDF_TIMEOUT and was stopped."""
+
+
+class RenderFailed(RuntimeError):
+    """The render process failed (WeasyPrint raised, or the process died)."""
 
 
 def _fetcher_class():
@@ -92,32 +107,177 @@ def check_environment() -> tuple[str, ...]:
     return tuple(problems)
 
 
-@contextmanager
-def _time_limit(seconds: float):
-    """A hard limit on the main thread (SIGALRM); other threads rely on the fetcher's limits."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
+#: Seconds a new render process may take to start (import WeasyPrint); not part of a render.
+START_TIMEOUT = 60
 
-    def _expired(signum, frame):
-        raise RenderTimeout(f"PDF render took longer than {seconds:g} s")
 
-    previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+class _CapturedLogs(logging.Handler):
+    """Warnings logged during a render in the render process, sent back to the app's log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()[:2000]))
+
+
+def _serve(connection: "_Pipe") -> None:
+    """The render process: HTML in, PDF bytes out, until the app process goes away."""
+    from weasyprint import HTML
+
+    _fonts()
+    connection.send(("ready", b"", []))
+    root = logging.getLogger()
+    while True:
+        try:
+            html = connection.recv()
+        except (EOFError, OSError):
+            return
+        captured = _CapturedLogs()
+        root.addHandler(captured)
+        try:
+            document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher())
+            reply = ("ok", document.write_pdf(font_config=_fonts()), captured.records)
+        except Exception as exc:  # reported to the app process, which raises RenderFailed
+            reply = ("error", f"{type(exc).__name__}: {exc}"[:2000], captured.records)
+        finally:
+            root.removeHandler(captured)
+        connection.send(reply)
+
+
+def _child_main(read_fd: int, write_fd: int) -> None:
+    """Entry point of the render process (`python -c`, see _RenderProcess)."""
+    _serve(_Pipe(Connection(read_fd, writable=False), Connection(write_fd, readable=False)))
+
+
+class _Pipe:
+    """Two one-way connections used as one."""
+
+    def __init__(self, incoming: Connection, outgoing: Connection) -> None:
+        self.incoming, self.outgoing = incoming, outgoing
+
+    def send(self, value) -> None:
+        self.outgoing.send(value)
+
+    def recv(self):
+        return self.incoming.recv()
+
+    def poll(self, timeout: float | None) -> bool:
+        return self.incoming.poll(timeout)
+
+    def close(self) -> None:
+        self.incoming.close()
+        self.outgoing.close()
+
+
+class _RenderProcess:
+    """One warm render process and the pipes to it (used under _RENDER_LOCK only).
+
+    A plain subprocess (not multiprocessing): nothing of the app process is forked (it has
+    gunicorn's threads and their locks) and its __main__ is never re-imported.
+    """
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        child_reads, parent_writes = os.pipe()
+        parent_reads, child_writes = os.pipe()
+        env = dict(os.environ)
+        paths = [str(PACKAGE_ROOT), env.get("PYTHONPATH", "")]
+        env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
+        code = f"from learnhub.pdf import _child_main; _child_main({child_reads}, {child_writes})"
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and code)
+                [sys.executable, "-c", code], pass_fds=(child_reads, child_writes), env=env
+            )
+        finally:
+            os.close(child_reads)
+            os.close(child_writes)
+        self.connection = _Pipe(
+            Connection(parent_reads, writable=False), Connection(parent_writes, readable=False)
+        )
+        if not self.connection.poll(START_TIMEOUT):
+            self.stop()
+            raise RenderFailed(f"the PDF render process did not start in {START_TIMEOUT} s")
+        self._receive()
+
+    def _receive(self) -> tuple[str, bytes | str, list]:
+        try:
+            return self.connection.recv()
+        except (EOFError, OSError) as exc:
+            self.stop()
+            raise RenderFailed("the PDF render process died") from exc
+
+    def render(self, html: str, seconds: float) -> bytes:
+        try:
+            self.connection.send(html)
+        except OSError as exc:
+            self.stop()
+            raise RenderFailed("the PDF render process died") from exc
+        if not self.connection.poll(seconds if seconds > 0 else None):
+            self.stop()
+            raise RenderTimeout(f"PDF render took longer than {seconds:g} s (stopped)")
+        status, payload, records = self._receive()
+        for name, level, message in records:
+            logging.getLogger(name).log(level, "%s", message)
+        if status != "ok":
+            raise RenderFailed(str(payload))
+        return bytes(payload)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.alive:
+            self.process.kill()
+        self.process.wait(5)
+        self.connection.close()
+
+
+_process: _RenderProcess | None = None
+
+
+def _render_process() -> _RenderProcess:
+    """The warm render process, started if there is none (call under _RENDER_LOCK)."""
+    global _process
+    if _process is not None and _process.owner != os.getpid():
+        _process = None  # inherited through a fork: the parent's, never ours to use or stop
+    if _process is None or not _process.alive:
+        _process = _RenderProcess()
+    return _process
+
+
+def _shutdown() -> None:
+    """Stop this process's render process (at exit)."""
+    global _process
+    if _process is not None and _process.owner == os.getpid():
+        _process.stop()
+    _process = None
+
+
+atexit.register(_shutdown)
 
 
 def render(template: str, **context) -> bytes:
-    """Render a Jinja template (autoescaped) to PDF bytes."""
-    from weasyprint import HTML
+    """Render a Jinja template (autoescaped) to PDF bytes, within PDF_TIMEOUT seconds.
 
+    Raises RenderTimeout when the render was stopped at its limit, RenderFailed when it failed.
+    """
     html = render_template(template, **context)
-    # WeasyPrint (Pango, the shared FontConfiguration) is not safe across threads: one render at
-    # a time per process. Nothing else is ever locked while this lock is held.
-    with _RENDER_LOCK, _time_limit(float(current_app.config.get("PDF_TIMEOUT", 30))):
-        document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher())
-        return document.write_pdf(font_config=_fonts())
+    seconds = float(current_app.config.get("PDF_TIMEOUT", 30))
+    # One render at a time per app process: it has one render process. Nothing else is ever
+    # locked while this lock is held.
+    with _RENDER_LOCK:
+        process = _render_process()
+        try:
+            return process.render(html, seconds)
+        finally:
+            if not process.alive:
+                _forget(process)
+
+
+def _forget(process: _RenderProcess) -> None:
+    global _process
+    if _process is process:
+        _process = None

@@ -1,22 +1,21 @@
 """Roster import: CSV (UTF-8) or XLSX with Vietnamese headers, checked whole, applied whole.
 
-This module reads the uploaded file itself (rather than living in content/, which reads the
-content tree): a roster is account data, and its rules are account rules.
+The file is read through learnhub.tables (its size, XML and row limits); this module holds the
+rules of the rows (rather than living in content/, which reads the content tree): a roster is
+account data, and its rules are account rules.
 """
 
 import csv
 import hashlib
-import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
-from learnhub import db
+from learnhub import db, tables
 from learnhub.accounts import services
 from learnhub.accounts.models import Role, RoleGrant, User, nfc
 from learnhub.audit import services as audit
@@ -60,14 +59,8 @@ ROLE_WORDS = {
 }
 LIMITS = {"full_name": 200, "login": 254, "email": 254, "position": 200, "rank": 200, "unit": 255}
 MAX_ROWS = 200_000
-MAX_XLSX_UNCOMPRESSED = 300 * 1024 * 1024
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-UTF8_HELP = (
-    "Tệp không được mã hóa UTF-8 (có thể là Windows-1258, TCVN3 hoặc VNI). Hãy lưu lại tệp dưới "
-    "dạng UTF-8: trong Excel chọn Tệp > Lưu thành > kiểu 'CSV UTF-8 (Comma delimited) (*.csv)'; "
-    "trong LibreOffice chọn Lưu thành > CSV, bộ ký tự 'Unicode (UTF-8)'; hoặc gửi tệp .xlsx."
-)
 
 
 class RosterError(Exception):
@@ -110,50 +103,13 @@ class Plan:
         return not self.problems
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise RosterError(UTF8_HELP)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RosterError(UTF8_HELP) from exc
-
-
-def _csv_rows(data: bytes) -> Iterator[list[str]]:
-    text = _decode(data)
-    first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count)
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-
-def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            if len(infos) > 10_000 or sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
-                raise RosterError("Tệp XLSX quá lớn khi giải nén.")
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RosterError("Không đọc được tệp XLSX. Hãy mở bằng Excel và lưu lại.") from exc
-    try:
-        sheet = book.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield ["" if v is None else v for v in values]
-    finally:
-        book.close()
-
-
 def read_table(data: bytes, filename: str = "") -> Iterator[list[object]]:
-    """Rows of the first sheet (XLSX) or of the CSV file, header included."""
-    if data.startswith(b"PK\x03\x04"):
-        return _xlsx_rows(data)
-    if filename.lower().endswith((".xlsx", ".xls")) and not data.startswith(b"PK"):
-        raise RosterError(
-            "Tệp có đuôi Excel nhưng nội dung không phải XLSX. Hãy lưu lại dạng .xlsx."
-        )
-    return _csv_rows(data)
+    """Rows of the first sheet (XLSX) or of the CSV file, header included, read within the
+    limits of learnhub.tables (the one safe reader of uploaded files)."""
+    try:
+        yield from tables.read_table(data, filename)
+    except tables.TableError as exc:
+        raise RosterError(str(exc)) from exc
 
 
 def _match_headers(header: list[object]) -> tuple[dict[str, int], list[Problem]]:

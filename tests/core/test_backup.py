@@ -1,10 +1,13 @@
 """`flask backup PATH` taken while others write restores to a working instance."""
 
+import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -97,3 +100,27 @@ def _class_code(app, class_id: int) -> str:
         value = db.session.get(TrainingClass, class_id).code
         db.session.remove()
         return value
+
+
+def test_finding_7_backup_is_written_private(app, tmp_path):
+    """The database copy, stored files and signing key are 0600, every folder 0700, whatever
+    the operator's umask and the stored files' own modes."""
+    storage = Path(app.config["STORAGE_DIR"]) / "backup-test"
+    storage.mkdir(parents=True, exist_ok=True)
+    stored = storage / "readable.pdf"
+    stored.write_bytes(b"%PDF-1.7 test")
+    stored.chmod(0o644)
+    target = tmp_path / "sao-luu"
+    previous = os.umask(0o022)
+    try:
+        result = app.test_cli_runner().invoke(args=["backup", str(target)])
+    finally:
+        os.umask(previous)
+        shutil.rmtree(storage)
+    assert result.exit_code == 0, result.output
+    assert (target / "storage" / "backup-test" / "readable.pdf").read_bytes() == b"%PDF-1.7 test"
+    written = [target, *target.rglob("*")]
+    assert any(p.name.startswith("learnhub.") for p in written)  # the database copy
+    for path in written:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {mode:o}"
