@@ -145,15 +145,17 @@ def _statement(f: Filters) -> Select:
         stmt = stmt.where(Certificate.class_id.in_(codes))
     if f.kind:
         stmt = stmt.where(Certificate.kind == f.kind)
+    # A confirmation's status is its certificate's (Certificate.effective_status).
+    status = Certificate.effective_status
     if f.status in ("revoked", "superseded"):
-        stmt = stmt.where(Certificate.status == f.status)
+        stmt = stmt.where(status == f.status)
     elif f.status == "valid":
         stmt = stmt.where(
-            Certificate.status == Status.valid,
+            status == Status.valid,
             or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today()),
         )
     elif f.status == "expired":
-        stmt = stmt.where(Certificate.status == Status.valid, Certificate.valid_until < today())
+        stmt = stmt.where(status == Status.valid, Certificate.valid_until < today())
     if f.q:
         stmt = stmt.where(Certificate.id.in_(_matching_ids(stmt, f.q)))
     return stmt.options(

@@ -244,7 +244,7 @@ def completions_xlsx(klass: TrainingClass, people, certs: list[Certificate]) -> 
         c.user_id: c
         for c in db.session.scalars(select(Completion).where(Completion.class_id == klass.id))
     }
-    valid = {c.user_id: c.number_label for c in certs if c.status == Status.valid}
+    valid = {c.user_id: c.number_label for c in certs if c.effective_status == Status.valid}
     book = XlsxBook()
     sheet = book.sheet(
         "Hoàn thành",

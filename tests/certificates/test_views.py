@@ -123,6 +123,13 @@ def test_trainer_reviews_revokes_and_reissues(client, login, trainer, klass, two
     assert event.actor_id == trainer.id
     assert event.after["reason"] == "error"
     response = client.post(f"/certificates/{cert_b.id}/reissue", data={"csrf_token": token})
+    assert response.status_code == 302  # no reason given: refused, nothing changed
+    db_session.refresh(cert_b)
+    assert cert_b.status == Status.valid
+    response = client.post(
+        f"/certificates/{cert_b.id}/reissue",
+        data={"csrf_token": token, "reason": "Sai tên đơn vị"},
+    )
     assert response.status_code == 302
     db_session.refresh(cert_b)
     assert cert_b.status == Status.superseded
