@@ -189,13 +189,19 @@ class Certificate(Base):
         remote_side=[id], foreign_keys=[refers_to_id]
     )
 
+    @property
+    def status_source(self) -> "Certificate":
+        """The entry whose status this one shows: itself, or for a valid confirmation the
+        certificate it confirms (its revocation date and reason are that one's)."""
+        if self.status == Status.valid and self.kind == Kind.confirmation and self.refers_to:
+            return self.refers_to.status_source
+        return self
+
     @hybrid_property
     def effective_status(self) -> str:
         """The stored status, except that a valid confirmation takes the status of the
         certificate it confirms: it is valid only while that certificate is."""
-        if self.status == Status.valid and self.kind == Kind.confirmation and self.refers_to:
-            return self.refers_to.effective_status
-        return str(self.status)
+        return str(self.status_source.status)
 
     @effective_status.inplace.expression
     @classmethod

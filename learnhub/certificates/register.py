@@ -245,8 +245,9 @@ def _rows(certs: list[Certificate]) -> list[Row]:
         data = cert.data or {}
         state = cert.state(on)
         status = str(STATUS_LABELS[state])
-        if state == "revoked" and cert.revoked_at is not None:
-            status = _("%(label)s ngày %(date)s", label=status, date=format_date(cert.revoked_at))
+        revoked_at = cert.status_source.revoked_at  # a confirmation's is its certificate's
+        if state == "revoked" and revoked_at is not None:
+            status = _("%(label)s ngày %(date)s", label=status, date=format_date(revoked_at))
         elif state in ("valid", "expired") and cert.valid_until is not None:
             status = _("%(label)s (đến %(date)s)", label=status, date=format_date(cert.valid_until))
         notes = []
