@@ -379,6 +379,16 @@ def test_auto_issue_is_rendered_by_a_worker_not_the_request(app, monkeypatch):
         )
         klass = open_class(trainer, f"AUTO-{tag}")
         klass.rule = {"lessons": "none", "quiz": False, "attendance_share": 0}
+        issuer = Issuer(  # its own register: the default one stays as rolled-back tests expect
+            code=f"A{tag.upper()}",
+            name="SỞ NỘI VỤ",
+            place="Cà Mau",
+            signer_title="GIÁM ĐỐC",
+            signer_name="",
+        )
+        db.session.add(issuer)
+        db.session.flush()
+        klass.issuer_id = issuer.id
         learner = accounts.create_user(
             SYSTEM, full_name="Đặng Thị Tự", login=f"hv-auto-{tag}", password="học viên 2026 tự"
         )

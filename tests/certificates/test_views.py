@@ -118,7 +118,9 @@ def test_trainer_reviews_revokes_and_reissues(client, login, trainer, klass, two
     db_session.refresh(cert_a)
     assert cert_a.status == Status.revoked
     event = db_session.scalar(
-        select(AuditEvent).where(AuditEvent.action == "certificate.revoke").order_by(AuditEvent.id)
+        select(AuditEvent).where(
+            AuditEvent.action == "certificate.revoke", AuditEvent.object_id == str(cert_a.id)
+        )
     )
     assert event.actor_id == trainer.id
     assert event.after["reason"] == "error"
