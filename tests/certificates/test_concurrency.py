@@ -373,7 +373,7 @@ def test_auto_issue_is_rendered_by_a_worker_not_the_request(app, monkeypatch):
         trainer = accounts.create_user(
             SYSTEM,
             full_name="Giảng Viên Tự Động",
-            login=f"gv-auto-{tag}",
+            login=f"gv-tc-{tag}",
             password=None,
             roles=[accounts.Grant(Role.trainer, None)],
         )
@@ -390,7 +390,7 @@ def test_auto_issue_is_rendered_by_a_worker_not_the_request(app, monkeypatch):
         db.session.flush()
         klass.issuer_id = issuer.id
         learner = accounts.create_user(
-            SYSTEM, full_name="Đặng Thị Tự", login=f"hv-auto-{tag}", password="học viên 2026 tự"
+            SYSTEM, full_name="Phan Thị Tự Cấp", login=f"hv-tc-{tag}", password="học viên 2026 tự"
         )
         classes.enrol(SYSTEM, klass, [learner])
         db.session.commit()
