@@ -55,16 +55,17 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> sa.Engine:
-    """Create an engine with the settings LearnHub relies on for *url*'s backend."""
+def make_engine(url: str, **pool) -> sa.Engine:
+    """Create an engine with the settings LearnHub relies on for *url*'s backend (*pool*: pool
+    options such as pool_size, max_overflow, pool_timeout)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 10})
+        engine = sa.create_engine(url, connect_args={"timeout": 10}, **pool)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, **pool)
 
 
 #: POST endpoints that do slow work (password hashing) before they write, or that must hold the

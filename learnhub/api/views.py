@@ -470,7 +470,8 @@ def certificate_list():
             Certificate.serial,
             Certificate.code,
             Certificate.kind,
-            Certificate.status,
+            # A confirmation's status is its certificate's.
+            Certificate.effective_status.label("status"),
             Certificate.year,
             Certificate.issued_on,
             Certificate.valid_until,
@@ -496,11 +497,11 @@ def certificate_list():
     lasting = or_(Certificate.valid_until.is_(None), Certificate.valid_until >= on)
     match filters["status"]:
         case "valid":
-            stmt = stmt.where(Certificate.status == CertStatus.valid, lasting)
+            stmt = stmt.where(Certificate.effective_status == CertStatus.valid, lasting)
         case "expired":
-            stmt = stmt.where(Certificate.status == CertStatus.valid, ~lasting)
+            stmt = stmt.where(Certificate.effective_status == CertStatus.valid, ~lasting)
         case "revoked" | "superseded":
-            stmt = stmt.where(Certificate.status == filters["status"])
+            stmt = stmt.where(Certificate.effective_status == filters["status"])
 
     def state(row) -> str:
         if row.status != CertStatus.valid:

@@ -6,6 +6,10 @@ runs it (the embedded default). Either way :func:`run` does the work: each certi
 own short transaction, progress is saved after each, and running a job again (after a crash, or
 twice at once) issues only what is still missing: the database's unique index on a learner's
 valid certificate is the last word.
+
+Automatic issue at completion is such a job too: the request that recorded the completion (a
+lesson read, a roll call) only queues it, and it is handed to the worker once that request's
+transaction has committed. No PDF is rendered inside the request.
 """
 
 import logging
@@ -13,19 +17,22 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from learnhub import db
+from learnhub import db, signals
 from learnhub.accounts.models import User
 from learnhub.attendance.models import Completion
 from learnhub.audit.services import Actor, record
 from learnhub.certificates import services
-from learnhub.certificates.models import IssueJob, JobState
+from learnhub.certificates.models import Certificate, IssueJob, JobState
 from learnhub.classes.models import TrainingClass
 from learnhub.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+AUTO = Actor(None, via="auto")
 QUEUE = "learnhub"
 #: A running job whose heartbeat is older than this is taken for dead and may be resumed.
 STALE_AFTER = timedelta(minutes=2)
@@ -78,6 +85,10 @@ def start(actor: Actor, training_class: TrainingClass, now: datetime) -> IssueJo
 
 def dispatch(job: IssueJob) -> None:
     """Hand a committed job to RQ or to a worker thread."""
+    _dispatch_id(job.id)
+
+
+def _dispatch_id(job_id: int) -> None:
     app = current_app._get_current_object()
     url = app.config.get("REDIS_URL")
     if url:
@@ -85,12 +96,60 @@ def dispatch(job: IssueJob) -> None:
         from rq import Queue
 
         Queue(QUEUE, connection=Redis.from_url(url)).enqueue(
-            rq_entry, job.id, job_timeout=3600, description=f"certificates for job {job.id}"
+            rq_entry, job_id, job_timeout=3600, description=f"certificates for job {job_id}"
         )
         return
     threading.Thread(
-        target=_thread_entry, args=(app, job.id), name=f"issue-job-{job.id}", daemon=True
+        target=_thread_entry, args=(app, job_id), name=f"issue-job-{job_id}", daemon=True
     ).start()
+
+
+#: Session.info key: ids of jobs to dispatch once the session's transaction commits.
+_AFTER_COMMIT = "learnhub.certificates.jobs"
+
+
+def dispatch_after_commit(job: IssueJob) -> None:
+    """Dispatch *job* once the current transaction has committed (and never if it rolls back):
+    the worker must see the job and the rows it works on."""
+    db.session().info.setdefault(_AFTER_COMMIT, []).append(job.id)
+
+
+_QUEUED_CLASSES = _AFTER_COMMIT + ".classes"
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_QUEUED_CLASSES, None)
+    for job_id in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            _dispatch_id(job_id)
+        except Exception:  # the job stays queued; the class page offers to resume it
+            log.exception("could not dispatch certificate job %s", job_id)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+    session.info.pop(_QUEUED_CLASSES, None)
+
+
+@signals.completion_recorded.connect
+def _on_completion(completion, now: datetime, **_kw) -> None:
+    """Automatic issue: queue a job for the class, to run once the transaction that recorded
+    the completion has committed; one per class and transaction (a roll call completes many).
+    Always a new job: one already under way may have listed its learners before this one."""
+    training_class = completion.training_class
+    if services.certificate_settings(training_class).get("issue") != "auto":
+        return
+    queued = db.session().info.setdefault(_QUEUED_CLASSES, set())
+    if training_class.id in queued:
+        return
+    job = IssueJob(class_id=training_class.id, created_at=now)
+    db.session.add(job)
+    db.session.flush()
+    record(AUTO, "certificate.job.start", "issue_job", job.id, after={"auto": True})
+    queued.add(training_class.id)
+    dispatch_after_commit(job)
 
 
 def _thread_entry(app: Flask, job_id: int) -> None:
@@ -116,6 +175,19 @@ def rq_entry(job_id: int) -> None:
             db.session.remove()
 
 
+def issue_one(actor: Actor, class_id: int, user_id: int) -> Certificate | None:
+    """One learner's certificate, the unit of work of a job: the new certificate, or None
+    when the learner holds one already or may get a new one only by an explicit re-issue.
+
+    Call it inside services.issuing(), entered before the transaction begins; the caller
+    commits."""
+    training_class = db.session.get(TrainingClass, class_id)
+    user = db.session.get(User, user_id)
+    if services.latest_certificate(training_class, user) is not None:
+        return None
+    return services.issue(actor, training_class, user, utcnow())
+
+
 def run(job_id: int, progress: Callable[[int], None] | None = None) -> IssueJob:
     """Issue every certificate the job's class still needs; resumable, never issues twice."""
     job = db.session.get(IssueJob, job_id)
@@ -128,27 +200,28 @@ def run(job_id: int, progress: Callable[[int], None] | None = None) -> IssueJob:
     job.started_at = job.started_at or utcnow()
     job.heartbeat_at = utcnow()
     job.error = ""
-    db.session.commit()
-    requester = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
-    actor = Actor(requester, via="job")
-    training_class = job.training_class
+    requester_id = job.requested_by_id
+    class_id = job.class_id
     try:
         ids = list(
             db.session.scalars(
-                services.pending(training_class).with_only_columns(Completion.user_id)
+                services.pending(job.training_class).with_only_columns(Completion.user_id)
             )
         )
+        job.total = max(job.total, job.done_count + len(ids))
+        db.session.commit()
         for user_id in ids:
-            # No write lock here: issue() renders first and locks only to number and store it.
-            user = db.session.get(User, user_id)
-            cert = services.valid_certificate(training_class, user)
-            if cert is None:
-                services.issue(actor, training_class, user, utcnow())
-                job.issued += 1
-            else:
-                job.skipped += 1  # issued meanwhile (another job, a trainer, automatic issue)
-            job.heartbeat_at = utcnow()
-            db.session.commit()
+            with services.issuing():  # before this learner's transaction begins
+                requester = db.session.get(User, requester_id) if requester_id else None
+                issued = issue_one(Actor(requester, via="job"), class_id, user_id)
+                db.write_transaction()
+                job = db.session.get(IssueJob, job_id)
+                if issued is not None:
+                    job.issued += 1
+                else:
+                    job.skipped += 1  # issued meanwhile (another job, a trainer), or barred
+                job.heartbeat_at = utcnow()
+                db.session.commit()
             if progress is not None:
                 progress(1)
         db.write_transaction()

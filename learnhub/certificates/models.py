@@ -11,15 +11,21 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     ForeignKey,
     Index,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
+    func,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from learnhub.accounts.models import User
 from learnhub.classes.models import TrainingClass
@@ -83,6 +89,17 @@ class Status(enum.StrEnum):
     superseded = "superseded"
 
 
+#: The lifecycle of a register entry, in one place: an issued (valid) entry may be revoked or
+#: superseded by a re-issue; both are final. A re-issue after revocation leaves the revoked
+#: entry revoked (the new one names it). A confirmation has no state of its own beyond its own
+#: revocation: it follows the certificate it confirms (see Certificate.effective_status).
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.valid: frozenset({Status.revoked, Status.superseded}),
+    Status.revoked: frozenset(),
+    Status.superseded: frozenset(),
+}
+
+
 class RevokeReason(enum.StrEnum):
     error = "error"
     fraud = "fraud"
@@ -119,6 +136,16 @@ class Certificate(Base):
             unique=True,
             sqlite_where=text("status = 'valid' AND kind = 'certificate'"),
             postgresql_where=text("status = 'valid' AND kind = 'certificate'"),
+        ),
+        # A certificate is replaced once (a double-submitted re-issue gives one new number)...
+        Index("uq_certificates_supersedes_id", "supersedes_id", unique=True),
+        # ...and has at most one valid confirmation (a double-submitted one gives one number).
+        Index(
+            "uq_certificates_one_confirmation",
+            "refers_to_id",
+            unique=True,
+            sqlite_where=text("status = 'valid' AND kind = 'confirmation'"),
+            postgresql_where=text("status = 'valid' AND kind = 'confirmation'"),
         ),
     )
 
@@ -162,10 +189,43 @@ class Certificate(Base):
         remote_side=[id], foreign_keys=[refers_to_id]
     )
 
+    @property
+    def status_source(self) -> "Certificate":
+        """The entry whose status this one shows: itself, or for a valid confirmation the
+        certificate it confirms (its revocation date and reason are that one's)."""
+        if self.status == Status.valid and self.kind == Kind.confirmation and self.refers_to:
+            return self.refers_to.status_source
+        return self
+
+    @hybrid_property
+    def effective_status(self) -> str:
+        """The stored status, except that a valid confirmation takes the status of the
+        certificate it confirms: it is valid only while that certificate is."""
+        return str(self.status_source.status)
+
+    @effective_status.inplace.expression
+    @classmethod
+    def _effective_status_expression(cls) -> ColumnElement[str]:
+        base = aliased(cls)
+        confirmed = select(base.status).where(base.id == cls.refers_to_id).scalar_subquery()
+        return case(
+            (
+                and_(cls.status == Status.valid, cls.kind == Kind.confirmation),
+                func.coalesce(confirmed, cls.status),
+            ),
+            else_=cls.status,
+        )
+
+    def may_become(self, status: Status) -> bool:
+        """Whether the lifecycle allows this entry to move to *status*."""
+        return status in TRANSITIONS[Status(self.status)]
+
     def state(self, on: date) -> str:
-        """valid, expired, revoked or superseded, on a given day."""
-        if self.status != Status.valid:
-            return str(self.status)
+        """valid, expired, revoked or superseded, on a given day (a confirmation's follows its
+        certificate's)."""
+        status = self.effective_status
+        if status != Status.valid:
+            return status
         if self.valid_until is not None and on > self.valid_until:
             return "expired"
         return "valid"

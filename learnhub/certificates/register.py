@@ -146,15 +146,17 @@ def _statement(f: Filters) -> Select:
         stmt = stmt.where(Certificate.class_id.in_(codes))
     if f.kind:
         stmt = stmt.where(Certificate.kind == f.kind)
+    # A confirmation's status is its certificate's (Certificate.effective_status).
+    status = Certificate.effective_status
     if f.status in ("revoked", "superseded"):
-        stmt = stmt.where(Certificate.status == f.status)
+        stmt = stmt.where(status == f.status)
     elif f.status == "valid":
         stmt = stmt.where(
-            Certificate.status == Status.valid,
+            status == Status.valid,
             or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today()),
         )
     elif f.status == "expired":
-        stmt = stmt.where(Certificate.status == Status.valid, Certificate.valid_until < today())
+        stmt = stmt.where(status == Status.valid, Certificate.valid_until < today())
     if f.q:
         stmt = stmt.where(Certificate.id.in_(_matching_ids(stmt, f.q)))
     return stmt.options(
@@ -262,8 +264,9 @@ def _rows(certs: list[Certificate]) -> list[Row]:
         data = cert.data or {}
         state = cert.state(on)
         status = str(STATUS_LABELS[state])
-        if state == "revoked" and cert.revoked_at is not None:
-            status = _("%(label)s ngày %(date)s", label=status, date=format_date(cert.revoked_at))
+        revoked_at = cert.status_source.revoked_at  # a confirmation's is its certificate's
+        if state == "revoked" and revoked_at is not None:
+            status = _("%(label)s ngày %(date)s", label=status, date=format_date(revoked_at))
         elif state in ("valid", "expired") and cert.valid_until is not None:
             status = _("%(label)s (đến %(date)s)", label=status, date=format_date(cert.valid_until))
         notes = []

@@ -6,6 +6,8 @@ import logging
 import os
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +19,7 @@ from flask import current_app
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 
-from learnhub import db, pdf, policy, signals
+from learnhub import db, pdf, policy
 from learnhub.accounts.models import User
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import Completion
@@ -39,7 +41,6 @@ from learnhub.textutil import vn_sort_key
 from learnhub.timeutil import format_date, place_date, to_local
 
 log = logging.getLogger(__name__)
-AUTO = Actor(None, via="auto")
 
 
 class CertificateError(Exception):
@@ -133,10 +134,27 @@ class Candidate:
     certificate: Certificate | None
     #: Why no certificate will be issued (empty when one will, or already was).
     reasons: list[str]
+    #: The learner's last certificate of the class when none is valid (revoked, superseded):
+    #: only an explicit re-issue of it gives a new number, never issuing the class.
+    previous: Certificate | None = None
 
     @property
     def will_issue(self) -> bool:
-        return self.completion is not None and self.certificate is None
+        return self.completion is not None and self.certificate is None and self.previous is None
+
+
+def latest_certificate(training_class: TrainingClass, user: User) -> Certificate | None:
+    """The learner's last certificate of the class, whatever its status."""
+    return db.session.scalar(
+        select(Certificate)
+        .where(
+            Certificate.class_id == training_class.id,
+            Certificate.user_id == user.id,
+            Certificate.kind == Kind.certificate,
+        )
+        .order_by(Certificate.id.desc())
+        .limit(1)
+    )
 
 
 def valid_certificate(training_class: TrainingClass, user: User) -> Certificate | None:
@@ -165,38 +183,47 @@ def review(training_class: TrainingClass) -> list[Candidate]:
             select(Completion).where(Completion.class_id == training_class.id)
         )
     }
-    held = {
-        c.user_id: c
-        for c in db.session.scalars(
-            select(Certificate).where(
-                Certificate.class_id == training_class.id,
-                Certificate.kind == Kind.certificate,
-                Certificate.status == Status.valid,
-            )
-        )
-    }
+    held: dict[int, Certificate] = {}
+    last: dict[int, Certificate] = {}
+    for cert in db.session.scalars(
+        select(Certificate)
+        .where(Certificate.class_id == training_class.id, Certificate.kind == Kind.certificate)
+        .order_by(Certificate.id)
+    ):
+        last[cert.user_id] = cert
+        if cert.status == Status.valid:
+            held[cert.user_id] = cert
     out = []
     for user in sorted(learners, key=lambda u: vn_sort_key(u.full_name)):
         reasons = []
         completion = completions.get(user.id)
+        previous = None if user.id in held else last.get(user.id)
         if completion is None:
             for item in attendance.checklist(training_class, user).missing:
                 reasons.append(f"{item.label} ({item.detail})" if item.detail else item.label)
             if not reasons:
                 reasons.append(_("Chưa được ghi nhận hoàn thành"))
-        out.append(Candidate(user, completion, held.get(user.id), reasons))
+        if previous is not None:
+            reasons.append(
+                _(
+                    "Giấy %(n)s không còn hiệu lực: chỉ cấp lại từ trang của giấy đó, có nêu lý do",
+                    n=previous.number_label,
+                )
+            )
+        out.append(Candidate(user, completion, held.get(user.id), reasons, previous))
     return out
 
 
 def pending(training_class: TrainingClass) -> Select:
-    """Completions of the class whose learner holds no valid certificate yet."""
+    """Completions of the class whose learner was never given a certificate of it. A learner
+    whose certificate was revoked (or superseded) is not pending: only an explicit re-issue,
+    with a reason, gives them a new number."""
     has_one = (
         select(Certificate.id)
         .where(
             Certificate.class_id == Completion.class_id,
             Certificate.user_id == Completion.user_id,
             Certificate.kind == Kind.certificate,
-            Certificate.status == Status.valid,
         )
         .exists()
     )
@@ -411,6 +438,50 @@ def _discard(cert: Certificate) -> None:
         storage_path(cert.pdf_sha256).unlink(missing_ok=True)
 
 
+def _standing(
+    kind: Kind,
+    training_class: TrainingClass,
+    user: User,
+    supersedes: Certificate | None,
+    refers_to: Certificate | None,
+) -> Certificate | None:
+    """The register entry that already answers this issue (a second submit, a race), or None
+    when a new number may be given. Raises CertificateError when the lifecycle refuses one:
+    a learner whose certificate was revoked or superseded gets a new one only by an explicit
+    re-issue of it."""
+    if kind == Kind.confirmation:
+        if refers_to is None:
+            raise CertificateError("Giấy xác nhận phải nêu giấy chứng nhận mà nó xác nhận.")
+        return db.session.scalar(
+            select(Certificate).where(
+                Certificate.refers_to_id == refers_to.id,
+                Certificate.kind == Kind.confirmation,
+                Certificate.status == Status.valid,
+            )
+        )
+    if supersedes is not None:
+        successor = db.session.scalar(
+            select(Certificate).where(Certificate.supersedes_id == supersedes.id)
+        )
+        if successor is not None:
+            return successor
+    current = valid_certificate(training_class, user)
+    if current is not None:
+        if supersedes is not None:
+            raise CertificateError(
+                f"{user.full_name} đang có giấy chứng nhận {current.number_label} còn hiệu lực "
+                "của lớp này; không cấp lại giấy khác."
+            )
+        return current
+    previous = latest_certificate(training_class, user) if supersedes is None else None
+    if previous is not None:
+        raise CertificateError(
+            f"Giấy chứng nhận {previous.number_label} của {user.full_name} không còn hiệu lực; "
+            "chỉ cấp lại được từ trang của giấy đó, có nêu lý do."
+        )
+    return None
+
+
 def issue(
     actor: Actor,
     training_class: TrainingClass,
@@ -420,18 +491,22 @@ def issue(
     kind: Kind = Kind.certificate,
     supersedes: Certificate | None = None,
     refers_to: Certificate | None = None,
+    reason: str = "",
 ) -> Certificate:
     """Issue a certificate (or a confirmation) to a learner who completed the class.
 
-    Idempotent for certificates: a learner who already holds a valid one gets that one back, also
-    when two requests race. The number, the stored PDF and the row come together or not at all.
+    Idempotent: a learner who already holds a valid certificate gets that one back, a
+    re-issue or confirmation already made is returned, also when two requests race (the
+    unique indexes are the last word). The number, the stored PDF and the row come together
+    or not at all.
 
     The PDF prints its register number, and the number must be gapless, so the number is taken
-    under the counter's lock in the same transaction as the row. To keep that lock short (on
-    SQLite it is the database's one write lock), the PDF is rendered and stored *before*, with
-    the number the counter predicts; only when another process took that number meanwhile is it
-    rendered again under the lock. (A transaction that already holds SQLite's write lock, such
-    as a POST request, renders under it: it cannot wait for another issuer without deadlock.)
+    under the counter's lock in the same transaction as the row. Inside this process's issue
+    slot (see issuing(), entered by jobs before their transaction begins) the PDF is rendered
+    and stored *before* that lock, with the number the counter predicts, and rendered again
+    under the lock only when another process took that number meanwhile. Elsewhere (a request
+    that re-issues or confirms one document) the number is taken first and the PDF rendered
+    under the lock: a thread never waits for a process lock while it holds a connection.
     """
     completion = db.session.scalar(
         select(Completion).where(
@@ -440,10 +515,9 @@ def issue(
     )
     if completion is None:
         raise CertificateError(f"{user.full_name} chưa hoàn thành lớp {training_class.code}.")
-    if kind == Kind.certificate:
-        existing = valid_certificate(training_class, user)
-        if existing is not None:
-            return existing
+    existing = _standing(kind, training_class, user, supersedes, refers_to)
+    if existing is not None:
+        return existing
     issuer = issuer_for(training_class)
     issued_on = to_local(now).date()
     settings = certificate_settings(training_class)
@@ -475,17 +549,36 @@ def issue(
         refers_to_id=refers_to.id if refers_to else None,
     )
     cert.issuer, cert.refers_to, cert.supersedes = issuer, refers_to, supersedes
-    if db.is_writer():  # this transaction holds the write lock already: render under it
-        return _number_and_store(actor, cert, issuer, training_class, user, predict=False)
-    with _ISSUE_LOCK:  # issuers of this process one after the other: predictions come true
-        return _number_and_store(actor, cert, issuer, training_class, user, predict=True)
+    predict = getattr(_SLOT, "held", False) and not db.is_writer()
+    return _number_and_store(actor, cert, issuer, training_class, user, reason, predict)
 
 
-#: Serialises the issuers of one process, so each renders once with the number it will get.
+#: Serialises the issuing jobs of one process, so each renders once with the number it gets.
 _ISSUE_LOCK = threading.Lock()
+_SLOT = threading.local()
 #: The last number this process gave, per (issuer, year): the next prediction starts above it
 #: even before that transaction commits.
 _LAST_GIVEN: dict[tuple[int, int], int] = {}
+
+
+@contextmanager
+def issuing() -> Iterator[None]:
+    """This process's issue slot, for one unit of work that issues (a job's next learner).
+
+    Enter it *before* the unit's transaction begins: a thread waiting here holds no pooled
+    connection, so fifty issues at once need no more than a handful of connections. Entered
+    late (a transaction already holds a connection), it does not wait: issue() then numbers
+    and renders under the database's lock instead.
+    """
+    if getattr(_SLOT, "held", False) or db.session().in_transaction():
+        yield
+        return
+    with _ISSUE_LOCK:
+        _SLOT.held = True
+        try:
+            yield
+        finally:
+            _SLOT.held = False
 
 
 def _number_and_store(
@@ -494,15 +587,17 @@ def _number_and_store(
     issuer: Issuer,
     training_class: TrainingClass,
     user: User,
+    reason: str,
     predict: bool,
 ) -> Certificate:
     key = (issuer.id, cert.year)
     if predict:
         guess = max(_predicted_number(issuer, cert.year), _LAST_GIVEN.get(key, 0) + 1)
         _number_and_render(cert, issuer, guess)
+    standing = (Kind(cert.kind), training_class, user, cert.supersedes, cert.refers_to)
     try:
         db.write_transaction()
-        if cert.kind == Kind.certificate and (existing := valid_certificate(training_class, user)):
+        if (existing := _standing(*standing)) is not None:
             _discard(cert)
             return existing
         with db.session.begin_nested():
@@ -514,28 +609,52 @@ def _number_and_store(
             db.session.flush()
     except IntegrityError:
         _discard(cert)
-        existing = valid_certificate(training_class, user)
-        if cert.kind != Kind.certificate or existing is None:
+        existing = _standing(*standing)
+        if existing is None:
             raise
         return existing
     except BaseException:
         _discard(cert)
         raise
     _LAST_GIVEN[key] = max(_LAST_GIVEN.get(key, 0), number)
-    record(
-        actor,
-        "certificate.issue",
-        "certificate",
-        cert.id,
-        after={"number": cert.number_label, "user_id": cert.user_id, "kind": str(cert.kind)},
-    )
+    after = {"number": cert.number_label, "user_id": cert.user_id, "kind": str(cert.kind)}
+    if cert.supersedes is not None:
+        after["supersedes"] = cert.supersedes.number_label
+    if cert.refers_to is not None:
+        after["refers_to"] = cert.refers_to.number_label
+    if reason:
+        after["reason"] = reason
+    record(actor, "certificate.issue", "certificate", cert.id, after=after)
     return cert
+
+
+# -- the lifecycle: revoke, re-issue, confirm (each idempotent) ------------------------------
+
+
+def _locked(cert: Certificate) -> Certificate:
+    """*cert* read again under its row lock (SQLite: the write lock), so that two requests
+    changing it (a double submit) run one after the other and the second sees the first."""
+    db.write_transaction()
+    return db.session.scalars(
+        select(Certificate)
+        .where(Certificate.id == cert.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _successor(cert: Certificate) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.supersedes_id == cert.id))
 
 
 def revoke(
     actor: Actor, cert: Certificate, reason: RevokeReason, note: str, now: datetime
 ) -> Certificate:
-    if cert.status != Status.valid:
+    """valid → revoked; revoking a revoked entry again changes nothing (a double submit)."""
+    cert = _locked(cert)
+    if cert.status == Status.revoked:
+        return cert
+    if not cert.may_become(Status.revoked):
         raise CertificateError("Giấy này không còn hiệu lực nên không thu hồi được nữa.")
     cert.status = Status.revoked
     cert.revoked_at = now
@@ -552,28 +671,50 @@ def revoke(
     return cert
 
 
-def reissue(actor: Actor, cert: Certificate, now: datetime) -> Certificate:
-    """Re-issue after an error: a new number that references the original, now superseded."""
-    if cert.kind != Kind.certificate or cert.status != Status.valid:
-        raise CertificateError("Chỉ cấp lại được giấy chứng nhận đang có hiệu lực.")
-    db.write_transaction()
-    cert.status = Status.superseded
-    db.session.flush()
-    new = issue(actor, cert.training_class, cert.user, now, supersedes=cert)
+def reissue(actor: Actor, cert: Certificate, now: datetime, reason: str) -> Certificate:
+    """A new number that names *cert* as the one it replaces, for a stated reason.
+
+    A valid certificate becomes superseded (an error in it is corrected); a revoked one stays
+    revoked (the learner is certified again after review). Re-issuing the same certificate
+    again returns the re-issue already made (a double submit).
+    """
+    reason = reason.strip()[:2000]
+    if not reason:
+        raise CertificateError("Hãy ghi lý do cấp lại.")
+    cert = _locked(cert)
+    if cert.kind != Kind.certificate:
+        raise CertificateError("Chỉ cấp lại được giấy chứng nhận (không phải giấy xác nhận).")
+    successor = _successor(cert)
+    if successor is not None:
+        return successor
+    if cert.status == Status.superseded:
+        raise CertificateError("Giấy này đã được cấp lại.")
+    before = str(cert.status)
+    if cert.may_become(Status.superseded):
+        cert.status = Status.superseded
+        db.session.flush()
+    new = issue(actor, cert.training_class, cert.user, now, supersedes=cert, reason=reason)
     record(
         actor,
-        "certificate.supersede",
+        "certificate.supersede" if before == Status.valid else "certificate.reissue",
         "certificate",
         cert.id,
-        before={"status": "valid"},
-        after={"status": "superseded", "by": new.number_label},
+        before={"status": before},
+        after={"status": str(cert.status), "by": new.number_label, "reason": reason},
     )
     return new
 
 
 def confirm_lost(actor: Actor, cert: Certificate, now: datetime) -> Certificate:
-    """A confirmation of completion (giấy xác nhận hoàn thành) for a lost certificate."""
-    if cert.kind != Kind.certificate or cert.status != Status.valid:
+    """A confirmation of completion (giấy xác nhận hoàn thành) for a lost certificate; one per
+    certificate (a second request gets the same one back). It is valid only while *cert* is."""
+    cert = _locked(cert)
+    if cert.kind != Kind.certificate:
+        raise CertificateError("Chỉ xác nhận được cho giấy chứng nhận đang có hiệu lực.")
+    existing = _standing(Kind.confirmation, cert.training_class, cert.user, None, cert)
+    if existing is not None:
+        return existing
+    if cert.status != Status.valid:
         raise CertificateError("Chỉ xác nhận được cho giấy chứng nhận đang có hiệu lực.")
     return issue(actor, cert.training_class, cert.user, now, kind=Kind.confirmation, refers_to=cert)
 
@@ -594,19 +735,3 @@ def can_view(user: User, cert: Certificate) -> bool:
 def visible_filter(user: User, stmt: Select) -> Select:
     """Limit a SELECT of certificates to what *user* may see (policy.certificate_filter)."""
     return stmt.where(policy.certificate_filter(user))
-
-
-# -- issue on completion ---------------------------------------------------------------------
-
-
-@signals.completion_recorded.connect
-def _on_completion(completion: Completion, now: datetime, **_kw) -> None:
-    training_class = completion.training_class
-    if certificate_settings(training_class).get("issue") != "auto":
-        return
-    try:
-        issue(AUTO, training_class, completion.user, now)
-    except Exception:
-        # The learner's action and the completion stand; a trainer can issue from the class
-        # page later. (The savepoint of the failed issue is already rolled back.)
-        log.exception("automatic certificate for completion %s failed", completion.id)

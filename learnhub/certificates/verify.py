@@ -126,11 +126,12 @@ def show(code: str):
             "certificates/verify_not_found.html", request_path=url_for(".form")
         ), 404
     state = cert.state(today())
+    source = cert.status_source  # a confirmation shows its certificate's revocation
     data = cert.data
     replacement = None
     if state == "superseded":
         replacement = db.session.scalar(
-            select(Certificate.number_label).where(Certificate.supersedes_id == cert.id).limit(1)
+            select(Certificate.number_label).where(Certificate.supersedes_id == source.id).limit(1)
         )
     return render_template(
         "certificates/verify_result.html",
@@ -142,7 +143,8 @@ def show(code: str):
         birth_date=_birth_date(data),
         module_title=data.get("module_title", ""),
         issuer_name=(data.get("issuer") or {}).get("name", ""),
-        revoke_label=_revoke_label(cert.revoke_reason) if state == "revoked" else "",
+        source=source,
+        revoke_label=_revoke_label(source.revoke_reason) if state == "revoked" else "",
         replacement=replacement,
         public_key=signing.public_raw(services.signing_key()),
     )

@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from learnhub import db, policy
 from learnhub.accounts.auth import current_actor
@@ -54,6 +54,14 @@ class RevokeForm(FlaskForm):
         _l("Ghi chú (không công khai)"),
         validators=[Length(max=2000)],
         description=_l("Chỉ người quản lý thấy ghi chú này; trang tra cứu chỉ nêu loại lý do."),
+    )
+
+
+class ReissueForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Lý do cấp lại"),
+        validators=[DataRequired(_l("Hãy ghi lý do cấp lại.")), Length(max=2000)],
+        description=_l("Ghi vào nhật ký; ví dụ: sai ngày sinh, đã xét lại và đủ điều kiện."),
     )
 
 
@@ -113,6 +121,7 @@ def show(cert_id: int):
         .where((Certificate.supersedes_id == cert.id) | (Certificate.refers_to_id == cert.id))
         .order_by(Certificate.id)
     ).all()
+    replaced = any(r.supersedes_id == cert.id for r in related)
     return render_template(
         "certificates/show.html",
         cert=cert,
@@ -120,6 +129,12 @@ def show(cert_id: int):
         manage=manage,
         state=cert.state(today()),
         revoke_form=RevokeForm(),
+        reissue_form=ReissueForm(),
+        # A revoked certificate is re-issued only from here, with a reason (never in bulk).
+        may_reissue=manage
+        and cert.kind == Kind.certificate
+        and cert.status != Status.superseded
+        and not replaced,
         form=ConfirmForm(),
         verify_url=services.verify_url(cert.code),
     )
@@ -166,13 +181,11 @@ def revoke(cert_id: int):
     return redirect(url_for(".show", cert_id=cert.id))
 
 
-def _issue_from(cert_id: int, action, message: str):
-    """Re-issue or confirm: a new document from an existing certificate, then its page."""
-    cert = _managed_cert(cert_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+def _issue_from(cert: Certificate, action, message: str):
+    """Re-issue or confirm: a new document from an existing certificate, then its page (the
+    same one again for a second submit)."""
     try:
-        new = action(current_actor(), cert, utcnow())
+        new = action()
     except services.CertificateError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".show", cert_id=cert.id))
@@ -184,14 +197,29 @@ def _issue_from(cert_id: int, action, message: str):
 @bp.post("/certificates/<int:cert_id>/reissue")
 @login_required
 def reissue(cert_id: int):
-    return _issue_from(cert_id, services.reissue, _("Đã cấp lại: giấy mới số %(n)s."))
+    cert = _managed_cert(cert_id)
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        flash(_("Hãy ghi lý do cấp lại."), "error")
+        return redirect(url_for(".show", cert_id=cert.id))
+    return _issue_from(
+        cert,
+        lambda: services.reissue(current_actor(), cert, utcnow(), form.reason.data),
+        _("Đã cấp lại: giấy mới số %(n)s."),
+    )
 
 
 @bp.post("/certificates/<int:cert_id>/confirmation")
 @login_required
 def confirmation(cert_id: int):
-    message = _("Đã cấp giấy xác nhận hoàn thành số %(n)s.")
-    return _issue_from(cert_id, services.confirm_lost, message)
+    cert = _managed_cert(cert_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _issue_from(
+        cert,
+        lambda: services.confirm_lost(current_actor(), cert, utcnow()),
+        _("Đã cấp giấy xác nhận hoàn thành số %(n)s."),
+    )
 
 
 # -- a class: review, issue in the background, download all ---------------------------------
@@ -284,7 +312,7 @@ def class_zip(class_id: int):
     """Every valid certificate and confirmation of the class, from storage, in one ZIP."""
     training_class = _managed_class(class_id)
     stmt = select(Certificate).where(
-        Certificate.class_id == training_class.id, Certificate.status == Status.valid
+        Certificate.class_id == training_class.id, Certificate.effective_status == Status.valid
     )
     shown = policy.class_learner_ids(current_user, training_class)
     if shown is not None:

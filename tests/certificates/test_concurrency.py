@@ -1,19 +1,31 @@
 """Register numbers under concurrent issue, bulk jobs that resume, and the command line."""
 
+import threading
+import time
 import uuid
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from learnhub import db
 from learnhub.accounts import services as accounts
 from learnhub.accounts.models import Role, User
 from learnhub.attendance.models import Completion
+from learnhub.audit.models import AuditEvent
 from learnhub.audit.services import SYSTEM, Actor
 from learnhub.certificates import jobs
 from learnhub.certificates import services as certificates
-from learnhub.certificates.models import Certificate, IssueJob, Issuer, JobState
+from learnhub.certificates.models import (
+    Certificate,
+    IssueJob,
+    Issuer,
+    JobState,
+    Kind,
+    RevokeReason,
+    Status,
+)
 from learnhub.classes import services as classes
 from learnhub.classes.models import TrainingClass
 from learnhub.timeutil import utcnow
@@ -82,20 +94,58 @@ def _certificates(app, class_id: int) -> list[Certificate]:
         return rows
 
 
-def test_fifty_concurrent_issues_give_fifty_consecutive_numbers(app):
+@pytest.fixture
+def pool_of_five(app):
+    """The session bound, for this test, to an engine with five connections and no overflow,
+    whose callers give up after 3 s of waiting for one."""
+    engine = db.make_engine(app.config["DATABASE_URL"], pool_size=5, max_overflow=0, pool_timeout=3)
+    db.session.remove()
+    db.session.configure(bind=engine)
+    yield engine
+    db.session.remove()
+    db.session.configure(bind=app.extensions["learnhub.engine"])
+    engine.dispose()
+
+
+def test_fifty_concurrent_issues_give_fifty_consecutive_numbers(app, pool_of_five):
+    """Finding 8: fifty threads issuing at once with a pool of five connections. Each waits for
+    the process's issue slot before it checks out a connection, so none waits for the pool (on
+    main, threads held their connection while waiting for the issue lock: QueuePool limit)."""
     class_id, user_ids = committed_class(app, 50)
 
     def issue(i):
-        klass = db.session.get(TrainingClass, class_id)
-        cert = certificates.issue(SYSTEM, klass, db.session.get(User, user_ids[i]), utcnow())
-        db.session.commit()
-        return cert.register_no
+        with certificates.issuing():
+            cert = jobs.issue_one(SYSTEM, class_id, user_ids[i])
+            db.session.commit()
+            return cert.register_no
 
     numbers, errors = _run_together(app, issue, n=50)
     assert errors == []
     assert sorted(numbers) == list(range(1, 51))
+    assert pool_of_five.pool.checkedout() == 0
     rows = _certificates(app, class_id)
     assert sorted(r.register_no for r in rows) == list(range(1, 51))
+
+
+def test_a_bulk_job_uses_one_connection_at_a_time(app, pool_of_five):
+    """Three jobs of one class at once (double clicks, two servers' worth) with a pool of five:
+    every learner gets one certificate, numbers stay consecutive."""
+    class_id, user_ids = committed_class(app, 12)
+    with app.app_context():
+        klass = db.session.get(TrainingClass, class_id)
+        ids = []
+        for _ in range(3):
+            job = IssueJob(class_id=klass.id, total=0, created_at=utcnow())
+            db.session.add(job)
+            db.session.flush()
+            ids.append(job.id)
+        db.session.commit()
+        db.session.remove()
+    _states, errors = _run_together(app, lambda i: jobs.run(ids[i]).state, n=3)
+    assert errors == []
+    rows = _certificates(app, class_id)
+    assert sorted(r.user_id for r in rows) == sorted(user_ids)
+    assert sorted(r.register_no for r in rows) == list(range(1, 13))
 
 
 def test_double_click_gives_one_certificate(app):
@@ -162,8 +212,6 @@ def test_browser_issue_runs_in_a_worker_thread(app, login):
     response = client.post(f"/classes/{class_id}/certificates/issue", data={"csrf_token": token})
     assert response.status_code == 302
     job_url = response.headers["Location"]
-    import time
-
     for _ in range(300):
         with app.app_context():
             job = db.session.scalar(
@@ -217,3 +265,172 @@ def test_cli_issue_and_verify(app, tmp_path):
     missing = runner.invoke(args=["certificates", "issue", "--class", "KHONG-CO"])
     assert missing.exit_code != 0
     assert "no class" in missing.output
+
+
+def _one_certificate(app) -> tuple[int, int]:
+    class_id, (user_id,) = committed_class(app, 1)
+    with app.app_context():
+        klass = db.session.get(TrainingClass, class_id)
+        cert = certificates.issue(SYSTEM, klass, db.session.get(User, user_id), utcnow())
+        db.session.commit()
+        ids = (class_id, cert.id)
+        db.session.remove()
+    return ids
+
+
+def test_finding2_two_simultaneous_confirmations_take_one_number(app):
+    class_id, cert_id = _one_certificate(app)
+
+    def confirm(_i):
+        cert = db.session.get(Certificate, cert_id)
+        made = certificates.confirm_lost(SYSTEM, cert, utcnow())
+        db.session.commit()
+        return made.id
+
+    ids, errors = _run_together(app, confirm, n=4)
+    assert errors == []
+    assert len(set(ids)) == 1
+    rows = _certificates(app, class_id)
+    assert [r.kind for r in rows] == [Kind.certificate, Kind.confirmation]
+    assert sorted(r.register_no for r in rows) == [1, 2]  # no number burnt either
+
+
+def test_simultaneous_reissues_and_revocations_change_a_certificate_once(app):
+    class_id, cert_id = _one_certificate(app)
+
+    def reissue(_i):
+        cert = db.session.get(Certificate, cert_id)
+        made = certificates.reissue(SYSTEM, cert, utcnow(), "Sai ngày sinh")
+        db.session.commit()
+        return made.id
+
+    ids, errors = _run_together(app, reissue, n=3)
+    assert errors == []
+    assert len(set(ids)) == 1
+    new_id = ids[0]
+
+    def revoke(_i):
+        cert = db.session.get(Certificate, new_id)
+        certificates.revoke(SYSTEM, cert, RevokeReason.error, "", utcnow())
+        db.session.commit()
+
+    _results, errors = _run_together(app, revoke, n=3)
+    assert errors == []
+    rows = _certificates(app, class_id)
+    assert [(r.register_no, r.status) for r in rows] == [
+        (1, Status.superseded),
+        (2, Status.revoked),
+    ]
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.object_type == "certificate",
+                AuditEvent.object_id.in_([str(cert_id), str(new_id)]),
+            )
+        ).all()
+        db.session.remove()
+    assert sorted(actions) == sorted(
+        ["certificate.issue", "certificate.issue", "certificate.supersede", "certificate.revoke"]
+    )
+
+
+def test_the_database_refuses_a_second_confirmation_or_reissue(app):
+    """The unique indexes are the last word, whatever the Python above them does."""
+    _class_id, cert_id = _one_certificate(app)
+    with app.app_context():
+        cert = db.session.get(Certificate, cert_id)
+        for column in ("refers_to_id", "supersedes_id"):
+            copies = []
+            for _ in range(2):
+                code = uuid.uuid4().hex[:26].upper()
+                copy = Certificate(
+                    **{
+                        c.key: getattr(cert, c.key)
+                        for c in Certificate.__table__.columns
+                        if c.key not in ("id", "code", "serial", "register_no", "number_label")
+                    }
+                )
+                copy.code, copy.serial = code, code[:11]
+                copy.register_no, copy.number_label = 900 + len(copies), f"X{code[:8]}"
+                copy.kind = Kind.confirmation if column == "refers_to_id" else Kind.certificate
+                copy.status = Status.valid if column == "refers_to_id" else Status.revoked
+                setattr(copy, column, cert.id)
+                copies.append(copy)
+            db.session.add(copies[0])
+            db.session.flush()
+            db.session.add(copies[1])
+            with pytest.raises(IntegrityError):
+                db.session.flush()
+            db.session.rollback()
+        db.session.remove()
+
+
+def test_auto_issue_is_rendered_by_a_worker_not_the_request(app, monkeypatch):
+    """Build 7: marking the last lesson read records the completion and queues the automatic
+    issue; the PDF is rendered by the job's worker thread after the request committed."""
+    tag = uuid.uuid4().hex[:8]
+    with app.app_context():
+        trainer = accounts.create_user(
+            SYSTEM,
+            full_name="Giảng Viên Tự Động",
+            login=f"gv-tc-{tag}",
+            password=None,
+            roles=[accounts.Grant(Role.trainer, None)],
+        )
+        klass = open_class(trainer, f"AUTO-{tag}")
+        klass.rule = {"lessons": "none", "quiz": False, "attendance_share": 0}
+        issuer = Issuer(  # its own register: the default one stays as rolled-back tests expect
+            code=f"A{tag.upper()}",
+            name="SỞ NỘI VỤ",
+            place="Cà Mau",
+            signer_title="GIÁM ĐỐC",
+            signer_name="",
+        )
+        db.session.add(issuer)
+        db.session.flush()
+        klass.issuer_id = issuer.id
+        learner = accounts.create_user(
+            SYSTEM, full_name="Phan Thị Tự Cấp", login=f"hv-tc-{tag}", password="học viên 2026 tự"
+        )
+        classes.enrol(SYSTEM, klass, [learner])
+        db.session.commit()
+        class_id, login = klass.id, learner.login
+        module = klass.module
+        slug, lesson = module.slug, module.published_version.lessons[0].slug
+        db.session.remove()
+
+    real_settings = certificates.certificate_settings
+
+    def auto_for_this_class(training_class):
+        settings = real_settings(training_class)
+        return {**settings, "issue": "auto"} if training_class.id == class_id else settings
+
+    monkeypatch.setattr(certificates, "certificate_settings", auto_for_this_class)
+    renders = []
+    real_render = certificates.render_pdf
+
+    def watched(cert, issuer):
+        renders.append(threading.current_thread().name)
+        return real_render(cert, issuer)
+
+    monkeypatch.setattr(certificates, "render_pdf", watched)
+    client = app.test_client()
+    from tests.support import csrf_token
+
+    token = csrf_token(client, "/login")
+    credentials = {"login": login, "password": "học viên 2026 tự", "csrf_token": token}
+    assert client.post("/login", data=credentials).status_code == 302
+    token = csrf_token(client, f"/modules/{slug}/lessons/{lesson}")
+    response = client.post(f"/modules/{slug}/lessons/{lesson}/read", data={"csrf_token": token})
+    assert response.status_code == 302
+    request_thread = threading.current_thread().name
+    for _ in range(300):
+        rows = _certificates(app, class_id)
+        if rows:
+            break
+        time.sleep(0.1)
+    assert len(rows) == 1
+    assert rows[0].issued_by_id is None
+    assert renders
+    assert request_thread not in renders
+    assert all(name.startswith("issue-job-") for name in renders)

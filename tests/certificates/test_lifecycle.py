@@ -6,11 +6,20 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from learnhub import pdf
 from learnhub.attendance import services as attendance
 from learnhub.audit.models import AuditEvent
 from learnhub.audit.services import Actor
+from learnhub.certificates import jobs
 from learnhub.certificates import services as certificates
-from learnhub.certificates.models import Certificate, Kind, RevokeReason, Status
+from learnhub.certificates.models import (
+    Certificate,
+    IssueJob,
+    JobState,
+    Kind,
+    RevokeReason,
+    Status,
+)
 from learnhub.classes import services as classes
 from learnhub.timeutil import utcnow
 from tests.certificates.conftest import complete, open_class
@@ -51,7 +60,10 @@ def test_revoke_reissue_and_confirmation(klass, learner, trainer, db_session):
     complete(klass, learner)
     actor = Actor(trainer)
     first = certificates.issue(actor, klass, learner, utcnow())
-    new = certificates.reissue(actor, first, utcnow())
+    with pytest.raises(certificates.CertificateError, match="lý do"):
+        certificates.reissue(actor, first, utcnow(), "  ")
+    new = certificates.reissue(actor, first, utcnow(), "Sai ngày sinh")
+    assert certificates.reissue(actor, first, utcnow(), "lần nữa").id == new.id  # idempotent
     assert first.status == Status.superseded
     assert new.supersedes_id == first.id
     assert new.register_no == first.register_no + 1
@@ -63,8 +75,11 @@ def test_revoke_reissue_and_confirmation(klass, learner, trainer, db_session):
     assert new.status == Status.valid  # the original stays valid
     certificates.revoke(actor, new, RevokeReason.error, "Sai ngày sinh", utcnow())
     assert new.status == Status.revoked
+    # Revoking again (a double submit) changes nothing; a superseded one cannot be revoked.
+    again = certificates.revoke(actor, new, RevokeReason.other, "", utcnow())
+    assert again.revoke_reason == "error"
     with pytest.raises(certificates.CertificateError):
-        certificates.revoke(actor, new, RevokeReason.other, "", utcnow())
+        certificates.revoke(actor, first, RevokeReason.other, "", utcnow())
     actions = db_session.scalars(
         select(AuditEvent.action)
         .where(AuditEvent.object_type == "certificate")
@@ -96,11 +111,25 @@ def test_validity_period_from_the_module(klass, learner, monkeypatch):
 
 
 def test_automatic_issue_on_completion(trainer, learner, db_session, monkeypatch):
+    """Build 7: recording the completion only queues a job (dispatched after commit); the job
+    renders and issues."""
     klass = open_class(trainer, "AUTO-2026")
     klass.rule = {"lessons": "none", "quiz": False, "attendance_share": 0}
     monkeypatch.setitem(klass.module.published_version.meta, "certificate", {"issue": "auto"})
     classes.enrol(Actor(None), klass, [learner])
-    assert attendance.evaluate(klass, learner, utcnow()) is not None
+
+    def no_render(*_args, **_kwargs):
+        raise AssertionError("a PDF was rendered where the completion was recorded")
+
+    with monkeypatch.context() as m:
+        m.setattr(pdf, "render", no_render)
+        assert attendance.evaluate(klass, learner, utcnow()) is not None
+    assert db_session.scalar(select(Certificate).where(Certificate.user_id == learner.id)) is None
+    job = db_session.scalar(select(IssueJob).where(IssueJob.class_id == klass.id))
+    assert job.state == JobState.queued
+    assert db_session.info[jobs._AFTER_COMMIT] == [job.id]  # handed over once committed
+    db_session.info.pop(jobs._AFTER_COMMIT)
+    assert jobs.run(job.id).issued == 1
     cert = db_session.scalar(select(Certificate).where(Certificate.user_id == learner.id))
     assert cert is not None
     assert cert.status == Status.valid

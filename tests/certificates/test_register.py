@@ -96,7 +96,7 @@ def test_number_order_and_filters(client, login, admin, klass, trainer, people, 
     assert names("kind=confirmation") == set()
 
     certificates.revoke(Actor(admin), certs[0], RevokeReason.error, "", utcnow())
-    new = certificates.reissue(Actor(admin), certs[1], utcnow())
+    new = certificates.reissue(Actor(admin), certs[1], utcnow(), "Sai tên")
     assert names("status=revoked") == {"Nguyễn Thị Hồng Nhung"}
     assert names("status=superseded") == {"Trần Hồng Quân"}
     assert names("status=valid") == {"Trần Hồng Quân", "Lê Văn Ửng", "Phạm Minh Đức"}

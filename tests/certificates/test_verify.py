@@ -124,7 +124,7 @@ def test_revoked_shows_date_and_reason_category_never_the_note(client, klass, le
 
 def test_superseded_names_the_reissued_certificate(client, klass, learner, no_pdf):
     cert = _issue(klass, learner)
-    new = certificates.reissue(Actor(None), cert, utcnow())
+    new = certificates.reissue(Actor(None), cert, utcnow(), "Sai ngày sinh")
     db.session.flush()
     no_pdf()
     response, body = _get(client, f"/verify/{cert.code}")

@@ -118,11 +118,20 @@ def test_trainer_reviews_revokes_and_reissues(client, login, trainer, klass, two
     db_session.refresh(cert_a)
     assert cert_a.status == Status.revoked
     event = db_session.scalar(
-        select(AuditEvent).where(AuditEvent.action == "certificate.revoke").order_by(AuditEvent.id)
+        select(AuditEvent).where(
+            AuditEvent.action == "certificate.revoke", AuditEvent.object_id == str(cert_a.id)
+        )
     )
     assert event.actor_id == trainer.id
     assert event.after["reason"] == "error"
     response = client.post(f"/certificates/{cert_b.id}/reissue", data={"csrf_token": token})
+    assert response.status_code == 302  # no reason given: refused, nothing changed
+    db_session.refresh(cert_b)
+    assert cert_b.status == Status.valid
+    response = client.post(
+        f"/certificates/{cert_b.id}/reissue",
+        data={"csrf_token": token, "reason": "Sai tên đơn vị"},
+    )
     assert response.status_code == 302
     db_session.refresh(cert_b)
     assert cert_b.status == Status.superseded
