@@ -205,7 +205,7 @@ def test_preview_renders_the_learner_markup(client, editor_page, quiz_module):
     html = client.post(url, data=_form(VALID["matching"], token, action="preview")).get_data(
         as_text=True
     )
-    preview = html[html.index('class="preview"') :]
+    preview = html[html.index('class="card preview"') :]
     assert "Câu 1. Câu hỏi?" in preview
     # The same select as on the attempt page: one per left item, every right side offered.
     assert len(re.findall(r'<select id="m1-\d" name="pair-\d">', preview)) == 2
