@@ -3,6 +3,7 @@ overrides, regrading and item analysis."""
 
 import csv
 import io
+import random
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -17,11 +18,12 @@ from learnhub.accounts.forms import ConfirmForm
 from learnhub.accounts.models import Role
 from learnhub.catalog.models import Module
 from learnhub.content import gift
-from learnhub.quizzes import analysis, grading, services
+from learnhub.quizzes import analysis, editor, grading, kinds, services
 from learnhub.quizzes.forms import (
     EssayGradeForm,
     GiftUploadForm,
     OverrideForm,
+    QuestionEditorForm,
     QuestionForm,
     SettingsForm,
 )
@@ -47,17 +49,29 @@ def _quiz(quiz_id: int) -> Quiz:
     return quiz
 
 
+@bp.app_template_global()
+def question_type(data: dict) -> str:
+    """The Vietnamese name of a question's type (bank, editor, results, analysis)."""
+    return kinds.type_name(data)
+
+
 @bp.get("/modules/<int:module_id>/questions")
 @role_required(Role.trainer)
 def bank(module_id: int):
     module = _module(module_id)
+    quiz = services.ensure_quiz(module)
+    # A module made in the browser got no quiz: keep the one made now, or the settings link 404s.
+    # (Stop-gap; the quiz belongs with the module's creation.)
+    db.session.commit()
     return render_template(
         "quiz_manage/bank.html",
         module=module,
         questions=services.active_questions(module),
         upload=GiftUploadForm(),
-        quiz=services.ensure_quiz(module),
+        quiz=quiz,
         errors=None,
+        editor_kinds=kinds.EDITOR_KINDS,
+        type_names=kinds.TYPE_NAMES,
     )
 
 
@@ -97,6 +111,8 @@ def import_gift(module_id: int):
         upload=form,
         quiz=services.ensure_quiz(module),
         errors=errors,
+        editor_kinds=kinds.EDITOR_KINDS,
+        type_names=kinds.TYPE_NAMES,
     ), 400
 
 
@@ -111,12 +127,82 @@ def export_gift(module_id: int):
     )
 
 
-@bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
-@role_required(Role.trainer)
-def question(question_id: int):
+def _question(question_id: int) -> Question:
     q = db.get_or_404(Question, question_id)
     allowed = policy.may_edit_module(current_user, q.module)
     policy.require(allowed, "question", question_id, current_user, 403)
+    return q
+
+
+@bp.route("/modules/<int:module_id>/questions/new", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def new_question(module_id: int):
+    module = _module(module_id)
+    kind = request.values.get("kind", "single")
+    return _editor(module, None, editor.blank_draft(kind), False)
+
+
+@bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def question(question_id: int):
+    q = _question(question_id)
+    return _editor(q.module, q, editor.draft_of(q.data), q.ignore_accents)
+
+
+def _editor(module: Module, q: Question | None, draft: editor.Draft, ignore_accents: bool):
+    """The editor page: add a row, preview as a learner sees it, or save (a new revision)."""
+    post = request.method == "POST"
+    form = QuestionEditorForm() if post else QuestionEditorForm.of(draft, ignore_accents)
+    kind = (form.kind.data if post else draft.kind) or "single"
+    errors: list[str] = []
+    preview = None
+    if post and not form.validate():
+        errors = [_("Dữ liệu không hợp lệ; hãy tải lại trang rồi thử lại.")]
+    elif post and request.form.get("action") == "add":
+        form.add_row()
+    elif post:
+        try:
+            built = editor.build(form.draft())
+            if request.form.get("action") == "preview":
+                preview = _preview_item(built, form.ignore_accents.data)
+            else:
+                saved = services.save_question(
+                    current_actor(), module, built, form.ignore_accents.data, q
+                )
+                db.session.commit()
+                flash(_("Đã lưu câu hỏi (phiên bản %(n)s).", n=saved.revision), "success")
+                return redirect(url_for(".bank", module_id=module.id))
+        except (editor.QuestionInvalid, services.QuizError) as exc:
+            db.session.rollback()
+            errors = exc.errors if isinstance(exc, editor.QuestionInvalid) else [str(exc)]
+    return render_template(
+        "quiz_manage/editor.html",
+        module=module,
+        question=q,
+        form=form,
+        kind=kind,
+        type_label=kinds.TYPE_NAMES.get(kind, kind),
+        errors=errors,
+        preview=preview,
+        uses=services.question_uses(q) if q is not None else 0,
+        categories=services.categories(module),
+        lefts=grading.lefts,
+        rights=grading.rights,
+    )
+
+
+def _preview_item(q: gift.Question, ignore_accents: bool) -> dict:
+    """The question as an attempt would freeze it (choices in bank order, pairs shuffled)."""
+    snapshot = {**grading.to_data(q), "ignore_accents": ignore_accents}
+    # A fixed order: the preview must look the same on every click (nothing secret here).
+    order = services.display_order(snapshot, False, random.Random(0))  # noqa: S311
+    return {"snapshot": snapshot, "order": order, "kind": q.kind}
+
+
+@bp.route("/questions/<int:question_id>/gift", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def question_gift(question_id: int):
+    q = _question(question_id)
     form = QuestionForm(
         data={
             "gift": gift.write([grading.from_data(q.data)]).strip(),
@@ -130,9 +216,9 @@ def question(question_id: int):
         try:
             services.update_question(current_actor(), q, form.gift.data)
             q.ignore_accents = form.ignore_accents.data
-        except services.GiftImportFailed as exc:
+        except (services.GiftImportFailed, services.QuizError) as exc:
             db.session.rollback()
-            errors = exc.errors
+            errors = getattr(exc, "errors", None) or [gift.GiftError(1, str(exc))]
         else:
             db.session.commit()
             flash(_("Đã lưu câu hỏi. Bài đã chấm không đổi cho đến khi bạn chấm lại."), "success")

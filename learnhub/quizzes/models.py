@@ -63,6 +63,11 @@ class Question(Base):
     def text(self) -> str:
         return self.data.get("text", "")
 
+    @property
+    def revision(self) -> int:
+        """Counts the edits; attempts keep the revision they drew (in their item's snapshot)."""
+        return self.data.get("revision", 1)
+
 
 class Quiz(Base):
     """The final quiz of a module, with its settings."""

@@ -77,6 +77,17 @@ def active_questions(module: Module) -> list[Question]:
     return list(db.session.scalars(stmt))
 
 
+def categories(module: Module) -> list[str]:
+    """The categories the module's bank uses (for the editor's suggestions)."""
+    stmt = (
+        select(Question.category)
+        .where(Question.module_id == module.id, Question.is_active.is_(True))
+        .distinct()
+        .order_by(Question.category)
+    )
+    return [c for c in db.session.scalars(stmt) if c]
+
+
 def import_gift(actor: Actor, module: Module, text: str, source: str = "upload") -> ImportReport:
     """Add the questions of a GIFT text to the bank; a text with any error imports nothing."""
     questions, errors = gift.parse(text)
@@ -149,14 +160,70 @@ def update_question(actor: Actor, question: Question, text: str) -> Question:
         raise GiftImportFailed(errors)
     if len(questions) != 1 or questions[0].kind == "description":
         raise GiftImportFailed([gift.GiftError(1, "write exactly one question")])
-    q = questions[0]
-    before = {"text": question.data.get("text"), "kind": question.kind}
-    question.data = grading.to_data(q)
+    return save_question(actor, question.module, questions[0], question.ignore_accents, question)
+
+
+class DuplicateQuestion(QuizError):
+    pass
+
+
+def question_uses(question: Question) -> int:
+    """How many attempts drew this question (each keeps the version it was given)."""
+    stmt = (
+        select(func.count()).select_from(AttemptItem).where(AttemptItem.question_id == question.id)
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def save_question(
+    actor: Actor,
+    module: Module,
+    q: gift.Question,
+    ignore_accents: bool = False,
+    question: Question | None = None,
+) -> Question:
+    """Add *q* to the bank, or make it the next revision of *question*. Audited.
+
+    Attempts never read the bank row again: each froze the revision it drew (AttemptItem.snapshot),
+    so a finished attempt keeps its text, answers and score until a trainer regrades.
+    """
+    digest = question_hash(q)
+    same = db.session.scalar(
+        select(Question).where(
+            Question.module_id == module.id,
+            Question.source_hash == digest,
+            Question.is_active.is_(True),
+        )
+    )
+    if same is not None and same is not question:
+        raise DuplicateQuestion(_l("Ngân hàng đã có một câu hỏi giống hệt câu này."))
+    if question is not None and same is question and question.ignore_accents == ignore_accents:
+        return question  # nothing changed: no new revision
+    data = grading.to_data(q)
+    if question is None:
+        question = Question(module_id=module.id, source_hash=digest, data={}, kind=q.kind)
+        db.session.add(question)
+        before = None
+        data["revision"] = 1
+    else:
+        before = {
+            "revision": question.revision,
+            "kind": question.kind,
+            "text": question.data.get("text"),
+        }
+        data["revision"] = question.revision + 1
+    question.data = data
     question.kind, question.name, question.category = q.kind, q.name[:300], q.category
-    question.source_hash = question_hash(q)
+    question.source_hash, question.ignore_accents = digest, ignore_accents
+    question.updated_at = utcnow()
     db.session.flush()
     audit.record(
-        actor, "question.update", "question", question.id, before, {"text": q.text, "kind": q.kind}
+        actor,
+        "question.update" if before else "question.create",
+        "question",
+        question.id,
+        before,
+        {"revision": data["revision"], "kind": q.kind, "text": q.text},
     )
     return question
 
@@ -260,14 +327,16 @@ def draw(quiz: Quiz, rng: random.Random) -> list[Question]:
     return questions
 
 
-def _order(q: Question, shuffle: bool, rng: random.Random) -> list[int]:
-    if q.kind in ("single", "multi"):
-        order = list(range(len(q.data["answers"])))
-    elif q.kind == "matching":
-        order = list(range(len(q.data["pairs"])))
+def display_order(data: dict, shuffle: bool, rng: random.Random) -> list[int]:
+    """The order a learner sees the choices (or right-hand sides) of a question in."""
+    kind = data["kind"]
+    if kind in ("single", "multi"):
+        order = list(range(len(data["answers"])))
+    elif kind == "matching":
+        order = list(range(len(data["pairs"])))
     else:
         return []
-    if shuffle or q.kind == "matching":
+    if shuffle or kind == "matching":
         rng.shuffle(order)
     return order
 
@@ -320,7 +389,7 @@ def start_attempt(
             position=i,
             question_id=q.id,
             snapshot={**q.data, "ignore_accents": q.ignore_accents},
-            order=_order(q, quiz.shuffle_choices, rng),
+            order=display_order(q.data, quiz.shuffle_choices, rng),
         )
         for i, q in enumerate(questions, start=1)
     ]
