@@ -8,8 +8,8 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.accounts.models import User
-from learnhub.catalog import completion
-from learnhub.catalog.completion import CompletionRule
+from learnhub.content import completion
+from learnhub.content.completion import CompletionRule
 from learnhub.db import Base
 from learnhub.orgunits.models import OrgUnit
 from learnhub.timeutil import utcnow

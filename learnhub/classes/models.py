@@ -9,9 +9,9 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.accounts.models import User
-from learnhub.catalog import completion
-from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import Module, ModuleVersion
+from learnhub.content import completion
+from learnhub.content.completion import CompletionRule
 from learnhub.db import Base
 from learnhub.timeutil import VN_TZ, utcnow
 
