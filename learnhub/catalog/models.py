@@ -69,12 +69,6 @@ class Module(Base):
     def has_unpublished_changes(self) -> bool:
         return self.latest_version_id != self.published_version_id
 
-    def can_edit(self, user: User | None) -> bool:
-        """Admins; the owner (a trainer); trainers whose scope covers the module's unit."""
-        from learnhub import policy  # policy imports the models
-
-        return policy.may_edit_module(user, self)
-
     def __repr__(self) -> str:
         return f"<Module {self.slug}>"
 

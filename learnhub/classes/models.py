@@ -82,12 +82,6 @@ class TrainingClass(Base):
         cascade="all, delete-orphan",
     )
 
-    def can_manage(self, user: User | None) -> bool:
-        """Admins; the class's trainers; trainers who may edit its module (learnhub.policy)."""
-        from learnhub import policy  # policy imports the models
-
-        return policy.may_manage_class(user, self)
-
     def completion_rule(self) -> CompletionRule:
         """The rule completing this class requires: its module version's (the published one
         when the class has none), with the class's overrides."""
