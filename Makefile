@@ -30,6 +30,7 @@ run: setup
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 $(AXE):
 	@if command -v npm >/dev/null 2>&1; then \
@@ -42,6 +43,7 @@ test: setup $(AXE)
 	./scripts/system-deps.sh test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 	@if [ -n "$$LEARNHUB_TEST_DATABASE_URL" ]; then \
 		echo "== The same suite on PostgreSQL"; \

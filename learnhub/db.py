@@ -112,5 +112,8 @@ def write_transaction() -> None:
     if session().in_transaction():
         if session.connection().get_execution_options().get("sqlite_immediate"):
             return  # already the writer
+        if session.new or session.dirty or session.deleted:
+            # Committing here would end a unit of work half-way through its rule.
+            raise RuntimeError("write_transaction() after changes: begin the write first")
         session.commit()  # end the read-only part (loading the user, the object)
     session.connection(execution_options={"sqlite_immediate": True})

@@ -9,12 +9,12 @@ from learnhub.certificates.models import (
     Certificate,
     IssueJob,
     Issuer,
-    RateWindow,
     RegisterCounter,
 )
 from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
 from learnhub.orgunits.models import OrgUnit
 from learnhub.quizzes.models import Attempt, AttemptItem, Question, Quiz, QuizOverride
+from learnhub.ratelimit import RateWindow
 
 __all__ = [
     "ApiToken",

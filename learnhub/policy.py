@@ -2,15 +2,16 @@
 
 Each rule is written once and answered two ways where lists need it: as a Python check on one
 object (``may_*``) and as an SQL condition for the rows an actor may see (``*_filter`` /
-``*_ids``). Views, exports, the CLI and the API call these; the ``can_*`` helpers of the domain
-packages are thin calls into them. docs/access.md says the same rules in words.
+``*_ids``). Views, exports, the CLI and the API call these; the ``can_*`` helpers of
+certificates and reports are thin calls into them. docs/access.md says the same rules in words.
 
 "In scope" has one meaning: the units a role's grants name, each with its subtree and the units
 merged into it (orgunits.services.rollup_ids); a role granted without a unit covers every unit,
 and admins cover everything. ``_grant_units`` is the only place that reads the grants.
 
-This module sits low in the import graph: it imports models (and the unit tree's rollup), never
-a domain's services, views or forms.
+It imports models (and the unit tree's rollup), never a domain's services, views or forms. In the
+package layers (docs/architecture.md) it sits beside certificates: the packages below never
+import it, their views and commands ask it.
 """
 
 import logging

@@ -9,13 +9,23 @@ and commits it.
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete
+from sqlalchemy import String, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
 
 from learnhub import db
-from learnhub.certificates.models import RateWindow
 
 _EPOCH = datetime(2000, 1, 1)  # noqa: DTZ001 (naive UTC, as stored)
+
+
+class RateWindow(db.Base):
+    """Hits per key in a fixed time window (public verification, shared by every server)."""
+
+    __tablename__ = "rate_windows"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime]
+    hits: Mapped[int] = mapped_column(default=0)
 
 
 def window_start(window: timedelta, now: datetime) -> datetime:

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 
-from learnhub import db, policy
+from learnhub import db
 from learnhub.accounts import passwords, throttle
 from learnhub.accounts.models import Role, RoleGrant, User, nfc
 from learnhub.audit import services as audit
@@ -361,18 +361,3 @@ def reauthenticate(user: User, password: str, ip: str, config: dict, now: dateti
     count_attempt(keys, ok, config, now)
     audit.record(Actor(user, ip), "auth.reauth" if ok else "auth.reauth_failed", "user", user.id)
     return ok
-
-
-def scope_unit_ids(user: User, role: Role = Role.hr) -> Select | None:
-    """Ids of the units whose people *user* may see in the role's pages (learnhub.policy)."""
-    return policy.unit_ids(user, role)
-
-
-def people_in_scope(user: User, role: Role = Role.hr) -> Select | None:
-    """SELECT of the ids of the users *user* may see in the role's reports (learnhub.policy)."""
-    return policy.people_ids(user, role)
-
-
-def in_scope(viewer: User, person: User, role: Role = Role.hr) -> bool:
-    """Whether *viewer* may see *person* in the role's pages (learnhub.policy)."""
-    return policy.person_in_scope(viewer, person, role)

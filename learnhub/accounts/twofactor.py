@@ -118,8 +118,8 @@ def enrolment(user: User, config: dict) -> tuple[str, str] | None:
 
 
 def confirm(actor: Actor, user: User, code: str, config: dict, now: datetime) -> list[str]:
-    """Turn two-factor sign-in on with a first code; returns the recovery codes (shown once)."""
-    db.write_transaction()
+    """Turn two-factor sign-in on with a first code; returns the recovery codes (shown once).
+    The caller begins the write transaction (a POST request's does, learnhub.db)."""
     row = _locked(user)
     if row is None or row.confirmed_at is not None:
         raise TwoFactorError(_l("Hãy bắt đầu lại việc bật xác thực hai bước."))

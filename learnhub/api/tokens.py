@@ -79,7 +79,7 @@ def create(
         raise TokenError(_l("Hãy đặt tên cho khóa API."))
     if expires_on is not None and expires_on < today:
         raise TokenError(_l("Ngày hết hạn không được ở trong quá khứ."))
-    db.write_transaction()
+    # the count and the insert run in the caller's write transaction (a POST request's)
     if _active_count(user, today) >= MAX_ACTIVE:
         message = _l("Bạn đã có %(n)s khóa API đang dùng; hãy thu hồi bớt trước khi tạo thêm.")
         raise TokenError(message % {"n": MAX_ACTIVE})
@@ -106,7 +106,6 @@ def create(
 
 def revoke(actor: Actor, user: User, token_id: int, now: datetime) -> ApiToken | None:
     """Revoke one of *user*'s own tokens; None when *user* has no such token."""
-    db.write_transaction()
     token = db.session.get(ApiToken, token_id)
     if token is None or not policy.may_use_token(user, token):
         return None

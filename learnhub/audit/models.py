@@ -1,13 +1,16 @@
 """Audit events."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learnhub.accounts.models import User
 from learnhub.db import Base
 from learnhub.timeutil import utcnow
+
+if TYPE_CHECKING:  # audit sits below accounts: the mapper finds User by name
+    from learnhub.accounts.models import User
 
 
 class AuditEvent(Base):
@@ -30,4 +33,4 @@ class AuditEvent(Base):
     #: How the change was made: "web", "cli", "import", …
     via: Mapped[str] = mapped_column(String(20), default="web")
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped["User | None"] = relationship()

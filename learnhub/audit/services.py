@@ -2,18 +2,20 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from learnhub import db
-from learnhub.accounts.models import User
 from learnhub.audit.models import AuditEvent
+
+if TYPE_CHECKING:  # audit sits below accounts: it names the user type, never imports it
+    from learnhub.accounts.models import User
 
 
 @dataclass(frozen=True)
 class Actor:
     """Who acts, and from where: passed explicitly so services stay request-free."""
 
-    user: User | None
+    user: "User | None"
     ip: str = ""
     via: str = "web"
 

@@ -6,9 +6,9 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from learnhub.catalog import completion
-from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import CATEGORY_LABELS
+from learnhub.content import completion
+from learnhub.content.completion import CompletionRule
 from learnhub.forms import TextField, choices
 
 SLUG_RULE = Regexp(
@@ -74,7 +74,7 @@ def _number(text: str | None) -> object:
 
 
 class CompletionRuleForm(FlaskForm):
-    """The module's completion rule ([completion] of module.toml), checked by catalog.completion."""
+    """The module's completion rule ([completion] of module.toml), checked by content.completion."""
 
     lessons = SelectField(
         _l("Bài học"),

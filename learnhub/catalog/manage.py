@@ -46,7 +46,7 @@ def index():
     modules = [
         m
         for m in db.session.scalars(select(Module).order_by(Module.slug))
-        if m.can_edit(current_user)
+        if policy.may_edit_module(current_user, m)
     ]
     return render_template("manage/index.html", modules=modules)
 

@@ -8,8 +8,8 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.accounts.models import User
-from learnhub.catalog import completion
-from learnhub.catalog.completion import CompletionRule
+from learnhub.content import completion
+from learnhub.content.completion import CompletionRule
 from learnhub.db import Base
 from learnhub.orgunits.models import OrgUnit
 from learnhub.timeutil import utcnow
@@ -68,12 +68,6 @@ class Module(Base):
     @property
     def has_unpublished_changes(self) -> bool:
         return self.latest_version_id != self.published_version_id
-
-    def can_edit(self, user: User | None) -> bool:
-        """Admins; the owner (a trainer); trainers whose scope covers the module's unit."""
-        from learnhub import policy  # policy imports the models
-
-        return policy.may_edit_module(user, self)
 
     def __repr__(self) -> str:
         return f"<Module {self.slug}>"

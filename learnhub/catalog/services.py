@@ -18,8 +18,8 @@ from learnhub import db, signals
 from learnhub.accounts.models import User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
-from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
+from learnhub.content.completion import CompletionRule
 from learnhub.content.modules import TABLES, TOP, ModuleSource, content_hash, sniff
 from learnhub.textutil import fold
 from learnhub.timeutil import utcnow

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from learnhub import db
+from learnhub import db, policy
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.catalog import citations, services
 from learnhub.catalog.models import CATEGORY_LABELS, Category, Module, ModuleVersion, StoredAsset
@@ -33,7 +33,7 @@ def _visible(slug: str) -> tuple[Module, ModuleVersion]:
         abort(404)
     if module.published_version is not None:
         return module, module.published_version
-    if module.can_edit(current_user) and module.latest_version is not None:
+    if policy.may_edit_module(current_user, module) and module.latest_version is not None:
         return module, module.latest_version
     raise NotFound
 
@@ -70,6 +70,7 @@ def show(slug: str):
     return render_template(
         "catalog/module.html",
         module=module,
+        may_edit=policy.may_edit_module(current_user, module),
         version=version,
         read=read,
         resume=services.resume_lesson(version, read),
@@ -123,7 +124,11 @@ def mark_read(slug: str, lesson_slug: str):
 def asset(slug: str, name: str):
     module, version = _visible(slug)
     digest = version.assets.get(name)
-    if digest is None and module.can_edit(current_user) and module.latest_version is not None:
+    if (
+        digest is None
+        and policy.may_edit_module(current_user, module)
+        and module.latest_version is not None
+    ):
         digest = module.latest_version.assets.get(name)
     stored = db.session.get(StoredAsset, digest) if digest else None
     if stored is None:
@@ -149,7 +154,7 @@ def references():
     for module in db.session.scalars(select(Module).order_by(Module.slug)):
         if module.published_version is not None:
             rows.append((module, module.published_version))
-        elif module.can_edit(current_user) and module.latest_version is not None:
+        elif policy.may_edit_module(current_user, module) and module.latest_version is not None:
             rows.append((module, module.latest_version))
     found = citations.citations(rows)
     doc = request.args.get("doc", "")[:200].strip()

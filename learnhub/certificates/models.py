@@ -269,13 +269,3 @@ class IssueJob(Base):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, round(100 * self.done_count / self.total))
-
-
-class RateWindow(Base):
-    """Hits per key in a fixed time window (public verification, shared by every server)."""
-
-    __tablename__ = "rate_windows"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    window_start: Mapped[datetime]
-    hits: Mapped[int] = mapped_column(default=0)

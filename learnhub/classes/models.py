@@ -9,9 +9,9 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.accounts.models import User
-from learnhub.catalog import completion
-from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import Module, ModuleVersion
+from learnhub.content import completion
+from learnhub.content.completion import CompletionRule
 from learnhub.db import Base
 from learnhub.timeutil import VN_TZ, utcnow
 
@@ -81,12 +81,6 @@ class TrainingClass(Base):
         order_by="[ClassSession.on, ClassSession.starts_at, ClassSession.id]",
         cascade="all, delete-orphan",
     )
-
-    def can_manage(self, user: User | None) -> bool:
-        """Admins; the class's trainers; trainers who may edit its module (learnhub.policy)."""
-        from learnhub import policy  # policy imports the models
-
-        return policy.may_manage_class(user, self)
 
     def completion_rule(self) -> CompletionRule:
         """The rule completing this class requires: its module version's (the published one

@@ -48,7 +48,8 @@ def _managed(class_id: int) -> TrainingClass:
 def manage_index():
     rows = db.session.scalars(select(TrainingClass).order_by(TrainingClass.starts_on.desc())).all()
     return render_template(
-        "classes/manage_index.html", classes=[c for c in rows if c.can_manage(current_user)]
+        "classes/manage_index.html",
+        classes=[c for c in rows if policy.may_manage_class(current_user, c)],
     )
 
 
@@ -59,7 +60,7 @@ def new():
     modules = [
         m
         for m in db.session.scalars(select(Module).order_by(Module.slug))
-        if m.published_version is not None and m.can_edit(current_user)
+        if m.published_version is not None and policy.may_edit_module(current_user, m)
     ]
     form.module.choices = choices([(m.slug, m.published_version.title) for m in modules])
     if form.validate_on_submit():

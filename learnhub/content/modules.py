@@ -8,8 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from learnhub.catalog import completion
-from learnhub.content import gift
+from learnhub.content import completion, gift
 from learnhub.content.errors import Problem, toml_error_line
 
 DEFAULT_RULE = completion.DEFAULT
@@ -47,7 +46,7 @@ TABLES = {
         "shuffle_questions": (bool, True, None),
         "shuffle_choices": (bool, True, None),
     },
-    # Parsed and validated by catalog.completion (the typed rule); its defaults, for filling in.
+    # Parsed and validated by content.completion (the typed rule); its defaults, for filling in.
     "completion": {
         key: (type(value), value, None) for key, value in DEFAULT_RULE.as_dict().items()
     },

@@ -11,7 +11,7 @@ Files (under a folder named after the class code), always in Vietnamese:
 - ``05-so-cap-gcn.xlsx`` and ``05-so-cap-gcn.pdf``: the class's entries of the certificate
   register (the register's own PDF layout, learnhub/pdf.py).
 
-Who may download it: the class's managers (TrainingClass.can_manage: admins, its trainers,
+Who may download it: the class's managers (policy.may_manage_class: admins, its trainers,
 trainers who may edit its module) and HR officers *without* a unit limit. An HR officer limited
 to a unit does not get it: a roster usually spans many units, and the dossier is the whole class
 (they have the completion records and histories of their own people instead).

@@ -46,11 +46,11 @@ from learnhub.accounts.models import Role, User
 from learnhub.attendance.models import Completion
 from learnhub.attendance.models import Status as Attendance
 from learnhub.attendance.services import weights
-from learnhub.catalog import completion
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.certificates.models import Certificate, Kind
 from learnhub.certificates.models import Status as CertStatus
 from learnhub.classes.models import Enrolment, TrainingClass
+from learnhub.content import completion
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
 from learnhub.reports.exports import neutralise

@@ -22,8 +22,8 @@ and the exports stream it with ``yield_per`` in constant memory. Definitions:
 - **module**: the class's module (slug); **class**: the class code, ignoring case.
 - **person**: every word of the search is in the name or the login, ignoring case and diacritics
   (see ``person_condition``).
-- **scope**: the viewer's HR scope, always: the people of accounts.people_in_scope(viewer), read
-  as the unit ids behind it (accounts.scope_unit_ids, see ``unit_ids``); no viewer (the command
+- **scope**: the viewer's HR scope, always: the people of policy.people_ids(viewer), read
+  as the unit ids behind it (policy.unit_ids, see ``unit_ids``); no viewer (the command
   line) or an unscoped one (admins, HR without a unit): everyone.
 """
 

@@ -1,6 +1,6 @@
 """HR scope: a unit's subtree plus the units merged into it."""
 
-from learnhub.accounts import services
+from learnhub import policy
 from learnhub.accounts.models import Role
 
 
@@ -9,23 +9,23 @@ def test_scope_includes_merged_units(create_user, unit, db_session):
     old = create_user(full_name="Người Huyện Cũ", unit=unit("H-THOI-BINH"))  # former district
     new = create_user(full_name="Người Xã Mới", unit=unit("X-THOI-BINH"))
     elsewhere = create_user(full_name="Người Sở Nội Vụ", unit=unit("CM-SNV"))
-    seen = set(db_session.scalars(services.people_in_scope(officer)))
+    seen = set(db_session.scalars(policy.people_ids(officer)))
     assert {old.id, new.id} <= seen
     assert elsewhere.id not in seen
-    assert services.in_scope(officer, old)
-    assert not services.in_scope(officer, elsewhere)
-    ids = set(db_session.scalars(services.scope_unit_ids(officer)))
+    assert policy.person_in_scope(officer, old)
+    assert not policy.person_in_scope(officer, elsewhere)
+    ids = set(db_session.scalars(policy.unit_ids(officer)))
     assert unit("H-THOI-BINH").id in ids
 
 
 def test_unscoped_and_admin_see_everyone(create_user, db_session):
     everyone = create_user("hr-all", roles=(Role.hr,))
     admin = create_user("ad", roles=(Role.admin,))
-    assert services.people_in_scope(everyone) is None
-    assert services.people_in_scope(admin) is None
+    assert policy.people_ids(everyone) is None
+    assert policy.people_ids(admin) is None
     learner = create_user("hv")
-    assert list(db_session.scalars(services.scope_unit_ids(learner))) == []  # no HR role
-    assert not services.in_scope(learner, everyone)
+    assert list(db_session.scalars(policy.unit_ids(learner))) == []  # no HR role
+    assert not policy.person_in_scope(learner, everyone)
 
 
 def test_scope_reaches_below_a_merged_unit(create_user, unit):
@@ -43,6 +43,6 @@ def test_scope_reaches_below_a_merged_unit(create_user, unit):
     )
     person = create_user(full_name="Người Xã Cũ", unit=old_commune)
     officer = create_user("hr-tb2", roles=(Role.hr,), scope=unit("X-THOI-BINH"))
-    assert services.in_scope(officer, person)
+    assert policy.person_in_scope(officer, person)
     other = create_user("hr-snv2", roles=(Role.hr,), scope=unit("CM-SNV"))
-    assert not services.in_scope(other, person)
+    assert not policy.person_in_scope(other, person)

@@ -1,4 +1,4 @@
-"""Issue 14, finding 6: one typed completion rule (catalog.completion.CompletionRule), with one
+"""Issue 14, finding 6: one typed completion rule (content.completion.CompletionRule), with one
 set of defaults whichever path reads it, validated from module.toml and the authoring form."""
 
 import shutil
@@ -9,9 +9,10 @@ import pytest
 
 from learnhub import db
 from learnhub.attendance import services as attendance
-from learnhub.catalog import completion, services
-from learnhub.catalog.completion import CompletionRule
+from learnhub.catalog import services
 from learnhub.catalog.forms import CompletionRuleForm
+from learnhub.content import completion
+from learnhub.content.completion import CompletionRule
 from learnhub.content.modules import read_meta
 from learnhub.reports import periodic
 from tests.certificates.conftest import open_class

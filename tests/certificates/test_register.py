@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from learnhub import policy
 from learnhub.accounts.models import Role
 from learnhub.audit.services import Actor
 from learnhub.certificates import register
@@ -167,7 +168,7 @@ def test_trainer_sees_only_managed_classes(app, login, create_user, unit, klass)
     stc = unit("CM-STC")
     teacher = create_user("gv-stc", roles=(Role.trainer,), unit=stc, scope=stc)
     own_class = open_class(teacher, "GCN-2026-09")
-    assert not klass.can_manage(teacher)
+    assert not policy.may_manage_class(teacher, klass)
     a = issue(own_class, create_user(full_name="Nguyễn Văn Bình", unit=unit("CM-SNV")))
     b = issue(klass, create_user(full_name="Lý Thị Cúc", unit=unit("CM-SNV")))
     client = login(teacher, c=app.test_client())

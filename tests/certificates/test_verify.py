@@ -14,7 +14,7 @@ from learnhub.audit.services import Actor
 from learnhub.certificates import services as certificates
 from learnhub.certificates import signing
 from learnhub.certificates import verify as verify_views
-from learnhub.certificates.models import REVOKE_LABELS, RateWindow, RevokeReason
+from learnhub.certificates.models import REVOKE_LABELS, RevokeReason
 from learnhub.timeutil import utcnow
 from tests.certificates.conftest import complete
 
@@ -219,13 +219,13 @@ def test_rate_window_resets_and_a_lagging_clock_does_not_reset_it(db_session):
     assert ratelimit.hit(key, 2, minute, later)
     assert ratelimit.hit(key, 2, minute, t0)  # a server whose clock lags counts into the new one
     assert not ratelimit.hit(key, 2, minute, later)
-    row = db_session.get(RateWindow, key)
+    row = db_session.get(ratelimit.RateWindow, key)
     db_session.refresh(row)
     assert row.hits == 3
     assert row.window_start == utc(2026, 5, 4, 10, 31)
     assert ratelimit.retry_after(minute, utc(2026, 5, 4, 10, 31, 59, 500)) == 1
     assert ratelimit.purge(utc(2026, 5, 4, 10, 32)) >= 1
-    assert db_session.get(RateWindow, key) is None
+    assert db_session.get(ratelimit.RateWindow, key) is None
 
 
 def test_public_key_verifies_the_qr_payload(client, klass, learner, no_pdf):

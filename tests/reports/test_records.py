@@ -192,7 +192,7 @@ def test_former_district_reports_under_its_successor(
     assert names_in(html, everyone) == {sibling.full_name}
 
     # The HR officer of the new commune sees the former district's people (their scope,
-    # accounts.people_in_scope, follows orgunits.rollup_ids).
+    # policy.people_ids, follows orgunits.rollup_ids).
     officer = create_user(
         "hr-tb", roles=(Role.hr,), unit=unit("X-THOI-BINH"), scope=unit("X-THOI-BINH")
     )
@@ -495,8 +495,8 @@ def test_keyset_page_function(catalogue):
 
 def test_scope_is_people_in_scope(create_user, unit, trainer, db_session):
     """The records' scope (unit ids resolved first, for the planners) is exactly
-    accounts.people_in_scope: for several officers, the same people."""
-    from learnhub.accounts.services import people_in_scope
+    policy.people_ids: for several officers, the same people."""
+    from learnhub.policy import people_ids
 
     units_used = ["CM-SNV", "CM-STC", "H-THOI-BINH", "X-THOI-BINH", "X-TRI-PHAI", "CM-LHHN"]
     people = [
@@ -517,7 +517,7 @@ def test_scope_is_people_in_scope(create_user, unit, trainer, db_session):
     for officer in officers:
         stmt = records.statement(records.Filters(klass="BC-SCOPE"), officer)
         shown = {r.login for r in db_session.execute(stmt)}
-        scope = people_in_scope(officer)
+        scope = people_ids(officer)
         allowed = enrolled if scope is None else enrolled & set(db_session.scalars(scope))
         assert shown == {p.login for p in people if p.id in allowed}, officer.login
 

@@ -5,6 +5,9 @@ Read it through ``ModuleVersion.completion_rule()`` or, for a class (its overrid
 ``TrainingClass.completion_rule()``. The messages are Vietnamese (msgids of the catalogue):
 ``flask content check`` prints them with the file and line, the authoring form shows them beside
 the field.
+
+It lives with the file formats because module.toml defines it: content reads it without knowing
+any domain, and catalog, classes and the authoring form build on it (docs/architecture.md).
 """
 
 from collections.abc import Mapping
