@@ -129,7 +129,7 @@ def violations(conn: sa.Connection) -> list[str]:
             found = conn.scalars(
                 sa.select(column)
                 .select_from(sa.table(table))
-                .where(sa.not_(sa.text(condition)))
+                .where(sa.literal_column(f"NOT ({condition})"))
                 .order_by(column)
             )
             keys = [str(k) for k in found]
