@@ -358,6 +358,11 @@ def test_finding7_upgrade_reports_rows_that_break_a_check_and_changes_nothing(sc
         assert "org_units: ck_org_units_kind: 7 row(s), id 2, 3, 4, 5, 6, …" in report
         assert "classes: ck_classes_dates_in_order: 1 row(s), id 4" in report
         assert "ck_classes_format" not in report
+        # The operator's command says the same, without a traceback.
+        result = scratch.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 1
+        assert "classes: ck_classes_dates_in_order: 1 row(s), id 4" in result.output
+        assert "Traceback" not in result.output
         # Nothing changed: same revision, no constraint, same rows.
         assert _current(engine) == previous.down_revision
         assert _snapshot(engine) == before
