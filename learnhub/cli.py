@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.util import CommandError
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -32,7 +33,10 @@ def upgrade(revision: str) -> None:
     url = current_app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(), revision)
+    try:
+        command.upgrade(alembic_config(), revision)
+    except CommandError as exc:  # e.g. rows that break a new constraint: the report, no trace
+        raise click.ClickException(str(exc)) from exc
 
 
 @db_group.command()

@@ -26,6 +26,14 @@ class Base(DeclarativeBase):
     }
 
 
+def enum_check(column: str, values: type[enum.StrEnum]) -> sa.CheckConstraint:
+    """A CHECK that *column* holds one of the enum's values (the enum is the one list of them).
+    Named after the column, so the naming convention makes it ck_<table>_<column> on every
+    backend. NULL passes: whether a column may be empty is the column's own rule."""
+    listed = ", ".join(f"'{member.value}'" for member in values)
+    return sa.CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
 session = scoped_session(sessionmaker())
 
 M = TypeVar("M", bound=Base)

@@ -39,7 +39,7 @@ def test_report_speed_migration_counts_existing_attendance(tmp_path):
             conn.exec_driver_sql(
                 "INSERT INTO classes (id, code, title, module_id, starts_on, ends_on, place, "
                 "format, organisers, decision_no, capacity, status, rule, created_at) VALUES "
-                "(1, 'L1', 'Lớp', 1, '2026-01-05', '2026-01-07', '', 'in_person', '', '', 0, "
+                "(1, 'L1', 'Lớp', 1, '2026-01-05', '2026-01-07', '', 'tap-trung', '', '', 0, "
                 "'open', '{}', '2026-01-01')"
             )
             conn.exec_driver_sql(

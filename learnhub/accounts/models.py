@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learnhub.db import Base
+from learnhub.db import Base, enum_check
 from learnhub.orgunits.models import OrgUnit
 from learnhub.textutil import vn_sort_key
 from learnhub.timeutil import utcnow
@@ -116,7 +116,7 @@ class RoleGrant(Base):
     """One role of a user, optionally limited to the subtree of a unit."""
 
     __tablename__ = "user_roles"
-    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id"), enum_check("role", Role))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

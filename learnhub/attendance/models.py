@@ -4,12 +4,12 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.accounts.models import User
 from learnhub.classes.models import ClassSession, TrainingClass
-from learnhub.db import Base
+from learnhub.db import Base, enum_check
 from learnhub.timeutil import utcnow
 
 
@@ -39,7 +39,11 @@ class AttendanceRecord(Base):
     """How one learner attended one session: one row, whatever the way it was recorded."""
 
     __tablename__ = "attendance_records"
-    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),
+        enum_check("status", Status),
+        enum_check("method", Method),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id"), index=True)
@@ -60,7 +64,11 @@ class Completion(Base):
     """A learner completed a class: when, and the rule that was met (copied, never recomputed)."""
 
     __tablename__ = "completions"
-    __table_args__ = (UniqueConstraint("class_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("class_id", "user_id"),
+        CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
+        CheckConstraint("attendance_share BETWEEN 0 AND 1", name="attendance_share_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)

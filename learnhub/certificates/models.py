@@ -11,6 +11,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     ColumnElement,
     ForeignKey,
     Index,
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from learnhub.accounts.models import User
 from learnhub.classes.models import TrainingClass
-from learnhub.db import Base
+from learnhub.db import Base, enum_check
 from learnhub.orgunits.models import OrgUnit
 from learnhub.timeutil import utcnow
 
@@ -68,6 +69,7 @@ class RegisterCounter(Base):
     """The last number used in an issuer's register for a year (one row, locked while issuing)."""
 
     __tablename__ = "cert_register_counters"
+    __table_args__ = (CheckConstraint("last >= 0", name="last_non_negative"),)
 
     issuer_id: Mapped[int] = mapped_column(ForeignKey("cert_issuers.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +149,10 @@ class Certificate(Base):
             sqlite_where=text("status = 'valid' AND kind = 'confirmation'"),
             postgresql_where=text("status = 'valid' AND kind = 'confirmation'"),
         ),
+        enum_check("kind", Kind),
+        enum_check("status", Status),
+        enum_check("revoke_reason", RevokeReason),
+        CheckConstraint("register_no >= 1", name="register_no_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -246,6 +252,10 @@ class IssueJob(Base):
     """Issuing a whole class in the background; safe to run again (it never issues twice)."""
 
     __tablename__ = "cert_issue_jobs"
+    __table_args__ = (
+        enum_check("state", JobState),
+        CheckConstraint("total >= 0 AND issued >= 0 AND skipped >= 0", name="counts_non_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)

@@ -4,7 +4,17 @@ import enum
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,7 +22,7 @@ from learnhub.accounts.models import User
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.content import completion
 from learnhub.content.completion import CompletionRule
-from learnhub.db import Base
+from learnhub.db import Base, enum_check
 from learnhub.timeutil import VN_TZ, utcnow
 
 
@@ -47,6 +57,12 @@ class TrainingClass(Base):
     """A class (lớp bồi dưỡng): a module taught to a roster over a series of sessions."""
 
     __tablename__ = "classes"
+    __table_args__ = (
+        enum_check("format", ClassFormat),
+        enum_check("status", ClassStatus),
+        CheckConstraint("ends_on >= starts_on", name="dates_in_order"),
+        CheckConstraint("capacity >= 0", name="capacity_non_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -136,6 +152,11 @@ class Enrolment(Base):
         UniqueConstraint("class_id", "user_id"),
         # A class's enrolments, and the first of them in one probe (reports.records.statement).
         Index("ix_enrolments_class_id_id", "class_id", "id"),
+        CheckConstraint(
+            "present_periods >= 0 AND late_periods >= 0 AND excused_periods >= 0 "
+            "AND absent_periods >= 0",
+            name="periods_non_negative",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,7 +192,11 @@ class ClassSession(Base):
     """A session (buổi học) of a class."""
 
     __tablename__ = "class_sessions"
-    __table_args__ = (UniqueConstraint("class_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("class_id", "number"),
+        CheckConstraint("periods > 0", name="periods_positive"),
+        CheckConstraint("ends_at > starts_at", name="times_in_order"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)

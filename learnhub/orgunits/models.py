@@ -4,10 +4,10 @@ import enum
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learnhub.db import Base
+from learnhub.db import Base, enum_check
 
 
 class UnitKind(enum.StrEnum):
@@ -45,6 +45,12 @@ class OrgUnit(Base):
     """One unit of the tree; historical units keep their rows and point to a successor."""
 
     __tablename__ = "org_units"
+    __table_args__ = (
+        enum_check("kind", UnitKind),
+        CheckConstraint("valid_to >= valid_from", name="validity_in_order"),
+        CheckConstraint("parent_id <> id", name="not_own_parent"),
+        CheckConstraint("successor_id <> id", name="not_own_successor"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stable code, used by content/org-units.toml, roster files and reports.

@@ -4,12 +4,22 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.accounts.models import User
 from learnhub.catalog.models import Module, ModuleVersion
-from learnhub.db import Base
+from learnhub.db import Base, enum_check
 from learnhub.timeutil import utcnow
 
 SCORE = Numeric(5, 2)
@@ -73,6 +83,18 @@ class Quiz(Base):
     """The final quiz of a module, with its settings."""
 
     __tablename__ = "quizzes"
+    __table_args__ = (
+        enum_check("grading", Grading),
+        enum_check("review_after_submit", Review),
+        enum_check("review_after_close", Review),
+        CheckConstraint("pass_mark BETWEEN 0 AND 10", name="pass_mark_range"),
+        CheckConstraint(
+            "time_limit_minutes >= 0 AND attempts_allowed >= 0 AND per_category >= 0 "
+            "AND grace_seconds >= 0",
+            name="limits_non_negative",
+        ),
+        CheckConstraint("close_at > open_at", name="window_in_order"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), unique=True)
@@ -108,7 +130,10 @@ class QuizOverride(Base):
     """Extra time or attempts for one learner, set by a trainer."""
 
     __tablename__ = "quiz_overrides"
-    __table_args__ = (UniqueConstraint("quiz_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("quiz_id", "user_id"),
+        CheckConstraint("extra_minutes >= 0 AND extra_attempts >= 0", name="extras_non_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"))
@@ -133,6 +158,10 @@ class Attempt(Base):
             postgresql_where=text("state = 'in_progress'"),
         ),
         Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id"),
+        enum_check("state", AttemptState),
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
+        CheckConstraint("pass_mark BETWEEN 0 AND 10", name="pass_mark_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,7 +200,10 @@ class AttemptItem(Base):
     """One question as the learner got it (content and choice order frozen) and the answer."""
 
     __tablename__ = "quiz_attempt_items"
-    __table_args__ = (UniqueConstraint("attempt_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position"),
+        CheckConstraint("fraction BETWEEN 0 AND 1", name="fraction_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id"), index=True)

@@ -2,7 +2,7 @@
 (a double-submitted re-issue or confirmation can no longer take two register numbers)
 
 Revision ID: d1f4c8a2e7b3
-Revises: 7d2e9f4a1c35
+Revises: bb7fb61cf7a8
 Create Date: 2026-12-02 05:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "d1f4c8a2e7b3"
-down_revision: str | None = "7d2e9f4a1c35"
+down_revision: str | None = "bb7fb61cf7a8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
