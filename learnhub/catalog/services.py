@@ -124,6 +124,10 @@ def publish(actor: Actor, module: Module) -> ModuleVersion:
         raise CatalogError(_l("Chuyên đề chưa có nội dung."))
     if not version.lessons:
         raise CatalogError(_l("Cần ít nhất một bài học trước khi công bố."))
+    # Higher domains say what else is missing (quizzes: a required quiz with no questions).
+    missing = [m for _r, m in signals.module_publishing.send(module, version=version) if m]
+    if missing:
+        raise CatalogError(" ".join(str(m) for m in missing))
     before = module.published_version.number if module.published_version else None
     module.published_version = version
     _index(module, version)
@@ -155,6 +159,7 @@ def sync_module(
     module = by_slug(source.slug)
     if module is not None and module.files_hash == file_hash:
         return module, False
+    created = module is None
     if module is None:
         module = Module(slug=source.slug)
         db.session.add(module)
@@ -172,6 +177,8 @@ def sync_module(
     if source.meta.get("status") == "published":
         module.published_version = version
     db.session.flush()
+    if created:
+        signals.module_created.send(module)
     audit.record(
         actor,
         "module.sync",
@@ -232,6 +239,7 @@ def create_module(actor: Actor, slug: str, meta: dict, owner: User | None) -> Mo
     db.session.flush()
     save_draft(actor, module, Draft(normalise_meta(meta), [], {}, {}))
     _index(module, module.latest_version)
+    signals.module_created.send(module)
     return module
 
 

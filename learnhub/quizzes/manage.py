@@ -56,7 +56,7 @@ def bank(module_id: int):
         module=module,
         questions=services.active_questions(module),
         upload=GiftUploadForm(),
-        quiz=services.ensure_quiz(module),
+        quiz=services.quiz_of(module),
         errors=None,
     )
 
@@ -95,7 +95,7 @@ def import_gift(module_id: int):
         module=module,
         questions=services.active_questions(module),
         upload=form,
-        quiz=services.ensure_quiz(module),
+        quiz=services.quiz_of(module),
         errors=errors,
     ), 400
 
