@@ -183,14 +183,15 @@ def lesson(module_id: int, lesson_slug: str | None):
             form.body.errors = problems
             preview = lesson_html(module, body)
         else:
-            slug = existing.slug if existing else form.slug.data
             draft = services.current_draft(module)
+            refs = refs_list(form.legal_refs.data)
             try:
-                services.set_lesson(
-                    draft, slug, form.title.data, body, refs_list(form.legal_refs.data)
-                )
+                if existing:
+                    services.set_lesson(draft, existing.slug, form.title.data, body, refs)
+                else:
+                    services.add_lesson(draft, form.slug.data, form.title.data, body, refs)
             except services.CatalogError as exc:
-                form.title.errors = [str(exc)]
+                (form.title if existing else form.slug).errors = [str(exc)]
             else:
                 version = services.save_draft(current_actor(), module, draft)
                 db.session.commit()
@@ -331,18 +332,53 @@ def versions(module_id: int):
     return render_template("manage/versions.html", module=module, versions=rows)
 
 
+def _version(module: Module, number: int) -> ModuleVersion:
+    stmt = select(ModuleVersion).where(
+        ModuleVersion.module_id == module.id, ModuleVersion.number == number
+    )
+    return db.session.scalar(stmt) or abort(404)
+
+
+@bp.route("/<int:module_id>/versions/<int:old>/restore", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def restore(module_id: int, old: int):
+    """Confirm, then make version *old*'s content the latest again (as a new version)."""
+    module = _editable(module_id)
+    version = _version(module, old)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        restored = services.restore_version(current_actor(), module, version)
+        db.session.commit()
+        flash(
+            _(
+                "Đã khôi phục nội dung phiên bản %(old)s thành phiên bản mới %(n)s (chưa công bố).",
+                old=version.number,
+                n=restored.number,
+            )
+            if restored
+            else _("Phiên bản mới nhất đã có đúng nội dung này; không có thay đổi."),
+            "success",
+        )
+        return redirect(url_for(".module", module_id=module.id))
+    latest = module.latest_version
+    return render_template(
+        "manage/restore.html",
+        module=module,
+        version=version,
+        latest=latest,
+        diffs=diff_versions(module, latest, version),
+        form=form,
+    )
+
+
 @bp.get("/<int:module_id>/versions/<int:old>/<int:new>")
 @role_required(Role.trainer)
 def diff(module_id: int, old: int, new: int):
     module = _editable(module_id)
 
-    def get(number: int) -> ModuleVersion:
-        stmt = select(ModuleVersion).where(
-            ModuleVersion.module_id == module.id, ModuleVersion.number == number
-        )
-        return db.session.scalar(stmt) or abort(404)
-
-    a, b = get(old), get(new)
+    a, b = _version(module, old), _version(module, new)
     return render_template(
         "manage/diff.html", module=module, old=a, new=b, diffs=diff_versions(module, a, b)
     )

@@ -269,6 +269,42 @@ def set_lesson(
     return draft
 
 
+def add_lesson(draft: Draft, slug: str, title: str, body: str, refs: list[str]) -> Draft:
+    """Append a new lesson to *draft*; its code must be free (a new lesson never replaces one)."""
+    taken = next((t for _p, s, t, _b, _r in draft.lessons if s == slug), None)
+    if taken is not None:
+        raise CatalogError(
+            _l(
+                "Mã bài học “%(slug)s” đã được dùng cho bài “%(title)s”. Hãy chọn mã khác, "
+                "hoặc mở bài đó để sửa.",
+                slug=slug,
+                title=taken,
+            )
+        )
+    return set_lesson(draft, slug, title, body, refs)
+
+
+def restore_version(actor: Actor, module: Module, version: ModuleVersion) -> ModuleVersion | None:
+    """Make *version*'s content the latest again, as a NEW version (history is never rewritten);
+    None when the latest version already has that content. Publishing stays a separate step."""
+    if version.module_id != module.id:
+        raise CatalogError(_l("Phiên bản này không thuộc chuyên đề."))
+    latest = module.latest_version
+    draft = Draft.of(version)
+    if latest is not None and latest.content_hash == draft.content_hash():
+        return None
+    restored = _new_version(module, draft, "browser", actor)
+    audit.record(
+        actor,
+        "module.restore",
+        "module",
+        module.slug,
+        {"version": latest.number if latest else None},
+        {"version": restored.number, "restored_from": version.number},
+    )
+    return restored
+
+
 def move_lesson(draft: Draft, slug: str, step: int) -> Draft:
     """Move a lesson up (-1) or down (+1); positions stay 1..n."""
     order = sorted(draft.lessons)
