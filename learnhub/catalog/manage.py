@@ -27,7 +27,7 @@ from learnhub.catalog.forms import (
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.catalog.views import lesson_html
 from learnhub.content.export import lesson_file, module_toml
-from learnhub.content.modules import MAX_ASSET, link_problem
+from learnhub.content.modules import link_problem
 
 bp = Blueprint("manage", __name__, url_prefix="/manage/modules")
 
@@ -246,12 +246,12 @@ def upload(module_id: int):
     if not form.validate() or not form.file.data:
         flash(_("Hãy chọn một tệp."), "error")
         return redirect(url_for(".module", module_id=module.id))
-    data = form.file.data.read(MAX_ASSET + 1)
-    if len(data) > MAX_ASSET:
-        flash(_("Tệp lớn hơn 5 MB."), "error")
-        return redirect(url_for(".module", module_id=module.id)), 413
+    data = form.file.data.read()  # at most MAX_CONTENT_LENGTH: Werkzeug refuses more (413)
     try:
-        stored = services.store_asset(Path(current_app.config["STORAGE_DIR"]), data)
+        stored, scaled = services.store_upload(Path(current_app.config["STORAGE_DIR"]), data)
+    except services.AssetTooLarge:
+        db.session.rollback()
+        abort(413)  # the app's error page: a file over the limit that is not a photo
     except services.CatalogError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -261,6 +261,8 @@ def upload(module_id: int):
     draft.assets[name] = stored.sha256
     services.save_draft(current_actor(), module, draft)
     db.session.commit()
+    if scaled:
+        flash(_("Ảnh lớn hơn 5 MB nên đã được thu nhỏ trước khi lưu."), "info")
     flash(
         _("Đã tải lên. Chèn vào bài học bằng: %(md)s", md=f"![mô tả](../assets/{name})"), "success"
     )

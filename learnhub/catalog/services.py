@@ -14,19 +14,31 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from learnhub import db, signals
+from learnhub import db, images, signals
 from learnhub.accounts.models import User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.catalog.completion import CompletionRule
 from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
-from learnhub.content.modules import TABLES, TOP, ModuleSource, content_hash, sniff
+from learnhub.content.modules import (
+    IMAGE_TYPES,
+    MAX_ASSET,
+    TABLES,
+    TOP,
+    ModuleSource,
+    content_hash,
+    sniff,
+)
 from learnhub.textutil import fold
 from learnhub.timeutil import utcnow
 
 
 class CatalogError(Exception):
     """A rule about modules says no; the message is shown to the person."""
+
+
+class AssetTooLarge(CatalogError):
+    """A file over MAX_ASSET that is not a photo we can scale down (answered with 413)."""
 
 
 @dataclass
@@ -75,6 +87,17 @@ def store_asset(storage_dir: Path, data: bytes) -> StoredAsset:
     db.session.add(asset)
     db.session.flush()
     return asset
+
+
+def store_upload(storage_dir: Path, data: bytes) -> tuple[StoredAsset, bool]:
+    """Keep an uploaded file; a photo over MAX_ASSET is scaled down to fit (True) rather than
+    refused. Any other file over the limit raises AssetTooLarge."""
+    if len(data) <= MAX_ASSET:
+        return store_asset(storage_dir, data), False
+    smaller = images.shrink(data, MAX_ASSET) if sniff(data) in IMAGE_TYPES else None
+    if smaller is None:
+        raise AssetTooLarge(_l("Tệp lớn hơn 5 MB."))
+    return store_asset(storage_dir, smaller[0]), True
 
 
 # -- versions --------------------------------------------------------------------------------
