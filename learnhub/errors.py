@@ -51,10 +51,20 @@ def _csrf_error(exc: CSRFError):
     )
 
 
+def _discard_transaction() -> None:
+    """End whatever the failed request left in the session (a failed flush leaves it unusable:
+    every later query, the page's own included, would raise PendingRollbackError)."""
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection died with its transaction: let the pool replace it
+        db.session.invalidate()
+
+
 def _server_error(exc: Exception):
     ref = secrets.token_hex(6)
     original = getattr(exc, "original_exception", None) or exc
     current_app.logger.error("unhandled error ref=%s path=%s", ref, request.path, exc_info=original)
+    _discard_transaction()  # before rendering: the page reads the signed-in user
     title, message = MESSAGES[500]
     return _page(500, title, message, ref)
 
@@ -85,10 +95,7 @@ def _database_unavailable(exc: DBAPIError):
     connection (pool_pre_ping replaces the others on their next checkout)."""
     if not _unavailable(exc):
         raise exc  # a bug, not an outage: Flask's usual 500 handling (and logging) applies
-    try:
-        db.session.rollback()
-    except DBAPIError:  # the connection died with its transaction: let the pool replace it
-        db.session.invalidate()
+    _discard_transaction()
     ref = secrets.token_hex(6)
     current_app.logger.warning("database unavailable ref=%s path=%s: %s", ref, request.path, exc)
     title, message = MESSAGES[503]

@@ -14,3 +14,9 @@ attendance_changed = _signals.signal("attendance-changed")
 signed_in = _signals.signal("signed-in")
 #: A learner completed a class (the Completion row was just added): sender=completion.
 completion_recorded = _signals.signal("completion-recorded")
+#: A module was created (from files or the browser), with its first version: sender=module.
+#: Its quiz is made in the same transaction.
+module_created = _signals.signal("module-created")
+#: A module is about to be published: sender=module, version=ModuleVersion. A receiver returns
+#: a message saying what is missing (the publication is refused), or None.
+module_publishing = _signals.signal("module-publishing")

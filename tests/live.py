@@ -59,8 +59,8 @@ def live_server(app):
             catalog.set_lesson(draft, "bai-mot", "Bài một", "# Bài một\n\nNội dung ban đầu.\n", [])
             catalog.set_lesson(draft, "bai-hai", "Bài hai", "# Bài hai\n\nTiếp theo.\n", [])
             catalog.save_draft(actor, module, draft)
-            catalog.publish(actor, module)
             quizzes.import_gift(actor, module, BROWSER_BANK)
+            catalog.publish(actor, module)
             quiz = quizzes.ensure_quiz(module)
             quiz.shuffle_questions = quiz.shuffle_choices = False
         db.session.commit()

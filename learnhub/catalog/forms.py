@@ -61,7 +61,10 @@ class NewLessonForm(LessonForm):
 
 
 class AssetForm(FlaskForm):
-    file = FileField(_l("Ảnh (PNG, JPEG, GIF, WebP) hoặc PDF, tối đa 5 MB"))
+    file = FileField(
+        _l("Ảnh (PNG, JPEG, GIF, WebP) hoặc PDF, tối đa 5 MB"),
+        description=_l("Ảnh lớn hơn 5 MB được tự thu nhỏ khi tải lên."),
+    )
 
 
 def _number(text: str | None) -> object:

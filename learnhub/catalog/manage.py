@@ -27,7 +27,7 @@ from learnhub.catalog.forms import (
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.catalog.views import lesson_html
 from learnhub.content.export import lesson_file, module_toml
-from learnhub.content.modules import MAX_ASSET, link_problem
+from learnhub.content.modules import link_problem
 
 bp = Blueprint("manage", __name__, url_prefix="/manage/modules")
 
@@ -183,14 +183,15 @@ def lesson(module_id: int, lesson_slug: str | None):
             form.body.errors = problems
             preview = lesson_html(module, body)
         else:
-            slug = existing.slug if existing else form.slug.data
             draft = services.current_draft(module)
+            refs = refs_list(form.legal_refs.data)
             try:
-                services.set_lesson(
-                    draft, slug, form.title.data, body, refs_list(form.legal_refs.data)
-                )
+                if existing:
+                    services.set_lesson(draft, existing.slug, form.title.data, body, refs)
+                else:
+                    services.add_lesson(draft, form.slug.data, form.title.data, body, refs)
             except services.CatalogError as exc:
-                form.title.errors = [str(exc)]
+                (form.title if existing else form.slug).errors = [str(exc)]
             else:
                 version = services.save_draft(current_actor(), module, draft)
                 db.session.commit()
@@ -245,12 +246,12 @@ def upload(module_id: int):
     if not form.validate() or not form.file.data:
         flash(_("Hãy chọn một tệp."), "error")
         return redirect(url_for(".module", module_id=module.id))
-    data = form.file.data.read(MAX_ASSET + 1)
-    if len(data) > MAX_ASSET:
-        flash(_("Tệp lớn hơn 5 MB."), "error")
-        return redirect(url_for(".module", module_id=module.id)), 413
+    data = form.file.data.read()  # at most MAX_CONTENT_LENGTH: Werkzeug refuses more (413)
     try:
-        stored = services.store_asset(Path(current_app.config["STORAGE_DIR"]), data)
+        stored, scaled = services.store_upload(Path(current_app.config["STORAGE_DIR"]), data)
+    except services.AssetTooLarge:
+        db.session.rollback()
+        abort(413)  # the app's error page: a file over the limit that is not a photo
     except services.CatalogError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -260,6 +261,8 @@ def upload(module_id: int):
     draft.assets[name] = stored.sha256
     services.save_draft(current_actor(), module, draft)
     db.session.commit()
+    if scaled:
+        flash(_("Ảnh lớn hơn 5 MB nên đã được thu nhỏ trước khi lưu."), "info")
     flash(
         _("Đã tải lên. Chèn vào bài học bằng: %(md)s", md=f"![mô tả](../assets/{name})"), "success"
     )
@@ -331,18 +334,53 @@ def versions(module_id: int):
     return render_template("manage/versions.html", module=module, versions=rows)
 
 
+def _version(module: Module, number: int) -> ModuleVersion:
+    stmt = select(ModuleVersion).where(
+        ModuleVersion.module_id == module.id, ModuleVersion.number == number
+    )
+    return db.session.scalar(stmt) or abort(404)
+
+
+@bp.route("/<int:module_id>/versions/<int:old>/restore", methods=["GET", "POST"])
+@role_required(Role.trainer)
+def restore(module_id: int, old: int):
+    """Confirm, then make version *old*'s content the latest again (as a new version)."""
+    module = _editable(module_id)
+    version = _version(module, old)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        restored = services.restore_version(current_actor(), module, version)
+        db.session.commit()
+        flash(
+            _(
+                "Đã khôi phục nội dung phiên bản %(old)s thành phiên bản mới %(n)s (chưa công bố).",
+                old=version.number,
+                n=restored.number,
+            )
+            if restored
+            else _("Phiên bản mới nhất đã có đúng nội dung này; không có thay đổi."),
+            "success",
+        )
+        return redirect(url_for(".module", module_id=module.id))
+    latest = module.latest_version
+    return render_template(
+        "manage/restore.html",
+        module=module,
+        version=version,
+        latest=latest,
+        diffs=diff_versions(module, latest, version),
+        form=form,
+    )
+
+
 @bp.get("/<int:module_id>/versions/<int:old>/<int:new>")
 @role_required(Role.trainer)
 def diff(module_id: int, old: int, new: int):
     module = _editable(module_id)
 
-    def get(number: int) -> ModuleVersion:
-        stmt = select(ModuleVersion).where(
-            ModuleVersion.module_id == module.id, ModuleVersion.number == number
-        )
-        return db.session.scalar(stmt) or abort(404)
-
-    a, b = get(old), get(new)
+    a, b = _version(module, old), _version(module, new)
     return render_template(
         "manage/diff.html", module=module, old=a, new=b, diffs=diff_versions(module, a, b)
     )

@@ -14,19 +14,31 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from learnhub import db, signals
+from learnhub import db, images, signals
 from learnhub.accounts.models import User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.catalog.models import Lesson, LessonProgress, Module, ModuleVersion, StoredAsset
 from learnhub.content.completion import CompletionRule
-from learnhub.content.modules import TABLES, TOP, ModuleSource, content_hash, sniff
+from learnhub.content.modules import (
+    IMAGE_TYPES,
+    MAX_ASSET,
+    TABLES,
+    TOP,
+    ModuleSource,
+    content_hash,
+    sniff,
+)
 from learnhub.textutil import fold
 from learnhub.timeutil import utcnow
 
 
 class CatalogError(Exception):
     """A rule about modules says no; the message is shown to the person."""
+
+
+class AssetTooLarge(CatalogError):
+    """A file over MAX_ASSET that is not a photo we can scale down (answered with 413)."""
 
 
 @dataclass
@@ -77,6 +89,17 @@ def store_asset(storage_dir: Path, data: bytes) -> StoredAsset:
     return asset
 
 
+def store_upload(storage_dir: Path, data: bytes) -> tuple[StoredAsset, bool]:
+    """Keep an uploaded file; a photo over MAX_ASSET is scaled down to fit (True) rather than
+    refused. Any other file over the limit raises AssetTooLarge."""
+    if len(data) <= MAX_ASSET:
+        return store_asset(storage_dir, data), False
+    smaller = images.shrink(data, MAX_ASSET) if sniff(data) in IMAGE_TYPES else None
+    if smaller is None:
+        raise AssetTooLarge(_l("Tệp lớn hơn 5 MB."))
+    return store_asset(storage_dir, smaller[0]), True
+
+
 # -- versions --------------------------------------------------------------------------------
 
 
@@ -124,6 +147,10 @@ def publish(actor: Actor, module: Module) -> ModuleVersion:
         raise CatalogError(_l("Chuyên đề chưa có nội dung."))
     if not version.lessons:
         raise CatalogError(_l("Cần ít nhất một bài học trước khi công bố."))
+    # Higher domains say what else is missing (quizzes: a required quiz with no questions).
+    missing = [m for _r, m in signals.module_publishing.send(module, version=version) if m]
+    if missing:
+        raise CatalogError(" ".join(str(m) for m in missing))
     before = module.published_version.number if module.published_version else None
     module.published_version = version
     _index(module, version)
@@ -155,6 +182,7 @@ def sync_module(
     module = by_slug(source.slug)
     if module is not None and module.files_hash == file_hash:
         return module, False
+    created = module is None
     if module is None:
         module = Module(slug=source.slug)
         db.session.add(module)
@@ -172,6 +200,8 @@ def sync_module(
     if source.meta.get("status") == "published":
         module.published_version = version
     db.session.flush()
+    if created:
+        signals.module_created.send(module)
     audit.record(
         actor,
         "module.sync",
@@ -232,6 +262,7 @@ def create_module(actor: Actor, slug: str, meta: dict, owner: User | None) -> Mo
     db.session.flush()
     save_draft(actor, module, Draft(normalise_meta(meta), [], {}, {}))
     _index(module, module.latest_version)
+    signals.module_created.send(module)
     return module
 
 
@@ -259,6 +290,42 @@ def set_lesson(
         lessons.append((len(lessons) + 1, new_slug or slug, title, body, refs))
     draft.lessons = lessons
     return draft
+
+
+def add_lesson(draft: Draft, slug: str, title: str, body: str, refs: list[str]) -> Draft:
+    """Append a new lesson to *draft*; its code must be free (a new lesson never replaces one)."""
+    taken = next((t for _p, s, t, _b, _r in draft.lessons if s == slug), None)
+    if taken is not None:
+        raise CatalogError(
+            _l(
+                "Mã bài học “%(slug)s” đã được dùng cho bài “%(title)s”. Hãy chọn mã khác, "
+                "hoặc mở bài đó để sửa.",
+                slug=slug,
+                title=taken,
+            )
+        )
+    return set_lesson(draft, slug, title, body, refs)
+
+
+def restore_version(actor: Actor, module: Module, version: ModuleVersion) -> ModuleVersion | None:
+    """Make *version*'s content the latest again, as a NEW version (history is never rewritten);
+    None when the latest version already has that content. Publishing stays a separate step."""
+    if version.module_id != module.id:
+        raise CatalogError(_l("Phiên bản này không thuộc chuyên đề."))
+    latest = module.latest_version
+    draft = Draft.of(version)
+    if latest is not None and latest.content_hash == draft.content_hash():
+        return None
+    restored = _new_version(module, draft, "browser", actor)
+    audit.record(
+        actor,
+        "module.restore",
+        "module",
+        module.slug,
+        {"version": latest.number if latest else None},
+        {"version": restored.number, "restored_from": version.number},
+    )
+    return restored
 
 
 def move_lesson(draft: Draft, slug: str, step: int) -> Draft:

@@ -49,14 +49,12 @@ class Match:
     problems: list[Problem] = field(default_factory=list)
     #: Labels of the file's columns that enrolment does not use (Đơn vị, Vai trò, ...).
     ignored: list[str] = field(default_factory=list)
+    #: Rows ignored because an earlier row named the same person (the trainer is told).
+    repeated: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
-
-    def add(self, user: User) -> None:
-        if all(u.id != user.id for u in self.users):
-            self.users.append(user)
 
 
 @dataclass(frozen=True)
@@ -68,6 +66,20 @@ class Named:
     email: str = ""
     full_name: str = ""
     birth_date: date | None = None
+
+    @property
+    def key(self) -> tuple:
+        """What the row says, compared without regard to case after NFC (hocvien1 = HOCVIEN1)."""
+        return (
+            nfc(self.login).casefold(),
+            nfc(self.email).casefold(),
+            nfc(self.full_name).casefold(),
+            self.birth_date,
+        )
+
+    @property
+    def text(self) -> str:
+        return self.login or self.email or nfc(self.full_name)
 
 
 def _one(stmt) -> tuple[User | None, int]:
@@ -116,18 +128,33 @@ def _resolve(named: Named) -> User | str:
     return user
 
 
+def _repeat(row: int, text: str, first: int) -> Problem:
+    return Problem(row, _("'%(x)s' trùng với dòng %(n)s, bỏ qua", x=text, n=first))
+
+
 def match(rows: Iterable[Named | Problem]) -> Match:
-    """Resolve every row; a row that already failed to parse arrives as its Problem."""
+    """Resolve every row; a row that already failed to parse arrives as its Problem. A row that
+    repeats an earlier one (the same text without regard to case after NFC, or the same account
+    by another name) is ignored and listed in ``repeated``."""
     result = Match()
+    said: dict[tuple, int] = {}
+    users: dict[int, int] = {}  # user id -> the first row naming them
     for item in rows:
         if isinstance(item, Problem):
             result.problems.append(item)
             continue
+        if item.key in said:
+            result.repeated.append(_repeat(item.row, item.text, said[item.key]))
+            continue
+        said[item.key] = item.row
         found = _resolve(item)
         if isinstance(found, str):
             result.problems.append(Problem(item.row, found))
+        elif found.id in users:
+            result.repeated.append(_repeat(item.row, item.text, users[found.id]))
         else:
-            result.add(found)
+            users[found.id] = item.row
+            result.users.append(found)
     return result
 
 

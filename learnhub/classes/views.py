@@ -282,6 +282,11 @@ def _enrol_listed(training_class: TrainingClass, read) -> None:
         return
     db.session.commit()
     flash(_("Đã ghi danh %(n)s học viên.", n=added), "success")
+    if found.repeated:
+        shown = "; ".join(str(p) for p in found.repeated[:20])
+        if len(found.repeated) > 20:
+            shown += " " + _("… và %(n)s dòng khác.", n=len(found.repeated) - 20)
+        flash(_("Bỏ qua %(n)s dòng trùng: %(rows)s.", n=len(found.repeated), rows=shown), "info")
     if found.ignored:
         flash(
             _(

@@ -27,5 +27,4 @@ def sync_content(
         if changed or (module.latest_version.banks and not quizzes.active_questions(module)):
             report = quizzes.sync_bank(actor, module, module.latest_version)
             line += f", questions: {report.added} added, {report.unchanged} unchanged"
-        quizzes.ensure_quiz(module)
         yield line

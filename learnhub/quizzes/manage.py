@@ -59,16 +59,12 @@ def question_type(data: dict) -> str:
 @role_required(Role.trainer)
 def bank(module_id: int):
     module = _module(module_id)
-    quiz = services.ensure_quiz(module)
-    # A module made in the browser got no quiz: keep the one made now, or the settings link 404s.
-    # (Stop-gap; the quiz belongs with the module's creation.)
-    db.session.commit()
     return render_template(
         "quiz_manage/bank.html",
         module=module,
         questions=services.active_questions(module),
         upload=GiftUploadForm(),
-        quiz=quiz,
+        quiz=services.quiz_of(module),
         errors=None,
         editor_kinds=kinds.EDITOR_KINDS,
         type_names=kinds.TYPE_NAMES,
@@ -109,7 +105,7 @@ def import_gift(module_id: int):
         module=module,
         questions=services.active_questions(module),
         upload=form,
-        quiz=services.ensure_quiz(module),
+        quiz=services.quiz_of(module),
         errors=errors,
         editor_kinds=kinds.EDITOR_KINDS,
         type_names=kinds.TYPE_NAMES,
@@ -363,6 +359,11 @@ def regrade(quiz_id: int):
     return render_template("quiz_manage/regrade.html", quiz=quiz, changes=changes, form=form)
 
 
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @bp.get("/quizzes/<int:quiz_id>/analysis")
 @role_required(Role.trainer)
 def item_analysis(quiz_id: int):
@@ -372,26 +373,45 @@ def item_analysis(quiz_id: int):
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
-            ["question_id", "name", "attempts", "facility_percent", "discrimination_percent"]
+            [
+                "question_id",
+                "name",
+                "attempts",
+                "facility_percent",
+                "discrimination_percent",
+                "text",
+                "flags",
+            ]
         )
         for s in stats:
-            name = "'" + s.name if s.name[:1] in ("=", "+", "-", "@", "\t", "\r") else s.name
             writer.writerow(
                 [
                     s.question_id,
-                    name,
+                    _cell(s.name),
                     s.attempts,
                     s.facility,
                     "" if s.discrimination is None else s.discrimination,
+                    _cell(s.text),
+                    " ".join(s.flags),
                 ]
             )
         writer.writerow([])
         writer.writerow(["cronbach_alpha", "" if alpha is None else round(alpha, 4)])
+        writer.writerow(["learners", count])
+        writer.writerow(["min_learners_for_meaningful_figures", analysis.MIN_LEARNERS])
         return Response(
             "\ufeff" + out.getvalue(),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename=item-analysis-{quiz.id}.csv"},
         )
     return render_template(
-        "quiz_manage/analysis.html", quiz=quiz, stats=stats, alpha=alpha, count=count
+        "quiz_manage/analysis.html",
+        quiz=quiz,
+        stats=stats,
+        alpha=alpha,
+        count=count,
+        enough=analysis.enough(count),
+        minimum=analysis.MIN_LEARNERS,
+        labels=analysis.FLAG_LABELS,
+        limits=analysis,
     )

@@ -231,8 +231,35 @@ def save_question(
 # -- quizzes ---------------------------------------------------------------------------------
 
 
+def quiz_of(module: Module) -> Quiz | None:
+    """The module's quiz (every module has one from the moment it exists); reads only."""
+    return db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+
+
+@signals.module_created.connect
+def _quiz_for_new_module(module: Module, **_extra: object) -> None:
+    # In the transaction that creates the module, from files or the browser: a module never
+    # exists without its quiz (pages only read it).
+    ensure_quiz(module)
+
+
+@signals.module_publishing.connect
+def _quiz_ready(module: Module, version: ModuleVersion, **_extra: object) -> str | None:
+    """Why *version* may not be published as far as its quiz goes (None: nothing missing)."""
+    if not version.completion_rule().quiz or active_questions(module):
+        return None
+    return str(
+        _l(
+            "Điều kiện hoàn thành yêu cầu đạt bài kiểm tra, nhưng ngân hàng câu hỏi chưa có câu "
+            "hỏi nào. Hãy nhập câu hỏi vào ngân hàng, hoặc bỏ yêu cầu “Phải đạt bài kiểm tra” "
+            "trong điều kiện hoàn thành."
+        )
+    )
+
+
 def ensure_quiz(module: Module) -> Quiz:
-    """The module's quiz, made from its module.toml settings the first time."""
+    """The module's quiz, made from its module.toml settings the first time (when the module is
+    created; see _quiz_for_new_module). Never call it from a page that only displays."""
     quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
     if quiz is not None:
         return quiz

@@ -83,6 +83,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("manage.publish", "POST"): (302, 403, 302, 403, 302),
     ("manage.versions", "GET"): (302, 403, 200, 403, 200),
     ("manage.diff", "GET"): (302, 403, 200, 403, 200),
+    ("manage.restore", "GET"): (302, 403, 200, 403, 200),
+    ("manage.restore", "POST"): (302, 403, 302, 403, 302),
     ("quizzes.show", "GET"): (302, 200, 200, 200, 200),
     ("quizzes.start", "POST"): (302, 302, 302, 302, 302),
     # The attempt is the learner's: for everyone else it does not exist.

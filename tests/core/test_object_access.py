@@ -78,6 +78,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("manage.completion_rule", "POST"): (403, 403, 403, 400),
     ("manage.versions", "GET"): (403, 403, 403, 200),
     ("manage.diff", "GET"): (403, 403, 403, 200),
+    ("manage.restore", "GET"): (403, 403, 403, 200),
+    ("manage.restore", "POST"): (403, 403, 403, 302),
     ("quiz_manage.bank", "GET"): (403, 403, 403, 200),
     ("quiz_manage.import_gift", "POST"): (403, 403, 403, 400),
     ("quiz_manage.export_gift", "GET"): (403, 403, 403, 200),

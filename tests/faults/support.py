@@ -58,12 +58,12 @@ def make_burst(learners: int) -> Burst:
     draft = catalog.current_draft(module)
     catalog.set_lesson(draft, "bai-1", "Bài 1", "Nội dung.\n", [])
     catalog.save_draft(SYSTEM, module, draft)
-    catalog.publish(SYSTEM, module)
     bank = "\n".join(
         f"::F{n:02d}:: Câu hỏi thử sự cố số {n}? {{=Đúng {n} ~Sai A ~Sai B ~Sai C}}\n"
         for n in range(1, QUESTIONS + 1)
     )
     quizzes.import_gift(SYSTEM, module, bank)
+    catalog.publish(SYSTEM, module)
     quiz = quizzes.ensure_quiz(module)
     quiz.attempts_allowed = 0
     logins = []
