@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from learnhub.audit.services import SYSTEM, Actor
 from learnhub.catalog import services as catalog
-from learnhub.content.completion import CompletionRule
 from learnhub.cli import alembic_config
+from learnhub.content.completion import CompletionRule
 from learnhub.content.modules import ModuleSource
 from learnhub.quizzes import services as quizzes
 from learnhub.quizzes.models import Quiz
