@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from learnhub.catalog.models import Module, ModuleVersion
-from learnhub.content import gift
+from learnhub.formats import gift
 
 
 def document_of(reference: str) -> str:

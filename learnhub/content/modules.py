@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from learnhub.catalog import completion
-from learnhub.content import gift
 from learnhub.content.errors import Problem, toml_error_line
+from learnhub.formats import gift
 
 DEFAULT_RULE = completion.DEFAULT
 CATEGORIES = ("doi-ngoai-nhan-dan", "phi-chinh-phu", "ky-nang")

@@ -16,8 +16,8 @@ from learnhub.accounts.auth import current_actor, role_required
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.accounts.models import Role
 from learnhub.catalog.models import Module
-from learnhub.content import gift
-from learnhub.quizzes import analysis, grading, services
+from learnhub.formats import gift
+from learnhub.quizzes import analysis, services
 from learnhub.quizzes.forms import (
     EssayGradeForm,
     GiftUploadForm,
@@ -119,7 +119,7 @@ def question(question_id: int):
     policy.require(allowed, "question", question_id, current_user, 403)
     form = QuestionForm(
         data={
-            "gift": gift.write([grading.from_data(q.data)]).strip(),
+            "gift": gift.write([gift.Question.from_data(q.data)]).strip(),
             "ignore_accents": q.ignore_accents,
         }
         if request.method == "GET"

@@ -15,7 +15,7 @@ from learnhub.accounts.models import User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.catalog.models import Module, ModuleVersion
-from learnhub.content import gift
+from learnhub.formats import gift
 from learnhub.quizzes import grading
 from learnhub.quizzes.models import (
     Attempt,
@@ -104,7 +104,7 @@ def import_gift(actor: Actor, module: Module, text: str, source: str = "upload")
             category=q.category,
             name=q.name[:300],
             kind=q.kind,
-            data=grading.to_data(q),
+            data=q.as_data(),
             source_hash=digest,
         )
         db.session.add(row)
@@ -139,7 +139,7 @@ def sync_bank(actor: Actor, module: Module, version: ModuleVersion) -> ImportRep
 
 def export_gift(module: Module) -> str:
     """The module's active questions as GIFT (Moodle reads it back)."""
-    return gift.write([grading.from_data(q.data) for q in active_questions(module)])
+    return gift.write([gift.Question.from_data(q.data) for q in active_questions(module)])
 
 
 def update_question(actor: Actor, question: Question, text: str) -> Question:
@@ -151,7 +151,7 @@ def update_question(actor: Actor, question: Question, text: str) -> Question:
         raise GiftImportFailed([gift.GiftError(1, "write exactly one question")])
     q = questions[0]
     before = {"text": question.data.get("text"), "kind": question.kind}
-    question.data = grading.to_data(q)
+    question.data = q.as_data()
     question.kind, question.name, question.category = q.kind, q.name[:300], q.category
     question.source_hash = question_hash(q)
     db.session.flush()

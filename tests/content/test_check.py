@@ -73,7 +73,7 @@ def test_every_planted_error_is_reported(runner, copy):
     line = text[: first_q.start()].count("\n") + 1
     block_end = text.index("}", first_q.start())
     bank.write_text(text[:block_end] + text[block_end + 1 :], encoding="utf-8")
-    expected.append((bank, line, "GIFT: unbalanced braces"))
+    expected.append((bank, line, "GIFT: Dấu ngoặc { } không cân đối"))
     # 9. a lesson file with a bad name
     (other / "lessons" / "bai-khong-so.md").write_text(
         '+++\ntitle = "x"\n+++\n\nx\n', encoding="utf-8"
