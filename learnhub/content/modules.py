@@ -10,7 +10,7 @@ from pathlib import Path
 
 from learnhub.catalog import completion
 from learnhub.content.errors import Problem, toml_error_line
-from learnhub.formats import gift
+from learnhub.formats.banks import BANK_PATTERNS, read_bank
 
 DEFAULT_RULE = completion.DEFAULT
 CATEGORIES = ("doi-ngoai-nhan-dan", "phi-chinh-phu", "ky-nang")
@@ -362,15 +362,17 @@ def load_module(folder: Path) -> tuple[ModuleSource | None, list[Problem]]:
         for missing in sorted(set(range(1, max(positions) + 1)) - set(positions)):
             problems.append(Problem(lesson_dir, 1, f"lesson {missing:02d} is missing"))
     banks: dict[str, str] = {}
-    for path in sorted((folder / "questions").glob("*.gift")):
+    bank_files = [p for pattern in BANK_PATTERNS for p in (folder / "questions").glob(pattern)]
+    for path in sorted(bank_files):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             problems.append(Problem(path, 1, "not UTF-8"))
             continue
         problems += _nfc_problems(path, text.splitlines())
-        _questions, errors = gift.parse(text)
-        problems += [Problem(path, e.line, f"GIFT: {e.message}") for e in errors]
+        _questions, errors = read_bank(path.name, text)
+        kind = "Moodle XML" if path.suffix == ".xml" else "GIFT"
+        problems += [Problem(path, e.line, f"{kind}: {e.message}") for e in errors]
         banks[path.name] = text
     source = ModuleSource(slug, meta, sorted(lessons, key=lambda x: x.position), banks, assets)
     return source, problems

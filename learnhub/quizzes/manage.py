@@ -64,31 +64,21 @@ def bank(module_id: int):
 @bp.post("/modules/<int:module_id>/questions/import")
 @role_required(Role.trainer)
 def import_gift(module_id: int):
+    """Import a question file: GIFT (.gift, .txt) or Moodle XML (.xml)."""
     module = _module(module_id)
     form = GiftUploadForm()
-    data = form.file.data.read(5 * 1024 * 1024 + 1) if form.validate() and form.file.data else b""
-    errors = None
+    upload = form.file.data if form.validate() else None
+    data = upload.read(services.MAX_BANK_FILE + 1) if upload else b""
     try:
-        if not data or len(data) > 5 * 1024 * 1024:
-            raise services.GiftImportFailed(
-                [gift.GiftError(1, _("Hãy chọn một tệp GIFT (tối đa 5 MB)."))]
-            )
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise services.GiftImportFailed(
-                [gift.GiftError(1, _("Tệp phải được lưu dạng UTF-8."))]
-            ) from None
-        report = services.import_gift(current_actor(), module, text)
-    except services.GiftImportFailed as exc:
+        report = services.import_file(
+            current_actor(), module, upload.filename if upload else "", data
+        )
+    except services.ImportFailed as exc:
         db.session.rollback()
         errors = exc.errors
     else:
         db.session.commit()
-        flash(
-            _("Đã nhập %(a)s câu hỏi mới (%(u)s câu đã có).", a=report.added, u=report.unchanged),
-            "success",
-        )
+        flash(_("Đã nhập: %(report)s.", report=report.message()), "success")
         return redirect(url_for(".bank", module_id=module.id))
     return render_template(
         "quiz_manage/bank.html",
@@ -108,6 +98,18 @@ def export_gift(module_id: int):
         services.export_gift(module),
         mimetype="text/plain",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{module.slug}.gift"},
+    )
+
+
+@bp.get("/modules/<int:module_id>/questions.xml")
+@role_required(Role.trainer)
+def export_xml(module_id: int):
+    """The bank as Moodle XML, what Moodle's question bank imports by default."""
+    module = _module(module_id)
+    return Response(
+        services.export_xml(module),
+        mimetype="text/xml",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{module.slug}.xml"},
     )
 
 
