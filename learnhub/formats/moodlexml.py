@@ -263,6 +263,8 @@ def _question(node: Element, qtype: str, category: str) -> Question:
             tolerance = _number(answer.value("tolerance") or "0", answer.line)
             text_value = answer.value("text")
             value = "*" if text_value == "*" else str(_number(text_value, answer.line))
+            if value == "*":
+                tolerance = None
         else:
             value = answer.value("text")
         answers.append(Answer(value, fraction, answer.value("feedback"), tolerance))
