@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from learnhub.catalog.models import Module, ModuleVersion
-from learnhub.content import gift
+from learnhub.formats.banks import read_bank
 
 
 def document_of(reference: str) -> str:
@@ -39,8 +39,8 @@ def citations(modules: list[tuple[Module, ModuleVersion]]) -> list[Citation]:
                         document_of(ref), ref, module, version, "lesson", lesson.slug, lesson.title
                     )
                 )
-        for text in version.banks.values():
-            questions, _errors = gift.parse(text)
+        for name, text in version.banks.items():
+            questions, _errors = read_bank(name, text)
             for q in questions:
                 for ref in q.refs:
                     found.append(

@@ -27,7 +27,7 @@ from learnhub.catalog.forms import (
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.catalog.views import lesson_html
 from learnhub.content.export import lesson_file, module_toml
-from learnhub.content.modules import link_problem
+from learnhub.formats.markdown import link_problem
 
 bp = Blueprint("manage", __name__, url_prefix="/manage/modules")
 

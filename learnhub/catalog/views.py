@@ -20,7 +20,7 @@ from learnhub import db, policy
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.catalog import citations, services
 from learnhub.catalog.models import CATEGORY_LABELS, Category, Module, ModuleVersion, StoredAsset
-from learnhub.content.markdown import render
+from learnhub.formats.markdown import render
 
 bp = Blueprint("catalog", __name__, url_prefix="/modules")
 refs_bp = Blueprint("references", __name__, url_prefix="/references")

@@ -8,13 +8,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from learnhub.content import completion, gift
+from learnhub.content import completion
 from learnhub.content.errors import Problem, toml_error_line
+from learnhub.formats.banks import BANK_PATTERNS, read_bank
+from learnhub.formats.markdown import LESSON_FILE, LINK, link_problem
 
 DEFAULT_RULE = completion.DEFAULT
 CATEGORIES = ("doi-ngoai-nhan-dan", "phi-chinh-phu", "ky-nang")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$")
-LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 MAX_ASSET = 5 * 1024 * 1024
 #: Magic bytes of the asset types lessons may use (no SVG: it can carry script).
 ASSET_TYPES = {
@@ -214,7 +215,6 @@ def _nfc_problems(path: Path, lines: list[str]) -> list[Problem]:
 
 
 FRONT = re.compile(r"\A\+\+\+\n(.*?)\n\+\+\+\n", re.S)
-LINK = re.compile(r"(!?)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
 
 def split_front_matter(text: str) -> tuple[str, str]:
@@ -276,32 +276,6 @@ def read_lesson(path: Path, position: int, slug: str, assets: set[str], lesson_f
     return lesson, problems
 
 
-def link_problem(target: str, image: bool, assets: set[str], lesson_files: set[str]) -> str | None:
-    """Why a link or image target is not acceptable in a lesson, or None."""
-    lowered = target.strip().lower()
-    scheme = lowered.split(":", 1)[0] if ":" in lowered else ""
-    if image:
-        name = target.removeprefix("../").removeprefix("assets/")
-        if scheme or not target.removeprefix("../").startswith("assets/"):
-            return f"image '{target}' must be a file in assets/"
-        if name not in assets:
-            return f"image '{target}' not found in assets/"
-        return None
-    if scheme in ("http", "https", "mailto"):
-        return None
-    if scheme:
-        return f"link '{target}' uses a forbidden scheme ({scheme}:)"
-    if target.startswith("#"):
-        return None
-    path = target.split("#", 1)[0]
-    if path.removeprefix("../").startswith("assets/"):
-        name = path.removeprefix("../").removeprefix("assets/")
-        return None if name in assets else f"link '{target}' not found in assets/"
-    if path.removeprefix("./") in lesson_files:
-        return None
-    return f"link '{target}' points to no lesson or asset"
-
-
 def load_module(folder: Path) -> tuple[ModuleSource | None, list[Problem]]:
     """Read one module folder; the source is only usable when there are no problems."""
     problems: list[Problem] = []
@@ -361,15 +335,17 @@ def load_module(folder: Path) -> tuple[ModuleSource | None, list[Problem]]:
         for missing in sorted(set(range(1, max(positions) + 1)) - set(positions)):
             problems.append(Problem(lesson_dir, 1, f"lesson {missing:02d} is missing"))
     banks: dict[str, str] = {}
-    for path in sorted((folder / "questions").glob("*.gift")):
+    bank_files = [p for pattern in BANK_PATTERNS for p in (folder / "questions").glob(pattern)]
+    for path in sorted(bank_files):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             problems.append(Problem(path, 1, "not UTF-8"))
             continue
         problems += _nfc_problems(path, text.splitlines())
-        _questions, errors = gift.parse(text)
-        problems += [Problem(path, e.line, f"GIFT: {e.message}") for e in errors]
+        _questions, errors = read_bank(path.name, text)
+        kind = "Moodle XML" if path.suffix == ".xml" else "GIFT"
+        problems += [Problem(path, e.line, f"{kind}: {e.message}") for e in errors]
         banks[path.name] = text
     source = ModuleSource(slug, meta, sorted(lessons, key=lambda x: x.position), banks, assets)
     return source, problems

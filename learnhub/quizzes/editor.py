@@ -2,7 +2,7 @@
 what is wrong with it, in Vietnamese. Pure functions, no database, no HTTP.
 
 The question it builds is the GIFT reader's `gift.Question`, the neutral form the bank stores
-(`grading.to_data`) and writes back to GIFT, so an edited question exports and re-imports the same.
+(`Question.as_data`) and writes back to GIFT, so an edited question exports and re-imports the same.
 """
 
 import unicodedata
@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
-from learnhub.content import gift
+from learnhub.formats import gift
 from learnhub.quizzes.kinds import BLANK, EDITOR_KINDS, editor_kind
 
 HUNDRED = Decimal(100)

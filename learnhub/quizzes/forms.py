@@ -39,7 +39,7 @@ REVIEW_CHOICES = choices(
 
 
 class GiftUploadForm(FlaskForm):
-    file = FileField(_l("Tệp GIFT (Moodle)"))
+    file = FileField(_l("Tệp GIFT hoặc Moodle XML (.gift, .txt, .xml)"))
 
 
 class QuestionForm(FlaskForm):

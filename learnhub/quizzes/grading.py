@@ -4,7 +4,6 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from learnhub.content import gift
 from learnhub.textutil import fold
 
 MAX_TEXT = 5000
@@ -24,58 +23,6 @@ FAIL_BAND = "Không đạt"
 
 class InvalidAnswer(Exception):
     """What the client sent does not fit the question; nothing is stored."""
-
-
-def to_data(q: gift.Question) -> dict:
-    """A parsed GIFT question as JSON-able data (what the bank and attempts store)."""
-    return {
-        "kind": q.kind,
-        "name": q.name,
-        "text": q.text,
-        "text_format": q.text_format,
-        "category": q.category,
-        "answers": [
-            {
-                "text": a.text,
-                "weight": str(a.weight),
-                "feedback": a.feedback,
-                "tolerance": None if a.tolerance is None else str(a.tolerance),
-            }
-            for a in q.answers
-        ],
-        "pairs": [list(p) for p in q.pairs],
-        "truth": q.truth,
-        "feedback_wrong": q.feedback_wrong,
-        "feedback_right": q.feedback_right,
-        "general_feedback": q.general_feedback,
-        "refs": list(q.refs),
-    }
-
-
-def from_data(data: dict, line: int = 0) -> gift.Question:
-    return gift.Question(
-        line=line,
-        kind=data["kind"],
-        name=data["name"],
-        text=data["text"],
-        category=data.get("category", ""),
-        text_format=data.get("text_format", "moodle"),
-        answers=tuple(
-            gift.Answer(
-                a["text"],
-                Decimal(a["weight"]),
-                a.get("feedback", ""),
-                None if a.get("tolerance") is None else Decimal(a["tolerance"]),
-            )
-            for a in data.get("answers", [])
-        ),
-        pairs=tuple(tuple(p) for p in data.get("pairs", [])),
-        truth=data.get("truth"),
-        feedback_wrong=data.get("feedback_wrong", ""),
-        feedback_right=data.get("feedback_right", ""),
-        general_feedback=data.get("general_feedback", ""),
-        refs=tuple(data.get("refs", [])),
-    )
 
 
 def band(score: Decimal | None, bands: tuple = BANDS) -> str:

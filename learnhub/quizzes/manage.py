@@ -17,7 +17,7 @@ from learnhub.accounts.auth import current_actor, role_required
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.accounts.models import Role
 from learnhub.catalog.models import Module
-from learnhub.content import gift
+from learnhub.formats import gift
 from learnhub.quizzes import analysis, editor, grading, kinds, services
 from learnhub.quizzes.forms import (
     EssayGradeForm,
@@ -74,31 +74,21 @@ def bank(module_id: int):
 @bp.post("/modules/<int:module_id>/questions/import")
 @role_required(Role.trainer)
 def import_gift(module_id: int):
+    """Import a question file: GIFT (.gift, .txt) or Moodle XML (.xml)."""
     module = _module(module_id)
     form = GiftUploadForm()
-    data = form.file.data.read(5 * 1024 * 1024 + 1) if form.validate() and form.file.data else b""
-    errors = None
+    upload = form.file.data if form.validate() else None
+    data = upload.read(services.MAX_BANK_FILE + 1) if upload else b""
     try:
-        if not data or len(data) > 5 * 1024 * 1024:
-            raise services.GiftImportFailed(
-                [gift.GiftError(1, _("Hãy chọn một tệp GIFT (tối đa 5 MB)."))]
-            )
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise services.GiftImportFailed(
-                [gift.GiftError(1, _("Tệp phải được lưu dạng UTF-8."))]
-            ) from None
-        report = services.import_gift(current_actor(), module, text)
-    except services.GiftImportFailed as exc:
+        report = services.import_file(
+            current_actor(), module, upload.filename if upload else "", data
+        )
+    except services.ImportFailed as exc:
         db.session.rollback()
         errors = exc.errors
     else:
         db.session.commit()
-        flash(
-            _("Đã nhập %(a)s câu hỏi mới (%(u)s câu đã có).", a=report.added, u=report.unchanged),
-            "success",
-        )
+        flash(_("Đã nhập: %(report)s.", report=report.message()), "success")
         return redirect(url_for(".bank", module_id=module.id))
     return render_template(
         "quiz_manage/bank.html",
@@ -120,6 +110,18 @@ def export_gift(module_id: int):
         services.export_gift(module),
         mimetype="text/plain",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{module.slug}.gift"},
+    )
+
+
+@bp.get("/modules/<int:module_id>/questions.xml")
+@role_required(Role.trainer)
+def export_xml(module_id: int):
+    """The bank as Moodle XML, what Moodle's question bank imports by default."""
+    module = _module(module_id)
+    return Response(
+        services.export_xml(module),
+        mimetype="text/xml",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{module.slug}.xml"},
     )
 
 
@@ -189,7 +191,7 @@ def _editor(module: Module, q: Question | None, draft: editor.Draft, ignore_acce
 
 def _preview_item(q: gift.Question, ignore_accents: bool) -> dict:
     """The question as an attempt would freeze it (choices in bank order, pairs shuffled)."""
-    snapshot = {**grading.to_data(q), "ignore_accents": ignore_accents}
+    snapshot = {**q.as_data(), "ignore_accents": ignore_accents}
     # A fixed order: the preview must look the same on every click (nothing secret here).
     order = services.display_order(snapshot, False, random.Random(0))  # noqa: S311
     return {"snapshot": snapshot, "order": order, "kind": q.kind}
@@ -201,7 +203,7 @@ def question_gift(question_id: int):
     q = _question(question_id)
     form = QuestionForm(
         data={
-            "gift": gift.write([grading.from_data(q.data)]).strip(),
+            "gift": gift.write([gift.Question.from_data(q.data)]).strip(),
             "ignore_accents": q.ignore_accents,
         }
         if request.method == "GET"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,9 @@ from learnhub.accounts.models import User
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.catalog.models import Module, ModuleVersion
-from learnhub.content import gift
+from learnhub.formats import gift, moodlexml
+from learnhub.formats.banks import read_bank
+from learnhub.formats.question import ParseError, normalised
 from learnhub.quizzes import grading
 from learnhub.quizzes.models import (
     Attempt,
@@ -50,15 +53,58 @@ class DeadlinePassed(AttemptFinished):
 
 
 class GiftImportFailed(Exception):
-    def __init__(self, errors: list[gift.GiftError]):
+    """A question file that cannot be read: nothing of it is imported."""
+
+    def __init__(self, errors: list[ParseError]):
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
 
 
+#: The one name for a failed import, whatever the file's format.
+ImportFailed = GiftImportFailed
+
+
 @dataclass(frozen=True)
 class ImportReport:
+    """Exactly what an import stored: new rows, retired questions brought back, and the rest."""
+
     added: int
     unchanged: int
+    #: Questions retired earlier (no longer in the files) that the import made active again.
+    updated: int = 0
+    #: Questions in the file stored twice there (only the first is kept).
+    duplicates: int = 0
+    #: Text-only items (GIFT/Moodle "description"): not questions.
+    descriptions: int = 0
+    #: Questions of a type LearnHub does not support: (line, name, reason).
+    unsupported: tuple[tuple[int, str, str], ...] = ()
+
+    @property
+    def skipped(self) -> int:
+        return self.unchanged + self.duplicates + self.descriptions + len(self.unsupported)
+
+    def message(self) -> str:
+        """ "N câu hỏi mới, M cập nhật, K bỏ qua (lý do)"."""
+        reasons = []
+        if self.unchanged:
+            reasons.append(_("%(n)s câu đã có trong ngân hàng", n=self.unchanged))
+        if self.duplicates:
+            reasons.append(_("%(n)s câu lặp lại trong tệp", n=self.duplicates))
+        if self.descriptions:
+            reasons.append(_("%(n)s đoạn mô tả không phải câu hỏi", n=self.descriptions))
+        for line, name, reason in self.unsupported:
+            reasons.append(_("dòng %(line)s '%(name)s': %(why)s", line=line, name=name, why=reason))
+        text = _(
+            "%(a)s câu hỏi mới, %(u)s cập nhật, %(k)s bỏ qua",
+            a=self.added,
+            u=self.updated,
+            k=self.skipped,
+        )
+        return f"{text} ({'; '.join(reasons)})" if reasons else text
+
+
+#: The largest question file the bank reads.
+MAX_BANK_FILE = 5 * 1024 * 1024
 
 
 # -- the bank --------------------------------------------------------------------------------
@@ -88,59 +134,110 @@ def categories(module: Module) -> list[str]:
     return [c for c in db.session.scalars(stmt) if c]
 
 
-def import_gift(actor: Actor, module: Module, text: str, source: str = "upload") -> ImportReport:
-    """Add the questions of a GIFT text to the bank; a text with any error imports nothing."""
+def read_bank_file(filename: str, data: bytes) -> tuple[list[gift.Question], tuple]:
+    """The questions of an uploaded GIFT (.gift, .txt) or Moodle XML (.xml) file, texts in NFC,
+    and the questions skipped as unsupported; GiftImportFailed (with lines) when unreadable."""
+    if not data or len(data) > MAX_BANK_FILE:
+        raise GiftImportFailed(
+            [ParseError(1, _l("Hãy chọn một tệp GIFT hoặc Moodle XML (tối đa 5 MB)."))]
+        )
+    if filename.lower().endswith(".xml") or data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+        result = moodlexml.parse(data)
+        if result.errors:
+            raise GiftImportFailed(result.errors)
+        unsupported = tuple((s.line, s.name, str(s.reason)) for s in result.skipped)
+        return result.questions, unsupported
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise GiftImportFailed([ParseError(1, _l("Tệp phải được lưu dạng UTF-8."))]) from None
     questions, errors = gift.parse(text)
     if errors:
         raise GiftImportFailed(errors)
+    return questions, ()
+
+
+def import_questions(
+    actor: Actor,
+    module: Module,
+    questions: list[gift.Question],
+    source: str = "upload",
+    unsupported: tuple = (),
+) -> ImportReport:
+    """Add parsed questions to the bank (texts in NFC); a question already there is not added
+    again, a retired one comes back. The report says exactly what was stored."""
     existing = {
         q.source_hash: q
         for q in db.session.scalars(select(Question).where(Question.module_id == module.id))
     }
-    added = unchanged = 0
-    for q in questions:
+    seen: set[str] = set()
+    added = unchanged = updated = duplicates = descriptions = 0
+    for q in map(normalised, questions):
         if q.kind == "description":
+            descriptions += 1
             continue
         digest = question_hash(q)
+        if digest in seen:
+            duplicates += 1
+            continue
+        seen.add(digest)
         found = existing.get(digest)
         if found is not None:
-            if not found.is_active:
-                found.is_active = True
-                added += 1
-            else:
+            if found.is_active:
                 unchanged += 1
+            else:
+                found.is_active = True
+                updated += 1
             continue
-        row = Question(
-            module_id=module.id,
-            category=q.category,
-            name=q.name[:300],
-            kind=q.kind,
-            data=grading.to_data(q),
-            source_hash=digest,
+        db.session.add(
+            Question(
+                module_id=module.id,
+                category=q.category,
+                name=q.name[:300],
+                kind=q.kind,
+                data=q.as_data(),
+                source_hash=digest,
+            )
         )
-        db.session.add(row)
-        existing[digest] = row
         added += 1
     db.session.flush()
+    report = ImportReport(added, unchanged, updated, duplicates, descriptions, unsupported)
     audit.record(
         actor,
         "questions.import",
         "module",
         module.slug,
         None,
-        {"added": added, "unchanged": unchanged, "source": source},
+        {"added": added, "updated": updated, "skipped": report.skipped, "source": source},
     )
-    return ImportReport(added, unchanged)
+    return report
+
+
+def import_gift(actor: Actor, module: Module, text: str, source: str = "upload") -> ImportReport:
+    """Add the questions of a GIFT text to the bank; a text with any error imports nothing."""
+    questions, errors = gift.parse(text)
+    if errors:
+        raise GiftImportFailed(errors)
+    return import_questions(actor, module, questions, source)
+
+
+def import_file(actor: Actor, module: Module, filename: str, data: bytes) -> ImportReport:
+    """Add the questions of an uploaded GIFT or Moodle XML file; any error imports nothing."""
+    questions, unsupported = read_bank_file(filename, data)
+    return import_questions(actor, module, questions, f"upload:{filename[:100]}", unsupported)
 
 
 def sync_bank(actor: Actor, module: Module, version: ModuleVersion) -> ImportReport:
-    """Make the bank match the version's GIFT files (questions no longer there are retired)."""
+    """Make the bank match the version's question files (questions no longer there are retired)."""
     total = ImportReport(0, 0)
     keep: set[str] = set()
     for name, text in sorted(version.banks.items()):
-        report = import_gift(actor, module, text, source=f"content:{name}")
+        questions, errors = read_bank(name, text)
+        if errors:
+            raise GiftImportFailed(errors)
+        report = import_questions(actor, module, questions, source=f"content:{name}")
         total = ImportReport(total.added + report.added, total.unchanged + report.unchanged)
-        keep |= {question_hash(q) for q in gift.parse(text)[0]}
+        keep |= {question_hash(normalised(q)) for q in questions}
     for question in db.session.scalars(select(Question).where(Question.module_id == module.id)):
         if question.source_hash not in keep:
             question.is_active = False
@@ -148,9 +245,18 @@ def sync_bank(actor: Actor, module: Module, version: ModuleVersion) -> ImportRep
     return total
 
 
+def bank_questions(module: Module) -> list[gift.Question]:
+    return [gift.Question.from_data(q.data) for q in active_questions(module)]
+
+
 def export_gift(module: Module) -> str:
     """The module's active questions as GIFT (Moodle reads it back)."""
-    return gift.write([grading.from_data(q.data) for q in active_questions(module)])
+    return gift.write(bank_questions(module))
+
+
+def export_xml(module: Module) -> str:
+    """The module's active questions as Moodle XML (Moodle reads it back)."""
+    return moodlexml.write(bank_questions(module))
 
 
 def update_question(actor: Actor, question: Question, text: str) -> Question:
@@ -159,8 +265,9 @@ def update_question(actor: Actor, question: Question, text: str) -> Question:
     if errors:
         raise GiftImportFailed(errors)
     if len(questions) != 1 or questions[0].kind == "description":
-        raise GiftImportFailed([gift.GiftError(1, "write exactly one question")])
-    return save_question(actor, question.module, questions[0], question.ignore_accents, question)
+        raise GiftImportFailed([ParseError(1, _l("Hãy viết đúng một câu hỏi."))])
+    q = normalised(questions[0])
+    return save_question(actor, question.module, q, question.ignore_accents, question)
 
 
 class DuplicateQuestion(QuizError):
@@ -199,7 +306,7 @@ def save_question(
         raise DuplicateQuestion(_l("Ngân hàng đã có một câu hỏi giống hệt câu này."))
     if question is not None and same is question and question.ignore_accents == ignore_accents:
         return question  # nothing changed: no new revision
-    data = grading.to_data(q)
+    data = q.as_data()
     if question is None:
         question = Question(module_id=module.id, source_hash=digest, data={}, kind=q.kind)
         db.session.add(question)

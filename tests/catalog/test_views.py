@@ -190,7 +190,7 @@ def test_stored_xss_in_trainer_content_is_inert(
     )
     # The javascript: link is refused and shown as a problem, nothing saved.
     assert response.status_code == 200
-    assert "forbidden scheme" in response.get_data(as_text=True)
+    assert "dùng giao thức bị cấm" in response.get_data(as_text=True)
     token = csrf_token(client, f"/manage/modules/{module.id}")
     saved = client.post(
         f"/manage/modules/{module.id}/lessons/new",
@@ -236,7 +236,7 @@ def test_link_fields_allow_http_only(client, login, trainer, target):
     login(trainer)
     response = _save_lesson(client, module, None, "Liên kết", f"[bấm]({target})")
     assert response.status_code == 200
-    assert "forbidden scheme" in response.get_data(as_text=True)
+    assert "dùng giao thức bị cấm" in response.get_data(as_text=True)
 
 
 def _upload(client, module, data: bytes, filename: str):

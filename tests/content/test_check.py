@@ -58,10 +58,10 @@ def test_every_planted_error_is_reported(runner, copy):
     expected.append((module / "lessons", 1, "lesson 03 is missing"))
     # 5. an image that does not exist
     _edit(lessons[0], "\n\n", "\n\n![Sơ đồ](../assets/khong-co.png)\n\n", 2)
-    expected.append((lessons[0], _line_of(lessons[0], "khong-co.png"), "not found in assets/"))
+    expected.append((lessons[0], _line_of(lessons[0], "khong-co.png"), "trong assets/"))
     # 6. a link with a forbidden scheme
     _edit(lessons[3], "\n\n", "\n\n[bấm vào đây](javascript:alert(1))\n\n", 2)
-    expected.append((lessons[3], _line_of(lessons[3], "javascript:"), "forbidden scheme"))
+    expected.append((lessons[3], _line_of(lessons[3], "javascript:"), "dùng giao thức bị cấm"))
     # 7. text not in NFC (decomposed "ễ")
     _edit(other_lessons[0], "\n\n", "\n\nNguye\u0302\u0303n\n\n", 2)
     expected.append(
@@ -73,7 +73,7 @@ def test_every_planted_error_is_reported(runner, copy):
     line = text[: first_q.start()].count("\n") + 1
     block_end = text.index("}", first_q.start())
     bank.write_text(text[:block_end] + text[block_end + 1 :], encoding="utf-8")
-    expected.append((bank, line, "GIFT: unbalanced braces"))
+    expected.append((bank, line, "GIFT: Dấu ngoặc { } không cân đối"))
     # 9. a lesson file with a bad name
     (other / "lessons" / "bai-khong-so.md").write_text(
         '+++\ntitle = "x"\n+++\n\nx\n', encoding="utf-8"
@@ -82,7 +82,7 @@ def test_every_planted_error_is_reported(runner, copy):
     # 10. a link to a lesson that does not exist
     _edit(other_lessons[1], "\n\n", "\n\n[bài sau](09-khong-co.md)\n\n", 2)
     expected.append(
-        (other_lessons[1], _line_of(other_lessons[1], "09-khong-co.md"), "points to no lesson")
+        (other_lessons[1], _line_of(other_lessons[1], "09-khong-co.md"), "không trỏ tới bài học")
     )
     # 11. missing required key
     _edit(other / "module.toml", "periods =", "# periods =")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from learnhub.content import gift
+from learnhub.formats import gift
 from tests.support import shared_testdata
 
 CURRICULUM = sorted(
@@ -101,14 +101,14 @@ def test_curriculum_banks_parse_and_round_trip(path):
 @pytest.mark.parametrize(
     ("source", "line", "message"),
     [
-        ("\n\n::A:: Broken {=yes ~no", 3, "unbalanced braces"),
-        ("::B:: Two blocks {=a ~b} and {=c ~d}", 1, "more than one answer block"),
-        ("::C:: Weight {~%150%a =b}", 1, "outside -100..100"),
-        ("::D:: No credit {~a ~b}", 1, "no choice gives credit"),
-        ("::E:: Number {#abc}", 1, "not a number"),
-        ("::F:: Match {=a -> b}", 1, "at least two pairs"),
-        ("::G:: Truth {maybe}", 1, "unknown answer"),
-        ("::H Broken name {T}", 1, "not closed"),
+        ("\n\n::A:: Broken {=yes ~no", 3, "Dấu ngoặc { } không cân đối"),
+        ("::B:: Two blocks {=a ~b} and {=c ~d}", 1, "chỉ có một phần đáp án"),
+        ("::C:: Weight {~%150%a =b}", 1, "nằm ngoài khoảng -100..100"),
+        ("::D:: No credit {~a ~b}", 1, "Không lựa chọn nào được điểm"),
+        ("::E:: Number {#abc}", 1, "không phải là một số"),
+        ("::F:: Match {=a -> b}", 1, "ít nhất hai cặp"),
+        ("::G:: Pair {=a b =c -> d}", 1, "thiếu dấu ->"),
+        ("::H Broken name {T}", 1, "chưa được đóng"),
     ],
 )
 def test_malformed_questions_named_by_line(source, line, message):
@@ -116,7 +116,7 @@ def test_malformed_questions_named_by_line(source, line, message):
     assert questions == []
     assert len(errors) == 1
     assert errors[0].line == line
-    assert message in errors[0].message
+    assert message in str(errors[0].message)
 
 
 def test_refs_and_categories():

@@ -95,6 +95,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("quiz_manage.bank", "GET"): (302, 403, 200, 403, 200),
     ("quiz_manage.import_gift", "POST"): (302, 403, 400, 403, 400),
     ("quiz_manage.export_gift", "GET"): (302, 403, 200, 403, 200),
+    ("quiz_manage.export_xml", "GET"): (302, 403, 200, 403, 200),
     ("quiz_manage.question", "GET"): (302, 403, 200, 403, 200),
     ("quiz_manage.question", "POST"): (302, 403, 200, 403, 200),
     ("quiz_manage.new_question", "GET"): (302, 403, 200, 403, 200),

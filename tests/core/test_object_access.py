@@ -83,6 +83,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("quiz_manage.bank", "GET"): (403, 403, 403, 200),
     ("quiz_manage.import_gift", "POST"): (403, 403, 403, 400),
     ("quiz_manage.export_gift", "GET"): (403, 403, 403, 200),
+    ("quiz_manage.export_xml", "GET"): (403, 403, 403, 200),
     ("quiz_manage.question", "GET"): (403, 403, 403, 200),
     ("quiz_manage.question", "POST"): (403, 403, 403, 200),
     ("quiz_manage.new_question", "GET"): (403, 403, 403, 200),

@@ -204,7 +204,7 @@ def test_reimport_does_not_duplicate(quiz_module):
 
 
 def test_export_reads_back(quiz_module):
-    from learnhub.content import gift
+    from learnhub.formats import gift
 
     text = services.export_gift(quiz_module)
     questions, errors = gift.parse(text)
@@ -214,7 +214,7 @@ def test_export_reads_back(quiz_module):
 
 @pytest.mark.parametrize("name", ["examples.txt", "questions.gift.txt"])
 def test_moodle_files_import_and_round_trip_through_the_bank(quiz_module, name):
-    from learnhub.content import gift
+    from learnhub.formats import gift
     from tests.support import shared_testdata
 
     text = shared_testdata("moodle-gift", name).read_text(encoding="utf-8")

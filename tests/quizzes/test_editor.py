@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from learnhub.audit.models import AuditEvent
 from learnhub.audit.services import Actor
-from learnhub.content import gift
-from learnhub.quizzes import editor, grading, kinds, services
+from learnhub.formats import gift
+from learnhub.quizzes import editor, kinds, services
 from learnhub.quizzes.models import Question
 from tests.support import csrf_token
 
@@ -56,12 +56,12 @@ VALID = {
 @pytest.mark.parametrize("kind", kinds.EDITOR_KINDS)
 def test_every_type_builds_and_survives_gift_round_trip(kind):
     q = editor.build(VALID[kind])
-    assert kinds.editor_kind(grading.to_data(q)) == kind
+    assert kinds.editor_kind(q.as_data()) == kind
     again, errors = gift.parse(gift.write([q]))
     assert errors == []
     assert [x.identity() for x in again] == [q.identity()]
     # The editor shows the stored question as it was typed (numbers normalised).
-    assert editor.build(editor.draft_of(grading.to_data(q))).identity() == q.identity()
+    assert editor.build(editor.draft_of(q.as_data())).identity() == q.identity()
 
 
 def test_numerical_tolerance_and_range_are_read_as_typed():

@@ -4,14 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from learnhub.content import gift
+from learnhub.formats import gift
 from learnhub.quizzes import grading
 
 
 def _snap(source: str) -> dict:
     (q,), errors = gift.parse(source)
     assert errors == []
-    return grading.to_data(q)
+    return q.as_data()
 
 
 def test_single_choice_with_partial_credit():

@@ -1,12 +1,16 @@
-"""Lesson Markdown to safe HTML: the one place that renders it (markdown-it-py, then nh3)."""
+"""Lesson Markdown: rendered to safe HTML in this one place (markdown-it-py, then nh3), and its
+links checked (what `content check` and the lesson editor refuse)."""
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
 import nh3
+from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 
-from learnhub.content.modules import LESSON_FILE
+LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
+LINK = re.compile(r"(!?)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
 ALLOWED_TAGS = {
     "p",
@@ -83,3 +87,37 @@ def render(markdown: str, asset_url: Callable[[str], str], lesson_url: Callable[
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+def link_problem(
+    target: str, image: bool, assets: set[str], lesson_files: set[str]
+) -> object | None:
+    """Why a link or image target is not acceptable in a lesson, or None."""
+    lowered = target.strip().lower()
+    scheme = lowered.split(":", 1)[0] if ":" in lowered else ""
+    if image:
+        name = target.removeprefix("../").removeprefix("assets/")
+        if scheme or not target.removeprefix("../").startswith("assets/"):
+            return _l("Ảnh '%(target)s' phải là một tệp trong assets/", target=target)
+        if name not in assets:
+            return _l("Không tìm thấy ảnh '%(target)s' trong assets/", target=target)
+        return None
+    if scheme in ("http", "https", "mailto"):
+        return None
+    if scheme:
+        return _l(
+            "Liên kết '%(target)s' dùng giao thức bị cấm (%(scheme)s:)",
+            target=target,
+            scheme=scheme,
+        )
+    if target.startswith("#"):
+        return None
+    path = target.split("#", 1)[0]
+    if path.removeprefix("../").startswith("assets/"):
+        name = path.removeprefix("../").removeprefix("assets/")
+        if name in assets:
+            return None
+        return _l("Không tìm thấy liên kết '%(target)s' trong assets/", target=target)
+    if path.removeprefix("./") in lesson_files:
+        return None
+    return _l("Liên kết '%(target)s' không trỏ tới bài học hay tệp nào", target=target)
