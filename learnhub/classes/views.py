@@ -4,8 +4,6 @@ These pages show attendance and completion too, so they read the attendance doma
 place where classes looks to its right; attendance never imports these views).
 """
 
-from datetime import time
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -129,11 +127,6 @@ def _completions(training_class: TrainingClass) -> dict[int, object]:
     return {r.user_id: r for r in rows}
 
 
-def _time(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
-
-
 def _managed_session(class_id: int, session_id: int) -> ClassSession:
     session = db.get_or_404(ClassSession, session_id)
     if session.class_id != class_id:
@@ -150,8 +143,8 @@ def edit_session(class_id: int, session_id: int):
     form = SessionEditForm(
         data={
             "on": session.on,
-            "starts_at": session.starts_at.strftime("%H:%M"),
-            "ends_at": session.ends_at.strftime("%H:%M"),
+            "starts_at": session.starts_at,
+            "ends_at": session.ends_at,
             "periods": session.periods,
             "topic": session.topic,
         }
@@ -162,17 +155,15 @@ def edit_session(class_id: int, session_id: int):
         try:
             data = schedule.SessionData(
                 form.on.data,
-                _time(form.starts_at.data),
-                _time(form.ends_at.data),
+                form.starts_at.data,
+                form.ends_at.data,
                 form.periods.data,
                 form.topic.data or "",
             )
             schedule.move_session(current_actor(), session, data, utcnow())
-        except (services.ClassError, ValueError) as exc:
+        except services.ClassError as exc:
             db.session.rollback()
-            form.on.errors = [
-                str(exc) if isinstance(exc, services.ClassError) else _("Giờ không hợp lệ.")
-            ]
+            form.on.errors = [str(exc)]
         else:
             db.session.commit()
             flash(_("Đã lưu buổi học."), "success")
@@ -250,18 +241,19 @@ def add_sessions(class_id: int):
     form = SessionsForm()
     try:
         if not form.validate():
-            raise services.ClassError(_("Lịch học không hợp lệ."))
+            problems = [f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items()]
+            raise services.ClassError(" ".join([_("Lịch học không hợp lệ."), *problems]))
         services.add_sessions(
             current_actor(),
             training_class,
             form.first.data,
             form.count.data,
-            _time(form.starts_at.data),
-            _time(form.ends_at.data),
+            form.starts_at.data,
+            form.ends_at.data,
             form.periods.data,
             form.every_days.data,
         )
-    except (services.ClassError, ValueError) as exc:
+    except services.ClassError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:

@@ -1,9 +1,8 @@
 """Forms for the question bank, quiz settings, essay grading and overrides."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -13,7 +12,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from learnhub.forms import DateField, TextField, choices
+from learnhub.forms import DateField, DecimalField, LearnHubForm, TextField, choices
 
 REVIEW_CHOICES = choices(
     [
@@ -24,18 +23,18 @@ REVIEW_CHOICES = choices(
 )
 
 
-class GiftUploadForm(FlaskForm):
+class GiftUploadForm(LearnHubForm):
     file = FileField(_l("Tệp GIFT (Moodle)"))
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(LearnHubForm):
     gift = TextAreaField(
         _l("Câu hỏi (định dạng GIFT)"), validators=[DataRequired(), Length(max=50_000)]
     )
     ignore_accents = BooleanField(_l("Câu trả lời ngắn: chấp nhận cả khi gõ không dấu"))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(LearnHubForm):
     title = TextField(_l("Tên bài kiểm tra"), validators=[DataRequired(), Length(max=300)])
     open_on = DateField(_l("Mở từ ngày (dd/mm/yyyy)"), validators=[Optional()])
     close_on = DateField(_l("Đóng sau ngày (dd/mm/yyyy)"), validators=[Optional()])
@@ -77,14 +76,14 @@ class SettingsForm(FlaskForm):
             raise ValidationError(_l("Ngày đóng bài kiểm tra không được trước ngày mở."))
 
 
-class EssayGradeForm(FlaskForm):
+class EssayGradeForm(LearnHubForm):
     mark = DecimalField(
         _l("Điểm (thang 10)"), places=2, validators=[InputRequired(), NumberRange(0, 10)]
     )
     comment = TextAreaField(_l("Nhận xét"), validators=[Optional(), Length(max=5000)])
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(LearnHubForm):
     login = TextField(
         _l("Tên đăng nhập hoặc email của học viên"), validators=[DataRequired(), Length(max=254)]
     )
