@@ -29,6 +29,7 @@ from learnhub.classes.forms import (
 from learnhub.classes.models import ClassFormat, ClassSession, TrainingClass
 from learnhub.forms import choices
 from learnhub.orgunits import services as units
+from learnhub.textutil import collation_key
 from learnhub.timeutil import today, utcnow
 
 bp = Blueprint("classes", __name__)
@@ -59,6 +60,7 @@ def new():
         for m in db.session.scalars(select(Module).order_by(Module.slug))
         if m.published_version is not None and m.can_edit(current_user)
     ]
+    modules.sort(key=lambda m: collation_key(m.published_version.title))
     form.module.choices = choices([(m.slug, m.published_version.title) for m in modules])
     if form.validate_on_submit():
         module = next(m for m in modules if m.slug == form.module.data)
