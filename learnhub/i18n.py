@@ -1,7 +1,17 @@
-"""Languages: Vietnamese first, English available; dates as dd/mm/yyyy."""
+"""Languages: Vietnamese first, English available; the ONE formatter of numbers, scores,
+percentages (here) and dates (timeutil), for pages, PDFs and text exports alike.
 
+Numbers follow the reader's language through Babel: in Vietnamese a decimal comma and a dot
+between thousands ("1.234,5"), a percent sign without a space ("50,0%", as Babel's Vietnamese
+locale writes it), never scientific notation. Spreadsheets get typed numbers and the API plain
+JSON numbers; neither goes through these functions.
+"""
+
+from decimal import Decimal
+
+from babel import numbers
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 from learnhub import timeutil
 
@@ -17,10 +27,62 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+Number = Decimal | int | float
+
+
+def _locale(locale: str | None = None) -> str:
+    if locale:
+        return locale
+    try:
+        return str(get_locale() or "vi")
+    except RuntimeError:  # outside an application context
+        return "vi"
+
+
+def _decimal(value: Number) -> Decimal:
+    # Through str: a float's binary tail (0.1 + 0.2) must not show.
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def format_number(
+    value: Number | None, places: int | None = None, *, at_most: int = 2, locale: str | None = None
+) -> str:
+    """A number as the reader writes it: exactly *places* decimals, or up to *at_most*.
+
+    *locale* fixes the language for documents that are Vietnamese whoever makes them
+    (certificates, official spreadsheets); by default the reader's language.
+    """
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * places if places else "." + "#" * at_most if at_most else "")
+    return numbers.format_decimal(_decimal(value), pattern, locale=_locale(locale))
+
+
+def format_score(
+    value: Number | None, out_of: Number | None = None, *, locale: str | None = None
+) -> str:
+    """A score to at most two decimals, with its scale when given: "8,57", "5/10"."""
+    if value is None:
+        return ""
+    text = format_number(value, locale=locale)
+    return f"{text}/{format_number(out_of, locale=locale)}" if out_of is not None else text
+
+
+def format_percent(ratio: Number | None, places: int = 1, *, locale: str | None = None) -> str:
+    """A ratio (0.5) as a percentage: "50,0%"."""
+    if ratio is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * places if places else "") + "%"
+    return numbers.format_percent(_decimal(ratio), pattern, locale=_locale(locale))
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["date"] = timeutil.format_date
     app.jinja_env.filters["datetime"] = timeutil.format_datetime
+    app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["score"] = format_score
+    app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
 
 from learnhub import db
 from learnhub.accounts import services, twofactor
@@ -19,7 +18,6 @@ from learnhub.forms import choices
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
 from learnhub.pagination import Page
-from learnhub.textutil import fold
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -63,19 +61,10 @@ def _role_lines(user: User) -> list[str]:
 def index():
     q = request.args.get("q", "")[:100]
     role = request.args.get("role", "")
-    stmt = select(User)
-    if q:
-        like = f"%{fold(q).replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(User.username).like(like),
-                func.lower(User.email).like(like),
-                User.full_name.ilike(f"%{q.replace('%', '').replace('_', '')}%"),
-            )
-        )
+    stmt = services.search_users(q)
     if role in Role.__members__:
         stmt = stmt.where(User.grants.any(RoleGrant.role == role))
-    page = Page.of(stmt.order_by(User.id), request.args)
+    page = Page.of(stmt, request.args)
     return render_template("admin/users/index.html", page=page, q=q, role=role, roles=list(Role))
 
 

@@ -1,16 +1,15 @@
 """Forms for sign-in, passwords and account administration."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from learnhub.accounts.models import ROLE_LABELS, Role
-from learnhub.forms import DateField, TextField, choices
+from learnhub.forms import DateField, LearnHubForm, TextField, choices
 
 
-class LoginForm(FlaskForm):
+class LoginForm(LearnHubForm):
     login = StringField(
         _l("Tên đăng nhập hoặc email"), validators=[DataRequired(), Length(max=254)]
     )
@@ -18,11 +17,11 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(), Length(max=1024)])
 
 
-class ReauthForm(FlaskForm):
+class ReauthForm(LearnHubForm):
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(), Length(max=1024)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(LearnHubForm):
     current = PasswordField(_l("Mật khẩu hiện tại"), validators=[DataRequired(), Length(max=1024)])
     new = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(), Length(max=1024)])
     confirm = PasswordField(
@@ -39,7 +38,7 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 ROLE_CHOICES = choices([(r.value, ROLE_LABELS[r]) for r in Role])
 
 
-class UserForm(FlaskForm):
+class UserForm(LearnHubForm):
     """Profile fields an admin edits; roles and passwords have their own forms."""
 
     full_name = TextField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
@@ -77,7 +76,7 @@ class NewUserForm(UserForm):
     )
 
 
-class RolesForm(FlaskForm):
+class RolesForm(LearnHubForm):
     learner = BooleanField(_l("Học viên"))
     trainer = BooleanField(_l("Giảng viên"))
     trainer_unit = SelectField(_l("Giới hạn giảng viên trong đơn vị"), coerce=str)
@@ -89,19 +88,19 @@ class RolesForm(FlaskForm):
     admin = BooleanField(_l("Quản trị"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(LearnHubForm):
     password = PasswordField(_l("Mật khẩu tạm thời"), validators=[DataRequired(), Length(max=1024)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(LearnHubForm):
     """A form with nothing but its CSRF token: for POST-only actions."""
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(LearnHubForm):
     file = FileField(_l("Tệp danh sách (CSV hoặc XLSX)"))
 
 
-class TwoFactorCodeForm(FlaskForm):
+class TwoFactorCodeForm(LearnHubForm):
     """A code from the authenticator app, or (at sign-in) a recovery code."""
 
     code = StringField(

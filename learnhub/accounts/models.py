@@ -1,17 +1,18 @@
 """Users, their roles (optionally limited to a unit subtree) and sign-in throttling."""
 
 import enum
+import re
 import unicodedata
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from learnhub.db import Base, enum_check
 from learnhub.orgunits.models import OrgUnit
-from learnhub.textutil import vn_sort_key
+from learnhub.textutil import fold, name_sort_string, vn_sort_key
 from learnhub.timeutil import utcnow
 
 
@@ -28,6 +29,10 @@ ROLE_LABELS = {
     Role.hr: _l("Cán bộ tổ chức"),
     Role.admin: _l("Quản trị"),
 }
+
+
+#: A login name: lower-case ASCII letters, digits and . _ - ("Chữ thường, không dấu").
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
 
 
 def nfc(text: str) -> str:
@@ -58,11 +63,23 @@ class User(UserMixin, Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: Name, login and e-mail folded (lower case, no diacritics, đ -> d): search that ignores
+    #: accents and case, the same on SQLite and PostgreSQL. Kept up to date by _keep_keys.
+    search_key: Mapped[str] = mapped_column(String(600), default="", server_default="")
+    #: The name in Vietnamese order (given name first) as digits: ORDER BY on any database.
+    sort_key: Mapped[str] = mapped_column(String(400), default="", server_default="", index=True)
 
     unit: Mapped[OrgUnit | None] = relationship()
     grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @validates("full_name", "username", "email")
+    def _keep_keys(self, name: str, value: str | None) -> str | None:
+        values = {k: getattr(self, k) for k in ("full_name", "username", "email")} | {name: value}
+        self.search_key = search_key(values["full_name"], values["username"], values["email"])
+        self.sort_key = name_sort_string(values["full_name"] or "")
+        return value
 
     def get_id(self) -> str:
         # The session stores id and version; a bumped version invalidates old cookies.
@@ -110,6 +127,11 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.login!r}>"
+
+
+def search_key(full_name: str | None, username: str | None, email: str | None) -> str:
+    """What a person search matches: name, login and e-mail, folded."""
+    return fold(" ".join(nfc(p or "") for p in (full_name, username, email)))[:600]
 
 
 class RoleGrant(Base):

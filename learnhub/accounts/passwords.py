@@ -1,6 +1,7 @@
 """Password hashing (Argon2id) and the password policy (ASVS 6.2)."""
 
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -45,12 +46,14 @@ def _slot() -> Iterator[None]:
 
 
 def hash_password(password: str) -> str:
+    # NFC: the same password typed with a composing (NFD) keyboard must match (NIST 800-63B).
     with _slot():
-        return hasher().hash(password)
+        return hasher().hash(unicodedata.normalize("NFC", password))
 
 
 def verify_password(stored: str | None, password: str) -> bool:
-    """Check *password* exactly as typed; a missing hash still costs one verification."""
+    """Check *password* as typed, in NFC; a missing hash still costs one verification."""
+    password = unicodedata.normalize("NFC", password)
     against = stored or _dummy_hash()  # before taking a slot: the dummy is hashed in one
     try:
         with _slot():

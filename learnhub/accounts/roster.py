@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from learnhub import db, tables
 from learnhub.accounts import services
-from learnhub.accounts.models import Role, RoleGrant, User, nfc
+from learnhub.accounts.models import USERNAME, Role, RoleGrant, User, nfc
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.orgunits.models import OrgUnit
@@ -59,7 +59,6 @@ ROLE_WORDS = {
 }
 LIMITS = {"full_name": 200, "login": 254, "email": 254, "position": 200, "rank": 200, "unit": 255}
 MAX_ROWS = 200_000
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -5,14 +5,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from learnhub import db
 from learnhub.accounts import passwords, throttle
-from learnhub.accounts.models import Role, RoleGrant, User, nfc
+from learnhub.accounts.models import USERNAME, Role, RoleGrant, User, nfc
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.orgunits.models import OrgUnit
+from learnhub.textutil import fold
 from learnhub.timeutil import today, utcnow
 
 
@@ -22,6 +23,10 @@ class AccountError(Exception):
 
 class LoginTaken(AccountError):
     pass
+
+
+class BadLogin(AccountError):
+    """A login name outside USERNAME (accents, capitals, spaces)."""
 
 
 class BadBirthDate(AccountError):
@@ -108,16 +113,34 @@ def require_admin(actor: Actor) -> None:
 
 def find_by_login(login: str) -> User | None:
     """The user whose login name or e-mail is *login* (case-insensitive)."""
-    key = login.strip().casefold()
+    key = nfc(login).casefold()  # typed in NFD (Unikey, macOS) it is the same login
     if not key:
         return None
     stmt = select(User).where(or_(User.username == key, User.email == key))
     return db.session.scalar(stmt)
 
 
+def search_users(q: str) -> Select:
+    """Users whose name, login or e-mail holds every word of *q*, ignoring accents and case
+    ("nguyen van ung" finds "Nguyễn Văn Ửng"), in Vietnamese name order."""
+    stmt = select(User)
+    for word in fold(nfc(q)).split()[:8]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(User.search_key.like(f"%{escaped}%", escape="\\"))
+    return stmt.order_by(User.sort_key, User.id)
+
+
 def _split_login(login: str) -> tuple[str | None, str | None]:
+    """(login name, None) or (None, e-mail); a login name is checked against USERNAME here,
+    where every account is created or renamed."""
     key = nfc(login).casefold()
-    return (None, key) if "@" in key else (key, None)
+    if "@" in key:
+        return None, key
+    if not USERNAME.match(key):
+        raise BadLogin(
+            _l("Tên đăng nhập chỉ gồm chữ thường không dấu, chữ số và . _ - (ví dụ nguyenvana).")
+        )
+    return key, None
 
 
 def _snapshot(user: User) -> dict:

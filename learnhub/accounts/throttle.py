@@ -3,6 +3,7 @@
 State lives in the database, so it holds across processes and servers.
 """
 
+import unicodedata
 from datetime import datetime, timedelta
 
 from learnhub import db
@@ -10,7 +11,7 @@ from learnhub.accounts.models import LoginThrottle
 
 
 def account_key(login: str) -> str:
-    return f"account:{login.strip().casefold()[:200]}"
+    return f"account:{unicodedata.normalize('NFC', login).strip().casefold()[:200]}"
 
 
 def ip_key(ip: str) -> str:

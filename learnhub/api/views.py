@@ -31,7 +31,6 @@ from flask.sessions import SecureCookieSession, SessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import Select, func, or_, select
 from werkzeug.exceptions import HTTPException
@@ -59,7 +58,7 @@ from learnhub.certificates.models import Certificate
 from learnhub.certificates.models import Status as CertStatus
 from learnhub.classes.models import Enrolment, TrainingClass
 from learnhub.errors import MESSAGES
-from learnhub.forms import DateField, TextField
+from learnhub.forms import DateField, LearnHubForm, TextField
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
 from learnhub.reports import records
@@ -533,7 +532,7 @@ def certificate_list():
 # -- the token page (/account/tokens) ----------------------------------------------------------
 
 
-class TokenForm(FlaskForm):
+class TokenForm(LearnHubForm):
     name = TextField(
         _l("Tên khóa"),
         validators=[DataRequired(), Length(max=100)],
@@ -546,7 +545,7 @@ class TokenForm(FlaskForm):
     )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(LearnHubForm):
     token_id = HiddenField(validators=[DataRequired()])
 
 

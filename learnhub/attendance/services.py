@@ -23,6 +23,7 @@ from learnhub.audit.services import Actor
 from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
 from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
+from learnhub.i18n import format_number
 from learnhub.quizzes import services as quizzes
 from learnhub.quizzes.models import AttemptState, Quiz
 from learnhub.textutil import fold
@@ -568,7 +569,7 @@ def checklist(training_class: TrainingClass, user: User, now: datetime | None = 
                 "attendance",
                 str(_l("Tham dự đủ %(p)s%% số tiết", p=int(share * 100))),
                 ok,
-                f"{got}/{total}",
+                f"{format_number(got)}/{total}",
             )
         )
     ended = class_has_ended(training_class, now)

@@ -1,7 +1,6 @@
 """Forms for authoring modules and lessons in the browser."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
@@ -9,7 +8,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from learnhub.catalog.models import CATEGORY_LABELS
 from learnhub.content import completion
 from learnhub.content.completion import CompletionRule
-from learnhub.forms import TextField, choices
+from learnhub.forms import LearnHubForm, TextField, choices
+from learnhub.i18n import format_number
 
 SLUG_RULE = Regexp(
     r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", message=_l("Chỉ dùng a-z, 0-9 và dấu gạch ngang.")
@@ -21,7 +21,7 @@ def refs_list(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(LearnHubForm):
     title = TextField(_l("Tên chuyên đề"), validators=[DataRequired(), Length(max=300)])
     category = SelectField(
         _l("Nhóm"), choices=choices([(c.value, label) for c, label in CATEGORY_LABELS.items()])
@@ -41,7 +41,7 @@ class NewModuleForm(ModuleForm):
     )
 
 
-class LessonForm(FlaskForm):
+class LessonForm(LearnHubForm):
     title = TextField(_l("Tiêu đề bài học"), validators=[DataRequired(), Length(max=300)])
     body = TextAreaField(
         _l("Nội dung (Markdown)"), validators=[DataRequired(), Length(max=200_000)]
@@ -60,7 +60,7 @@ class NewLessonForm(LessonForm):
     )
 
 
-class AssetForm(FlaskForm):
+class AssetForm(LearnHubForm):
     file = FileField(
         _l("Ảnh (PNG, JPEG, GIF, WebP) hoặc PDF, tối đa 5 MB"),
         description=_l("Ảnh lớn hơn 5 MB được tự thu nhỏ khi tải lên."),
@@ -76,7 +76,7 @@ def _number(text: str | None) -> object:
         return text
 
 
-class CompletionRuleForm(FlaskForm):
+class CompletionRuleForm(LearnHubForm):
     """The module's completion rule ([completion] of module.toml), checked by content.completion."""
 
     lessons = SelectField(
@@ -100,7 +100,7 @@ class CompletionRuleForm(FlaskForm):
     def of(cls, rule: CompletionRule) -> "CompletionRuleForm":
         data = rule.as_dict()
         for key in ("attendance_share", "late_weight"):
-            data[key] = f"{data[key]:g}".replace(".", ",")
+            data[key] = format_number(data[key], at_most=4)
         return cls(formdata=None, data=data)
 
     def rule(self) -> tuple[CompletionRule, dict[str, str]]:

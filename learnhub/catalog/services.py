@@ -29,7 +29,7 @@ from learnhub.content.modules import (
     content_hash,
     sniff,
 )
-from learnhub.textutil import fold
+from learnhub.textutil import collation_key, fold
 from learnhub.timeutil import utcnow
 
 
@@ -389,7 +389,8 @@ def published_modules(query: str = "") -> list[Module]:
     for word in fold(query).split()[:8]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Module.search_text.like(f"%{escaped}%", escape="\\"))
-    return list(db.session.scalars(stmt.order_by(Module.slug)))
+    found = db.session.scalars(stmt.order_by(Module.slug)).all()
+    return sorted(found, key=lambda m: collation_key(m.published_version.title))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select, update
 from wtforms import BooleanField, SelectField, StringField
@@ -15,7 +14,7 @@ from learnhub.accounts.models import Role, nfc
 from learnhub.audit.services import changes, record
 from learnhub.certificates.models import AUTHORITIES, Issuer
 from learnhub.certificates.services import default_issuer
-from learnhub.forms import choices
+from learnhub.forms import LearnHubForm, choices
 from learnhub.orgunits import services as units
 
 bp = Blueprint("issuers", __name__, url_prefix="/admin/issuers")
@@ -25,7 +24,7 @@ MAX_IMAGE = 512 * 1024
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-class IssuerForm(FlaskForm):
+class IssuerForm(LearnHubForm):
     code = StringField(
         _l("Ký hiệu trong số vào sổ"),
         validators=[InputRequired(), Length(max=20), Regexp(r"^[A-Z0-9]+$")],

@@ -35,6 +35,7 @@ from learnhub.certificates.models import (
     Status,
 )
 from learnhub.classes.models import FORMAT_LABELS, Enrolment, TrainingClass
+from learnhub.i18n import format_number
 from learnhub.orgunits import services as units
 from learnhub.quizzes import grading
 from learnhub.textutil import vn_sort_key
@@ -254,7 +255,8 @@ def grade_band(score: Decimal | None) -> str:
 
 
 def _score_text(score: Decimal | None) -> str:
-    return "" if score is None else f"{Decimal(score):.2f}".replace(".", ",")
+    # The certificate is Vietnamese whoever issues it.
+    return format_number(score, 2, locale="vi")
 
 
 def snapshot(

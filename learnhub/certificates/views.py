@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -38,13 +37,13 @@ from learnhub.certificates.models import (
     Status,
 )
 from learnhub.classes.models import TrainingClass
-from learnhub.forms import choices
+from learnhub.forms import LearnHubForm, choices
 from learnhub.timeutil import today, utcnow
 
 bp = Blueprint("certificates", __name__)
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(LearnHubForm):
     reason = SelectField(
         _l("Lý do thu hồi"),
         choices=choices([(str(k), v) for k, v in REVOKE_LABELS.items()]),
@@ -57,7 +56,7 @@ class RevokeForm(FlaskForm):
     )
 
 
-class ReissueForm(FlaskForm):
+class ReissueForm(LearnHubForm):
     reason = TextAreaField(
         _l("Lý do cấp lại"),
         validators=[DataRequired(_l("Hãy ghi lý do cấp lại.")), Length(max=2000)],

@@ -1,15 +1,16 @@
 """Forms for opening classes, scheduling sessions and building rosters."""
 
+from datetime import time
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from learnhub.classes.models import FORMAT_LABELS
-from learnhub.forms import DateField, TextField, choices
+from learnhub.forms import DateField, LearnHubForm, TextField, TimeField, choices
 
 
-class ClassForm(FlaskForm):
+class ClassForm(LearnHubForm):
     module = SelectField(_l("Chuyên đề"), coerce=str)
     code = TextField(
         _l("Mã lớp"),
@@ -36,7 +37,7 @@ class ClassForm(FlaskForm):
     )
 
 
-class SessionsForm(FlaskForm):
+class SessionsForm(LearnHubForm):
     first = DateField(_l("Buổi đầu tiên (dd/mm/yyyy)"), validators=[InputRequired()])
     count = IntegerField(
         _l("Số buổi"), default=1, validators=[InputRequired(), NumberRange(1, 100)]
@@ -44,22 +45,18 @@ class SessionsForm(FlaskForm):
     every_days = IntegerField(
         _l("Cách nhau (ngày)"), default=1, validators=[InputRequired(), NumberRange(1, 30)]
     )
-    starts_at = TextField(
-        _l("Giờ bắt đầu (hh:mm)"),
-        default="07:30",
-        validators=[DataRequired(), Regexp(r"^\d{1,2}:\d{2}$")],
+    starts_at = TimeField(
+        _l("Giờ bắt đầu (hh:mm)"), default=time(7, 30), validators=[InputRequired()]
     )
-    ends_at = TextField(
-        _l("Giờ kết thúc (hh:mm)"),
-        default="11:00",
-        validators=[DataRequired(), Regexp(r"^\d{1,2}:\d{2}$")],
+    ends_at = TimeField(
+        _l("Giờ kết thúc (hh:mm)"), default=time(11, 0), validators=[InputRequired()]
     )
     periods = IntegerField(
         _l("Số tiết mỗi buổi"), default=4, validators=[InputRequired(), NumberRange(1, 12)]
     )
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(LearnHubForm):
     logins = TextAreaField(
         _l("Tên đăng nhập hoặc email (mỗi dòng một người)"),
         description=_l("Hoặc 'Họ và tên; ngày sinh' (dd/mm/yyyy). Chỉ ghi danh tài khoản đã có."),
@@ -67,17 +64,17 @@ class EnrolForm(FlaskForm):
     )
 
 
-class EnrolUnitForm(FlaskForm):
+class EnrolUnitForm(LearnHubForm):
     unit = SelectField(_l("Đơn vị (kể cả các đơn vị trực thuộc)"), coerce=str)
 
 
-class CodeForm(FlaskForm):
+class CodeForm(LearnHubForm):
     code = TextField(
         _l("Mã điểm danh (6 chữ số)"), validators=[DataRequired(), Regexp(r"^\s*[0-9]{6}\s*$")]
     )
 
 
-class ClassEditForm(FlaskForm):
+class ClassEditForm(LearnHubForm):
     title = TextField(_l("Tên lớp"), validators=[DataRequired(), Length(max=300)])
     place = TextField(_l("Địa điểm"), validators=[Optional(), Length(max=300)])
     organisers = TextField(_l("Đơn vị tổ chức"), validators=[Optional(), Length(max=500)])
@@ -92,17 +89,13 @@ class ClassEditForm(FlaskForm):
     )
 
 
-class SessionEditForm(FlaskForm):
+class SessionEditForm(LearnHubForm):
     on = DateField(_l("Ngày (dd/mm/yyyy)"), validators=[InputRequired()])
-    starts_at = TextField(
-        _l("Giờ bắt đầu (hh:mm)"), validators=[DataRequired(), Regexp(r"^\d{1,2}:\d{2}$")]
-    )
-    ends_at = TextField(
-        _l("Giờ kết thúc (hh:mm)"), validators=[DataRequired(), Regexp(r"^\d{1,2}:\d{2}$")]
-    )
+    starts_at = TimeField(_l("Giờ bắt đầu (hh:mm)"), validators=[InputRequired()])
+    ends_at = TimeField(_l("Giờ kết thúc (hh:mm)"), validators=[InputRequired()])
     periods = IntegerField(_l("Số tiết"), validators=[InputRequired(), NumberRange(1, 12)])
     topic = TextField(_l("Nội dung"), validators=[Optional(), Length(max=500)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(LearnHubForm):
     """A confirmation step: only the CSRF token and the button."""

@@ -4,8 +4,6 @@ These pages show attendance and completion too, so they read the attendance doma
 place where classes looks to its right; attendance never imports these views).
 """
 
-from datetime import time
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -31,6 +29,7 @@ from learnhub.classes.forms import (
 from learnhub.classes.models import ClassFormat, ClassSession, TrainingClass
 from learnhub.forms import choices
 from learnhub.orgunits import services as units
+from learnhub.textutil import collation_key
 from learnhub.timeutil import today, utcnow
 
 bp = Blueprint("classes", __name__)
@@ -62,6 +61,7 @@ def new():
         for m in db.session.scalars(select(Module).order_by(Module.slug))
         if m.published_version is not None and policy.may_edit_module(current_user, m)
     ]
+    modules.sort(key=lambda m: collation_key(m.published_version.title))
     form.module.choices = choices([(m.slug, m.published_version.title) for m in modules])
     if form.validate_on_submit():
         module = next(m for m in modules if m.slug == form.module.data)
@@ -130,11 +130,6 @@ def _completions(training_class: TrainingClass) -> dict[int, object]:
     return {r.user_id: r for r in rows}
 
 
-def _time(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
-
-
 def _managed_session(class_id: int, session_id: int) -> ClassSession:
     session = db.get_or_404(ClassSession, session_id)
     if session.class_id != class_id:
@@ -151,8 +146,8 @@ def edit_session(class_id: int, session_id: int):
     form = SessionEditForm(
         data={
             "on": session.on,
-            "starts_at": session.starts_at.strftime("%H:%M"),
-            "ends_at": session.ends_at.strftime("%H:%M"),
+            "starts_at": session.starts_at,
+            "ends_at": session.ends_at,
             "periods": session.periods,
             "topic": session.topic,
         }
@@ -163,17 +158,15 @@ def edit_session(class_id: int, session_id: int):
         try:
             data = schedule.SessionData(
                 form.on.data,
-                _time(form.starts_at.data),
-                _time(form.ends_at.data),
+                form.starts_at.data,
+                form.ends_at.data,
                 form.periods.data,
                 form.topic.data or "",
             )
             schedule.move_session(current_actor(), session, data, utcnow())
-        except (services.ClassError, ValueError) as exc:
+        except services.ClassError as exc:
             db.session.rollback()
-            form.on.errors = [
-                str(exc) if isinstance(exc, services.ClassError) else _("Giờ không hợp lệ.")
-            ]
+            form.on.errors = [str(exc)]
         else:
             db.session.commit()
             flash(_("Đã lưu buổi học."), "success")
@@ -251,18 +244,19 @@ def add_sessions(class_id: int):
     form = SessionsForm()
     try:
         if not form.validate():
-            raise services.ClassError(_("Lịch học không hợp lệ."))
+            problems = [f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items()]
+            raise services.ClassError(" ".join([_("Lịch học không hợp lệ."), *problems]))
         services.add_sessions(
             current_actor(),
             training_class,
             form.first.data,
             form.count.data,
-            _time(form.starts_at.data),
-            _time(form.ends_at.data),
+            form.starts_at.data,
+            form.ends_at.data,
             form.periods.data,
             form.every_days.data,
         )
-    except (services.ClassError, ValueError) as exc:
+    except services.ClassError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:

@@ -1,15 +1,14 @@
 """The unit edit form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from learnhub.forms import DateField, TextField, choices
+from learnhub.forms import DateField, LearnHubForm, TextField, choices
 from learnhub.orgunits.models import KIND_LABELS
 
 
-class UnitForm(FlaskForm):
+class UnitForm(LearnHubForm):
     code = TextField(
         _l("Mã đơn vị"),
         validators=[

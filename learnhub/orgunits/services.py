@@ -10,7 +10,7 @@ from learnhub import db
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.orgunits.models import OrgUnit, UnitKind
-from learnhub.textutil import vn_sort_key
+from learnhub.textutil import collation_key
 
 
 class UnitError(Exception):
@@ -38,7 +38,9 @@ def _tree_key(units: list[OrgUnit]):
 
     def key(unit: OrgUnit) -> tuple:
         ids = [int(p) for p in unit.path.strip("/").split("/") if p]
-        return tuple((_kind_order(names[i]), vn_sort_key(names[i].name)) for i in ids if i in names)
+        return tuple(
+            (_kind_order(names[i]), collation_key(names[i].name)) for i in ids if i in names
+        )
 
     return key
 

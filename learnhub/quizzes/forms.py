@@ -3,11 +3,9 @@
 from dataclasses import asdict
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -26,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from learnhub.forms import DateField, TextField, choices
+from learnhub.forms import DateField, DecimalField, LearnHubForm, TextField, choices
 from learnhub.quizzes import editor
 
 REVIEW_CHOICES = choices(
@@ -38,18 +36,18 @@ REVIEW_CHOICES = choices(
 )
 
 
-class GiftUploadForm(FlaskForm):
+class GiftUploadForm(LearnHubForm):
     file = FileField(_l("Tệp GIFT hoặc Moodle XML (.gift, .txt, .xml)"))
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(LearnHubForm):
     gift = TextAreaField(
         _l("Câu hỏi (định dạng GIFT)"), validators=[DataRequired(), Length(max=50_000)]
     )
     ignore_accents = BooleanField(_l("Câu trả lời ngắn: chấp nhận cả khi gõ không dấu"))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(LearnHubForm):
     title = TextField(_l("Tên bài kiểm tra"), validators=[DataRequired(), Length(max=300)])
     open_on = DateField(_l("Mở từ ngày (dd/mm/yyyy)"), validators=[Optional()])
     close_on = DateField(_l("Đóng sau ngày (dd/mm/yyyy)"), validators=[Optional()])
@@ -91,14 +89,14 @@ class SettingsForm(FlaskForm):
             raise ValidationError(_l("Ngày đóng bài kiểm tra không được trước ngày mở."))
 
 
-class EssayGradeForm(FlaskForm):
+class EssayGradeForm(LearnHubForm):
     mark = DecimalField(
         _l("Điểm (thang 10)"), places=2, validators=[InputRequired(), NumberRange(0, 10)]
     )
     comment = TextAreaField(_l("Nhận xét"), validators=[Optional(), Length(max=5000)])
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(LearnHubForm):
     login = TextField(
         _l("Tên đăng nhập hoặc email của học viên"), validators=[DataRequired(), Length(max=254)]
     )
@@ -126,7 +124,7 @@ class PairRowForm(Form):
     right = TextField(_l("Vế phải"), validators=[Length(max=5000)])
 
 
-class QuestionEditorForm(FlaskForm):
+class QuestionEditorForm(LearnHubForm):
     """The question editor: every type in one form; the kind decides which parts are shown."""
 
     kind = HiddenField()

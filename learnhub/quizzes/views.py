@@ -45,7 +45,9 @@ def _own_attempt(attempt_id: int) -> Attempt:
 def band(score):
     """The grade band of a score, with the bands configured for this instance."""
     bands = tuple((Decimal(lower), label) for lower, label in current_app.config["GRADE_BANDS"])
-    return grading.band(score, bands)
+    label = grading.band(score, bands)
+    # The band names are configured in Vietnamese; shown in the reader's language.
+    return _(label) if label else label
 
 
 def review_level(attempt: Attempt) -> Review:

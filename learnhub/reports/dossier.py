@@ -37,6 +37,7 @@ from learnhub.certificates import register
 from learnhub.certificates.models import Certificate, Issuer
 from learnhub.certificates.services import grade_band
 from learnhub.classes.models import Enrolment, TrainingClass
+from learnhub.i18n import format_number
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz
 from learnhub.quizzes.services import result_of
 from learnhub.reports import records
@@ -223,7 +224,7 @@ def scores_xlsx(klass: TrainingClass, people) -> bytes:
                 user.birth_date,
                 _unit_name(user),
                 len(mine),
-                "; ".join(f"{s:.2f}".replace(".", ",") for s in graded),
+                "; ".join(format_number(s, 2, locale="vi") for s in graded),
                 result,
                 essay_mark,
                 grade_band(result) if result is not None else "",
@@ -234,8 +235,9 @@ def scores_xlsx(klass: TrainingClass, people) -> bytes:
     if quiz is not None:
         sheet.line()
         sheet.line(
-            f"Bài kiểm tra: {quiz.title}. Điểm đạt: {quiz.pass_mark:.2f}".replace(".", ",")
-            + "/10; kết quả tính theo cách chấm của bài kiểm tra."
+            f"Bài kiểm tra: {quiz.title}. "
+            f"Điểm đạt: {format_number(quiz.pass_mark, 2, locale='vi')}/10; "
+            "kết quả tính theo cách chấm của bài kiểm tra."
         )
     return book.save()
 

@@ -21,11 +21,16 @@ value               CSV                                     XLSX
 None                empty                                   empty cell
 str                 neutralised text                        neutralised text (no XML-illegal
                                                             control characters)
-int/float/Decimal   ``str(value)`` (decimal point)          a number (column's number_format)
+int/float/Decimal   the number: decimal point, never in     a number (column's number_format)
+                    scientific notation (``2E+1``)
 datetime            dd/mm/yyyy HH:MM (as given: convert     a date-time, "DD/MM/YYYY HH:MM"
                     UTC values to local time first)
 date                dd/mm/yyyy                              a date, "DD/MM/YYYY"
 ==================  ======================================  ==================================
+
+Numbers stay typed in both formats (a CSV is read by programs and spreadsheets, which want the
+decimal point): pages and PDFs show them through learnhub.i18n's formatter ("8,57"), exports as
+the numbers they are ("8.57"), the API as plain JSON numbers.
 """
 
 import csv
@@ -83,7 +88,7 @@ _CSV_BY_TYPE = {
     datetime: _csv_datetime,
     int: str,
     float: repr,
-    Decimal: str,
+    Decimal: lambda value: f"{value:f}",  # never scientific notation (2E+1)
     bool: lambda value: "1" if value else "0",
 }
 
@@ -96,7 +101,9 @@ def _csv_value(value: object) -> str:
         return _csv_datetime(value)
     if isinstance(value, date):
         return _csv_date(value)
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, int | float):
         return str(value)
     return neutralise(str(value))
 

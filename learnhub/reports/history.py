@@ -29,6 +29,7 @@ from learnhub.certificates.models import STATUS_LABELS as CERT_STATUS_LABELS
 from learnhub.certificates.models import Certificate, Kind
 from learnhub.certificates.services import grade_band
 from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
+from learnhub.i18n import format_number
 from learnhub.orgunits.models import OrgUnit
 from learnhub.reports import records
 from learnhub.reports.periodic import percent_text, score_text
@@ -87,8 +88,7 @@ class Line:
 
     @property
     def attended_text(self) -> str:
-        attended = self.attended.normalize() if self.attended else Decimal(0)
-        return f"{attended:f}".replace(".", ",") + f"/{self.held}"
+        return f"{format_number(self.attended or 0)}/{self.held}"
 
     @property
     def attendance_share(self) -> Decimal | None:

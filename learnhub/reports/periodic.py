@@ -51,6 +51,7 @@ from learnhub.certificates.models import Certificate, Kind
 from learnhub.certificates.models import Status as CertStatus
 from learnhub.classes.models import Enrolment, TrainingClass
 from learnhub.content import completion
+from learnhub.i18n import format_number, format_percent
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
 from learnhub.reports.exports import neutralise
@@ -253,14 +254,12 @@ class Report:
 
 
 def percent_text(value: Decimal | None) -> str:
-    """0.855 -> "85,5 %" (Vietnamese decimal comma); None -> ""."""
-    if value is None:
-        return ""
-    return f"{value * 100:.1f}".replace(".", ",") + " %"
+    """0.855 -> "85,5%" in Vietnamese; None -> ""."""
+    return format_percent(value)
 
 
 def score_text(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}".replace(".", ",")
+    return format_number(value, 2)
 
 
 def percent_value(value: Decimal | None) -> float:

@@ -15,6 +15,7 @@ from learnhub.accounts.models import Role
 from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.orgunits import services as units
 from learnhub.reports import exports, records
+from learnhub.textutil import collation_key
 from learnhub.timeutil import today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -40,7 +41,7 @@ def _module_choices() -> list[tuple[str, str]]:
     for slug, pub_meta, latest_meta in db.session.execute(stmt):
         meta = pub_meta or latest_meta or {}
         out.append((slug, meta.get("title") or slug))
-    return sorted(out, key=lambda item: item[1])
+    return sorted(out, key=lambda item: collation_key(item[1]))
 
 
 def _form_page(parsed: records.Parsed, status: int = 200, result=None, size=records.PER_PAGE):

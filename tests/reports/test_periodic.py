@@ -388,7 +388,7 @@ def test_figures_follow_their_definitions(admin, create_user, unit, trainer):
     db.session.flush()
     row = by_name(periodic.build(admin, period, "CM-SNV"), "Sở Nội vụ").tally
     assert (row.attended, row.recorded) == (8, 16)
-    assert periodic.percent_text(row.attendance_rate) == "50,0 %"
+    assert periodic.percent_text(row.attendance_rate) == "50,0%"
 
 
 def test_xlsx_typed_and_vietnamese(client, login, admin, two_units):

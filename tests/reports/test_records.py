@@ -308,7 +308,7 @@ def test_filters(client, login, admin, catalogue):
     assert 'href="/reports/records.csv?klass=BC-JAN"' in html
     assert 'href="/reports/records.xlsx?klass=BC-JAN"' in html
     table = html.split("<tbody>", 1)[1]
-    assert "9.25" in table
+    assert "9,25" in table
     assert "100%" in table
     assert "05/01/2026 – 09/01/2026" in table  # dates dd/mm/yyyy
     assert '<span class="done">Hoàn thành</span>' in table
