@@ -191,9 +191,12 @@ def test_finding4_learner_unenrolled_records_kept(lop, trainer, learner, client,
     db.session.expire_all()
     enrolment = classes.enrolment_of(lop, learner)
     assert enrolment.withdrawn_at is not None
-    assert db_session.scalar(select(AttendanceRecord)) is not None  # records kept
+    kept = select(AttendanceRecord).where(AttendanceRecord.session_id == lop.sessions[0].id)
+    assert db_session.scalar(kept) is not None  # records kept
     event = db_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "class.withdraw")
+        select(AuditEvent).where(
+            AuditEvent.action == "class.withdraw", AuditEvent.object_id == lop.code
+        )
     ).one()
     assert (event.actor_id, event.after) == (trainer.id, {"user": learner.id, "enrolled": False})
     # Off the roster, the person page, completion and attendance.
@@ -202,7 +205,7 @@ def test_finding4_learner_unenrolled_records_kept(lop, trainer, learner, client,
     assert history.lines(learner) == []
     assert attendance.evaluate_class(lop, LATER) == 0
     assert attendance.evaluate(lop, learner, LATER) is None
-    assert db_session.scalar(select(Completion)) is None
+    assert db_session.scalar(select(Completion).where(Completion.class_id == lop.id)) is None
     with pytest.raises(attendance.AttendanceError):
         attendance.record(
             Actor(trainer), lop.sessions[1], learner, Status.present, Method.rollcall, LATER
