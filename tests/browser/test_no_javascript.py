@@ -117,7 +117,7 @@ def test_learner_reads_takes_the_quiz_and_sees_the_result(app, live_server, lear
     page.get_by_label("Tôi đã kiểm tra và muốn nộp bài").check()
     page.get_by_role("button", name="Nộp bài").click()
     page.wait_for_url("**/review")
-    assert "10.00/10" in page.content()
+    assert "10/10" in page.content()
 
     with app.app_context():
         user = accounts.find_by_login(learner)

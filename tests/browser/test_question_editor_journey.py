@@ -240,7 +240,7 @@ def test_trainer_writes_every_type_learner_gets_expected_score_edit_keeps_attemp
     trainer.get_by_label("Điểm (thang 10)").fill("5")
     trainer.get_by_role("button", name="Lưu điểm").click()
     learner.reload()
-    assert learner.get_by_text("8.75/10").is_visible()
+    assert learner.get_by_text("8,75/10").is_visible()
 
     # The trainer corrects the single-choice question: new text, another right answer.
     trainer.goto(f"{live_server}/modules/{SLUG}")
@@ -254,7 +254,7 @@ def test_trainer_writes_every_type_learner_gets_expected_score_edit_keeps_attemp
     assert trainer.get_by_text("Đã lưu câu hỏi (phiên bản 2).").is_visible()
 
     learner.reload()
-    assert learner.get_by_text("8.75/10").is_visible()
+    assert learner.get_by_text("8,75/10").is_visible()
     assert learner.get_by_text(SINGLE).is_visible()
     assert learner.get_by_text("Câu hỏi đã sửa").count() == 0
     trainer_context.close()

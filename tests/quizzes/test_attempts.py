@@ -46,7 +46,11 @@ def test_all_right_gives_ten_after_essay_graded(quiz, learner, trainer, now, rng
     services.grade_essay(Actor(trainer), essay, Decimal("8"), "Khá tốt")
     assert attempt.state == AttemptState.graded
     assert attempt.score == grading.ten_point(Decimal("5.8"), Decimal(6))
-    event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "attempt.grade")).one()
+    event = db_session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "attempt.grade", AuditEvent.object_id == str(attempt.id)
+        )
+    ).one()
     assert event.after["mark"] == "8"
 
 
