@@ -105,7 +105,7 @@ def units_report():
         args=args,
         strings=periodic.strings,
         percent=periodic.percent_value,
-        years=list(range(today().year + 1, periodic.FIRST_YEAR - 1, -1)),
+        years=periodic.offered_years(),
         other_reports=_other_reports(),
     )
 
