@@ -20,6 +20,7 @@ from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.certificates.models import REVOKE_LABELS, Certificate, IssueJob, Issuer
 from learnhub.certificates.models import STATUS_LABELS as CERT_LABELS
 from learnhub.classes.models import ClassSession, TrainingClass
+from learnhub.orgunits.models import KIND_LABELS as UNIT_KINDS
 from learnhub.orgunits.models import OrgUnit
 from learnhub.quizzes.models import Attempt, Quiz
 from learnhub.timeutil import format_date
@@ -83,16 +84,16 @@ ACTIONS: dict[str, ActionText] = {
     "api_token.create": ActionText("api", _l("Tạo khóa truy cập API “%(name)s”")),
     "api_token.revoke": ActionText("api", _l("Thu hồi khóa truy cập API “%(name)s”")),
     # classes
-    "class.open": ActionText("class", _l("Mở lớp %(object)s")),
-    "class.update": ActionText("class", _l("Sửa thông tin lớp %(object)s")),
-    "class.enrol": ActionText("class", _l("Ghi danh %(count)s học viên vào lớp %(object)s")),
-    "class.withdraw": ActionText("class", _l("Rút %(person)s khỏi lớp %(object)s")),
-    "class.sessions": ActionText("class", _l("Thêm %(count)s buổi học cho lớp %(object)s")),
-    "class.session.move": ActionText("class", _l("Dời buổi %(session)s của lớp %(object)s")),
-    "class.session.cancel": ActionText("class", _l("Hủy buổi %(session)s của lớp %(object)s")),
+    "class.open": ActionText("class", _l("Mở %(object)s")),
+    "class.update": ActionText("class", _l("Sửa thông tin %(object)s")),
+    "class.enrol": ActionText("class", _l("Ghi danh %(count)s học viên vào %(object)s")),
+    "class.withdraw": ActionText("class", _l("Rút %(person)s khỏi %(object)s")),
+    "class.sessions": ActionText("class", _l("Thêm %(count)s buổi học cho %(object)s")),
+    "class.session.move": ActionText("class", _l("Dời buổi %(session)s của %(object)s")),
+    "class.session.cancel": ActionText("class", _l("Hủy buổi %(session)s của %(object)s")),
     # attendance
     "attendance.record": ActionText(
-        "attendance", _l("Điểm danh %(person)s buổi %(session)s lớp %(object)s: %(status)s")
+        "attendance", _l("Điểm danh %(person)s buổi %(session)s của %(object)s: %(status)s")
     ),
     "attendance.checkin_failed": ActionText(
         "attendance", _l("Điểm danh sai mã (%(reason)s) %(object)s")
@@ -126,7 +127,7 @@ ACTIONS: dict[str, ActionText] = {
         "certificate", _l("Thay thế giấy chứng nhận %(object)s bằng giấy %(by)s")
     ),
     "certificate.job.start": ActionText(
-        "certificate", _l("Bắt đầu cấp giấy chứng nhận cho lớp %(object)s")
+        "certificate", _l("Bắt đầu cấp giấy chứng nhận cho %(object)s")
     ),
     "issuer.save": ActionText("certificate", _l("Sửa thông tin đơn vị cấp giấy %(object)s")),
     # units
@@ -218,6 +219,9 @@ VIA_LABELS = {
     "import": _l("nhập tệp"),
 }
 
+#: Kinds of certificate (the "kind" of certificate.issue).
+CERT_KINDS = {"certificate": _l("Giấy chứng nhận"), "confirmation": _l("Giấy xác nhận hoàn thành")}
+
 _PERSON_KEYS = ("user", "user_id")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -271,6 +275,12 @@ def _ints(values) -> set[int]:
     return out
 
 
+def _class_name(title: str, code: str) -> str:
+    """A class as sentences name it: its title, with the word "lớp" when the title lacks it."""
+    named = title if title.casefold().startswith("lớp") else _("lớp %(c)s", c=title)
+    return f"{named} ({code})"
+
+
 def _title(meta: dict | None) -> str:
     return str((meta or {}).get("title", ""))
 
@@ -318,7 +328,7 @@ def load_names(events: list[AuditEvent]) -> Names:
             .join(TrainingClass, TrainingClass.id == ClassSession.class_id)
             .where(ClassSession.id.in_(session_ids))
         ):
-            objects["attendance-class", str(session_id)] = f"{title} ({code})"
+            objects["attendance-class", str(session_id)] = _class_name(title, code)
     person_ids |= _ints(wanted["user"])
     people = {}
     if person_ids:
@@ -334,14 +344,14 @@ def load_names(events: list[AuditEvent]) -> Names:
                 or_(TrainingClass.code.in_(codes), TrainingClass.id.in_(_ints(codes)))
             )
         ):
-            objects["class", code] = objects["class", str(class_id)] = f"{title} ({code})"
+            objects["class", code] = objects["class", str(class_id)] = _class_name(title, code)
         if wanted["issue_job"]:
             for job_id, code, title in db.session.execute(
                 select(IssueJob.id, TrainingClass.code, TrainingClass.title)
                 .join(TrainingClass, TrainingClass.id == IssueJob.class_id)
                 .where(IssueJob.id.in_(_ints(wanted["issue_job"])))
             ):
-                objects["issue_job", str(job_id)] = f"{title} ({code})"
+                objects["issue_job", str(job_id)] = _class_name(title, code)
     if wanted["unit"]:
         for code, name in db.session.execute(
             select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(wanted["unit"]))
@@ -423,7 +433,6 @@ def sentence(event: AuditEvent, names: Names) -> str:
     reason = after.get("reason") or ""
     if event.action == "attendance.checkin_failed":
         reason = CHECKIN_REASONS.get(reason, reason)
-        values["object"] = _("lớp %(c)s", c=values["object"]) if values["object"] else ""
     elif event.action == "certificate.revoke":
         reason = _label(REVOKE_LABELS, reason)
     values["reason"] = str(reason)
@@ -457,6 +466,8 @@ def _value(key: str, value: Any, names: Names) -> str:
         role, _sep, unit = str(value).partition("@")
         label = _label(ROLE_LABELS, role)
         return label if unit in ("", "*") else f"{label} ({unit})"
+    if key == "kind":
+        return _label({**UNIT_KINDS, **CERT_KINDS}, value)
     if key == "status":
         text = _label(ATTENDANCE_LABELS, value)
         return _label(CERT_LABELS, text)

@@ -14,7 +14,7 @@ from learnhub.accounts.models import User
 from learnhub.attendance.models import AttendanceRecord, Completion
 from learnhub.audit.models import AuditEvent
 from learnhub.catalog import services as catalog
-from learnhub.catalog.models import Module
+from learnhub.catalog.models import Module, ModuleVersion
 from learnhub.certificates.models import Certificate, Kind
 from learnhub.classes.models import ClassSession, ClassStatus, Enrolment, TrainingClass
 from learnhub.classes.models import class_trainers as trainers_table
@@ -124,11 +124,12 @@ def _quiz_steps(user: User, classes: list[TrainingClass], now: datetime) -> list
     if not by_module:
         return []
     rows = db.session.execute(
-        select(Quiz, Module)
+        select(Quiz, ModuleVersion.meta)
         .join(Module, Module.id == Quiz.module_id)
+        .outerjoin(ModuleVersion, ModuleVersion.id == Module.published_version_id)
         .where(Quiz.module_id.in_(by_module))
     ).all()
-    quiz_ids = [quiz.id for quiz, _module in rows]
+    quiz_ids = [quiz.id for quiz, _meta in rows]
     attempts: dict[int, list[Attempt]] = defaultdict(list)
     for attempt in db.session.scalars(
         select(Attempt)
@@ -144,7 +145,7 @@ def _quiz_steps(user: User, classes: list[TrainingClass], now: datetime) -> list
         ).all()
     )
     steps = []
-    for quiz, module in rows:
+    for quiz, meta in rows:
         mine = attempts[quiz.id]
         left = None
         if quiz.attempts_allowed:
@@ -165,7 +166,7 @@ def _quiz_steps(user: User, classes: list[TrainingClass], now: datetime) -> list
             state = "closed"
         else:
             state = "not-yet"
-        title = module.published_version.title if module.published_version else quiz.title
+        title = (meta or {}).get("title") or quiz.title
         steps.append(
             QuizStep(
                 quiz,

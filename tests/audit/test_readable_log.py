@@ -113,7 +113,9 @@ def test_finding6_the_log_reads_as_sentences(client, login, admin, trainer, crea
     assert f"Cấp giấy chứng nhận {cert.number_label} cho Nguyễn Thị Hồng Nhung" in html
     assert '<p class="audit-what">Đăng nhập</p>' in html
     assert "Sửa thông tin tài khoản của Nguyễn Thị Hồng Nhung" in html
-    assert "Điểm danh sai mã (mã QR đã hết hạn) lớp" in html
+    assert f"Điểm danh sai mã (mã QR đã hết hạn) {klass.title} ({klass.code})" in html
+    assert "lớp Lớp" not in html
+    assert "<ins>Giấy chứng nhận</ins>" in html  # the kind of certificate, in words
     assert "Chức vụ" in html
     assert "<del>Chuyên viên</del> → <ins>Phó trưởng phòng</ins>" in html
     assert "<ins>07/03/1990</ins>" in html
