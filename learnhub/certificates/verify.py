@@ -9,22 +9,25 @@ Nothing here renders a PDF.
 
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from learnhub import db, ratelimit
 from learnhub.accounts.auth import client_ip
 from learnhub.certificates import services, signing
 from learnhub.certificates.models import REVOKE_LABELS, STATUS_LABELS, Certificate, RevokeReason
-from learnhub.timeutil import format_date, today, utcnow
+from learnhub.timeutil import today, utcnow
 
 bp = Blueprint("verify", __name__)
 
 #: A certificate code: 128 random bits in base32 without padding.
 CODE = re.compile(r"[A-Z2-7]{26}")
+#: The Số hiệu printed on the paper (the code's first ten characters, "WJYDY-SH4YE") once
+#: normalised.
+SERIAL = re.compile(r"[A-Z2-7]{10}")
 RATE_WINDOW = timedelta(minutes=1)
 
 
@@ -65,9 +68,29 @@ def _find(code: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == code))
 
 
-def _birth_date(data: dict) -> str:
-    text = data.get("birth_date")
-    return format_date(date.fromisoformat(text)) if text else ""
+def _folded_label():
+    """Certificate.number_label as normalise_code leaves typed text: no separators, upper case."""
+    label = Certificate.number_label
+    for sep in ("/", "-", " ", "."):
+        label = func.replace(label, sep, "")
+    return func.upper(label)
+
+
+def find_printed(typed: str) -> Certificate | None:
+    """The certificate whose code, Số hiệu or Số vào sổ *typed* is, as printed on the paper
+    (spaces, dashes and case ignored); None when nothing (or nothing unique) matches."""
+    key = services.normalise_code(typed)
+    if not key:
+        return None
+    if CODE.fullmatch(key):
+        return db.session.scalar(select(Certificate).where(Certificate.code == key))
+    if SERIAL.fullmatch(key):
+        serial = f"{key[:5]}-{key[5:]}"
+        found = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
+        if found is not None:
+            return found
+    rows = db.session.scalars(select(Certificate).where(_folded_label() == key).limit(2)).all()
+    return rows[0] if len(rows) == 1 else None
 
 
 def _revoke_label(reason: str | None) -> str:
@@ -77,18 +100,37 @@ def _revoke_label(reason: str | None) -> str:
         return str(REVOKE_LABELS[RevokeReason.other])
 
 
+def _typed_key(typed: str) -> str:
+    """What a person typed or pasted, less a verification address around it (with or without
+    the QR's #fragment). A Số vào sổ has slashes of its own, so only an address is cut."""
+    text = typed.split("#", 1)[0].strip()
+    if "/verify/" in text:
+        text = text.rstrip("/").rsplit("/", 1)[-1]
+    return text
+
+
 @bp.get("/verify")
 def form():
-    """Type a code (from the paper): any case, spaces and dashes are fine."""
+    """Type the code, the Số hiệu or the Số vào sổ as printed: any case, spaces and dashes."""
     typed = request.args.get("code", "")
     error = ""
     if typed:
-        # A pasted verification address (with or without the QR's #fragment) works too.
-        last = typed.split("#", 1)[0].strip().rstrip("/").rsplit("/", 1)[-1]
-        code = services.normalise_code(last)
-        if code:
+        text = _typed_key(typed)
+        code = services.normalise_code(text)
+        if CODE.fullmatch(code):
             return redirect(url_for(".show", code=code))
-        error = _("Mã tra cứu chỉ gồm chữ cái và chữ số (26 ký tự).")
+        if code:
+            # Numbers are shorter than codes and may be guessed: count these lookups too.
+            refused = _limited()
+            if refused is not None:
+                return refused
+            cert = find_printed(text)
+            if cert is not None:
+                return redirect(url_for(".show", code=cert.code))
+            return render_template(
+                "certificates/verify_not_found.html", request_path=url_for(".form")
+            ), 404
+        error = _("Hãy nhập mã tra cứu, số hiệu hoặc số vào sổ in trên giấy.")
     elif "code" in request.args:
         error = _("Vui lòng nhập mã tra cứu.")
     return render_template("certificates/verify_form.html", error=error, typed=typed[:100])
@@ -140,7 +182,6 @@ def show(code: str):
         state_label=STATUS_LABELS[state],
         confirmation=cert.kind == "confirmation",
         full_name=data.get("full_name", ""),
-        birth_date=_birth_date(data),
         module_title=data.get("module_title", ""),
         issuer_name=(data.get("issuer") or {}).get("name", ""),
         source=source,

@@ -2,14 +2,15 @@
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from learnhub import db
 from learnhub.accounts.auth import safe_next
 from learnhub.accounts.forms import ConfirmForm
-from learnhub.accounts.models import Role, User
-from learnhub.catalog import services as catalog
-from learnhub.orgunits.models import OrgUnit
+from learnhub.accounts.models import Role
+from learnhub.core import home
+from learnhub.reports.periodic import default_period
+from learnhub.timeutil import today, utcnow
 
 bp = Blueprint("core", __name__)
 
@@ -24,12 +25,17 @@ def index():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    counts = {}
-    if current_user.has_role(Role.admin):
-        counts["users"] = db.session.scalar(select(func.count()).select_from(User))
-        counts["units"] = db.session.scalar(select(func.count()).select_from(OrgUnit))
-    learning = catalog.my_modules(current_user) if current_user.has_role(Role.learner) else []
-    return render_template("core/dashboard.html", counts=counts, learning=learning)
+    user, now = current_user, utcnow()
+    return render_template(
+        "core/dashboard.html",
+        now=now,
+        today=today(),
+        learner=home.learner_home(user, now) if user.has_role(Role.learner) else None,
+        teaching=home.trainer_home(user, now) if user.has_role(Role.trainer) else None,
+        hr=home.hr_home(user, today()) if user.has_role(Role.hr) else None,
+        period=default_period() if user.has_role(Role.hr) else None,
+        admin=home.admin_home() if user.is_admin else None,
+    )
 
 
 @bp.get("/healthz")

@@ -140,15 +140,30 @@ def _year(text: str | None) -> int | None:
     return year if FIRST_YEAR <= year <= today().year + 1 else None
 
 
-def _day(text: str | None) -> date | None:
+def _day(text: str | None, what: str) -> tuple[date | None, str]:
+    """A typed day and, when it is not usable, why: its form, or the supported years."""
     text = (text or "").strip()[:10]
-    if not text:
-        return None
     try:
         day = parse_date(text)
     except ValueError:
-        return None
-    return day if FIRST_YEAR <= day.year <= today().year + 1 else None
+        return None, _("%(what)s phải có dạng dd/mm/yyyy.", what=what)
+    if not FIRST_YEAR <= day.year <= today().year + 1:
+        return None, _(
+            "%(what)s phải trong khoảng từ 01/01/%(first)s đến 31/12/%(last)s.",
+            what=what,
+            first=FIRST_YEAR,
+            last=today().year + 1,
+        )
+    return day, ""
+
+
+def offered_years() -> list[int]:
+    """The years the period drop-down offers, newest first: from the first year a class ended
+    (this year while there is none) to next year."""
+    first = db.session.scalar(select(func.min(TrainingClass.ends_on)))
+    last = today().year + 1
+    start = max(FIRST_YEAR, min(first.year if first else last - 1, last - 1))
+    return list(range(last, start - 1, -1))
 
 
 def parse_period(args: Mapping[str, str]) -> tuple[Period, list[str]]:
@@ -168,12 +183,9 @@ def parse_period(args: Mapping[str, str]) -> tuple[Period, list[str]]:
             )
             return default_period(), [message]
         return (reporting_year(year) if kind == REPORT else calendar_year(year)), []
-    start, end = _day(args.get("start")), _day(args.get("end"))
-    errors = []
-    if start is None:
-        errors.append(_("Ngày bắt đầu phải có dạng dd/mm/yyyy."))
-    if end is None:
-        errors.append(_("Ngày kết thúc phải có dạng dd/mm/yyyy."))
+    start, start_error = _day(args.get("start"), _("Ngày bắt đầu"))
+    end, end_error = _day(args.get("end"), _("Ngày kết thúc"))
+    errors = [e for e in (start_error, end_error) if e]
     if start and end and end < start:
         errors.append(_("Ngày kết thúc phải sau ngày bắt đầu."))
     if start and end and (end - start).days > MAX_RANGE_DAYS:

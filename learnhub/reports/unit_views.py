@@ -105,7 +105,7 @@ def units_report():
         args=args,
         strings=periodic.strings,
         percent=periodic.percent_value,
-        years=list(range(today().year + 1, periodic.FIRST_YEAR - 1, -1)),
+        years=periodic.offered_years(),
         other_reports=_other_reports(),
     )
 
@@ -231,15 +231,18 @@ def class_dossier(class_id: int):
 
 STYLESHEET = """\
 /* Reports: the bar chart beside the tables, numbers, and the print layout. */
-.report-layout { display: grid; gap: 1rem; align-items: start; }
+.report-layout { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1rem;
+  align-items: start; }
+.report-layout > * { min-width: 0; }
 .report-links { display: flex; flex-wrap: wrap; gap: .3rem 1rem; list-style: none; padding: 0; }
 .report-form fieldset { border: 1px solid #ccc; border-radius: 6px; margin: 0 0 .6rem; }
 .report-form .row { display: flex; flex-wrap: wrap; gap: .4rem .8rem; align-items: end; }
 .report-form label { display: block; }
-.report-form input, .report-form select { width: auto; max-width: 20rem; }
+.report-form input, .report-form select { width: auto; max-width: min(20rem, 100%); }
+.report-form .row > div { min-width: 0; max-width: 100%; }
 .chart { margin: 0; }
 .chart ol { list-style: none; padding: 0; margin: 0; }
-.chart li { display: grid; grid-template-columns: minmax(8rem, 18rem) minmax(6rem, 1fr) 5rem;
+.chart li { display: grid; grid-template-columns: minmax(0, 18rem) minmax(4rem, 1fr) 4.5rem;
   gap: .5rem; align-items: center; padding: .15rem 0; border-bottom: 1px solid #eee; }
 .chart meter { width: 100%; height: 1.1rem; }
 .chart .value, td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -1,6 +1,7 @@
 """Roster import: encodings, headers, all-or-nothing, idempotence, the CLI and the admin page."""
 
 import datetime as dt
+import hashlib
 import io
 import unicodedata
 
@@ -222,3 +223,30 @@ def test_confirm_with_unknown_token_is_404(client, login, admin):
         client.post("/admin/users/import/..%2f..%2fetc", data={"csrf_token": token}).status_code
         == 404
     )
+
+
+def test_finding10_second_confirm_shows_the_first_result_not_404(client, login, admin, db_session):
+    login(admin)
+    token = csrf_token(client, "/admin/users/import/")
+    data = _csv(["Lâm Thị Bích Ngọc,04/05/1992,ltbngoc,CM-SNV,,,"])
+    page = client.post(
+        "/admin/users/import/",
+        data={"file": (io.BytesIO(data), "danh-sach.csv"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    action = page.get_data(as_text=True).split('action="/admin/users/import/')[1].split('"')[0]
+    first = client.post(f"/admin/users/import/{action}", data={"csrf_token": token})
+    assert first.status_code == 302
+    second = client.post(
+        f"/admin/users/import/{action}", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert second.status_code == 200
+    body = second.get_data(as_text=True)
+    assert "đã được nhập rồi" in body
+    assert "1 tài khoản mới" in body
+    assert db_session.scalar(select(func.count()).where(User.username == "ltbngoc")) == 1
+    imported = select(func.count()).where(
+        AuditEvent.action == "users.import",
+        AuditEvent.object_id == hashlib.sha256(data).hexdigest()[:16],
+    )
+    assert db_session.scalar(imported) == 1

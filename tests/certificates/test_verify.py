@@ -87,12 +87,51 @@ def test_valid_certificate_shows_the_minimum(client, klass, create_user, unit, n
     assert f"/certificates/{cert.id}" not in body
 
 
-def test_birth_date_is_shown_as_dd_mm_yyyy(client, klass, create_user, no_pdf):
+def test_finding9_public_page_hides_the_birth_date(client, klass, create_user, no_pdf):
+    """Minimum personal data (Luật Bảo vệ dữ liệu cá nhân 2025, Nghị định 13/2023/NĐ-CP): name,
+    certificate, course, dates and status, never the holder's date of birth."""
     user = create_user(full_name="Trần Hồng Quân", birth_date=date(1990, 3, 7))
     cert = _issue(klass, user)
     no_pdf()
     _, body = _get(client, f"/verify/{cert.code}")
-    assert "07/03/1990" in body
+    assert "Trần Hồng Quân" in body
+    assert cert.data["module_title"] in body
+    assert cert.issued_on.strftime("%d/%m/%Y") in body
+    assert "07/03/1990" not in body
+    assert "1990" not in body
+    assert "Ngày sinh" not in body
+    _, offline = _get(client, "/verify/offline")
+    assert "Ngày sinh" not in offline
+
+
+def test_finding9_serial_and_register_number_as_printed_find_it(client, klass, learner, no_pdf):
+    cert = _issue(klass, learner)
+    no_pdf()
+    serial = cert.serial  # "WJYDY-SH4YE" as printed
+    label = cert.number_label  # "001/2026/GCN-…"
+    typed = [
+        serial,
+        serial.lower(),
+        serial.replace("-", " "),
+        f"  {serial.replace('-', '')}  ",
+        label,
+        label.lower(),
+        label.replace("/", " / "),
+        cert.code,
+    ]
+    for text in typed:
+        response, _ = _get(client, f"/verify?code={quote(text, safe='')}")
+        assert response.status_code == 302, text
+        assert response.headers["Location"] == f"/verify/{cert.code}", text
+
+
+def test_finding9_unknown_printed_number_is_not_found(client, klass, learner, no_pdf):
+    _issue(klass, learner)
+    no_pdf()
+    for text in ("AAAAA-AAAAA", "999/1999/GCN-XYZ"):
+        response, body = _get(client, f"/verify?code={quote(text, safe='')}")
+        assert response.status_code == 404, text
+        assert text not in body
 
 
 def test_expired_certificate(client, klass, learner, no_pdf):
