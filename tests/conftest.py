@@ -17,7 +17,7 @@ from learnhub.cli import alembic_config
 from learnhub.content.cli import check_tree
 from learnhub.content.sync import sync_content
 from learnhub.orgunits import services as units
-from tests.live import live_server  # noqa: F401 (a fixture for every test folder)
+from tests.live import live_server, server_latency, slow_server  # noqa: F401 (fixtures for every folder)
 from tests.support import csrf_token, require
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,10 +1,15 @@
-"""Helpers shared by the tests: optional dependencies, CSRF tokens."""
+"""Helpers shared by the tests: optional dependencies, CSRF tokens, bounded waits."""
 
 import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -68,3 +73,28 @@ def rfc6238(secret_b32: str, unix_time: float, digits: int = 6, step: int = 30) 
     start = digest[19] & 0xF
     number = int.from_bytes(digest[start : start + 4], "big") & 0x7FFFFFFF
     return f"{number % 10**digits:0{digits}d}"
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 30,
+    interval: float = 0.05,
+    what: str = "",
+) -> T:
+    """Poll *predicate* until it returns something true, and return that; fail the test with
+    *what* when *timeout* seconds (monotonic) pass first. The one way the suite waits for
+    something another thread or process does: never a bare sleep, never an unbounded loop.
+
+    Deadlines are generous on purpose: on a loaded machine a wait that passes takes as long as
+    it takes, and only a real hang runs into the deadline.
+    """
+    deadline = time.monotonic() + timeout
+    delay = interval
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or predicate}")
+        time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+        delay = min(delay * 2, 1.0)
