@@ -2,7 +2,6 @@
 
 import shutil
 import subprocess
-import time
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from learnhub.certificates.models import IssueJob, JobState
 from learnhub.classes.models import TrainingClass
 from learnhub.timeutil import utcnow
 from tests.certificates.test_concurrency import _certificates, committed_class
-from tests.support import require
+from tests.support import require, wait_until
 
 pytestmark = pytest.mark.no_rollback
 
@@ -29,10 +28,7 @@ def redis_url(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
-        if sock.exists():
-            break
-        time.sleep(0.05)
+    wait_until(sock.exists, timeout=60, what="redis-server's socket")
     yield f"unix://{sock}"
     proc.terminate()
     proc.wait(timeout=10)
