@@ -4,6 +4,8 @@ import os
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -98,3 +100,31 @@ def wait_until(
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what or predicate}")
         time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
         delay = min(delay * 2, 1.0)
+
+
+@dataclass
+class Clock:
+    """A frozen present moment, as naive UTC (how learnhub.timeutil.utcnow gives it)."""
+
+    now: datetime
+
+    def tick(self, seconds: float = 1) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+    @property
+    def timestamp(self) -> float:
+        return self.now.replace(tzinfo=UTC).timestamp()
+
+
+def freeze_clock(monkeypatch, now: datetime) -> Clock:
+    """Freeze the app's calendar (learnhub.timeutil: utcnow() and today(), for every module and
+    the live server) at *now* (naive UTC) for one test; the returned clock moves it on.
+
+    A test whose rule depends on the date (a class has ended, a period, this year) freezes it,
+    or builds its dates from today(): never compares fixed dates with the real calendar."""
+    from learnhub import timeutil
+
+    clock = Clock(now)
+    monkeypatch.setattr(timeutil, "_now", lambda: clock.now.replace(tzinfo=UTC))
+    return clock

@@ -105,6 +105,7 @@ def test_password_hashes_at_once_are_bounded(app, monkeypatch):
     def nobody_else_to_wait_for() -> bool:
         # As many hashes as the bound lets in, or every other sign-in of the round is done.
         return active >= limit or finished + active >= burst
+
     real_hash, real_verify = PasswordHasher.hash, PasswordHasher.verify
 
     def counted(real):
