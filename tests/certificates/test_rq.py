@@ -1,6 +1,7 @@
 """Bulk issue through RQ on a real Redis (several application servers share the queue)."""
 
 import shutil
+import signal
 import subprocess
 
 import pytest
@@ -54,7 +55,14 @@ def test_issue_job_goes_to_the_rq_queue(app, redis_url, monkeypatch):
         assert db.session.get(IssueJob, job_id).state == JobState.queued
         db.session.remove()
         # What `rq worker learnhub` does on another machine, here in-process.
-        SimpleWorker([queue], connection=connection).work(burst=True)
+        # The worker installs its own SIGINT/SIGTERM handlers in this process: put pytest's
+        # back, or a later Ctrl-C (or CI's stop) raises rq's StopRequested in another test.
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            SimpleWorker([queue], connection=connection).work(burst=True)
+        finally:
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
         state = db.session.scalar(select(IssueJob.state).where(IssueJob.id == job_id))
         db.session.remove()
     connection.close()
