@@ -5,9 +5,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 
 
+def _now() -> datetime:
+    """The present moment (aware, UTC): the one place the app reads the calendar, through
+    utcnow() and today(). The tests freeze it here (tests/support.py::freeze_clock)."""
+    return datetime.now(UTC)
+
+
 def utcnow() -> datetime:
     """Now in UTC, as a naive datetime (how both backends store it)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    return _now().replace(tzinfo=None)
 
 
 def to_local(value: datetime) -> datetime:
@@ -45,7 +51,7 @@ def parse_date(text: str) -> date:
 
 def today() -> date:
     """Today's date in the province."""
-    return datetime.now(VN_TZ).date()
+    return _now().astimezone(VN_TZ).date()
 
 
 def place_date(place: str, day: date) -> str:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic import command
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from hypothesis import HealthCheck, settings
 
 from learnhub import create_app, db
 from learnhub.accounts import services as accounts
@@ -17,11 +18,18 @@ from learnhub.cli import alembic_config
 from learnhub.content.cli import check_tree
 from learnhub.content.sync import sync_content
 from learnhub.orgunits import services as units
-from tests.live import live_server  # noqa: F401 (a fixture for every test folder)
+from tests.live import live_server, server_latency, slow_server  # noqa: F401 (fixtures for every folder)
 from tests.support import csrf_token, require
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
+
+# Property tests on a loaded machine: an example that is slow is not wrong. No per-example
+# deadline (hypothesis' default of 200 ms fails a test, or calls it flaky, under load).
+settings.register_profile(
+    "learnhub", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "learnhub"))
 
 
 def _database_url(tmp_path_factory) -> str:

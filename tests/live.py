@@ -1,6 +1,8 @@
 """A real HTTP server for the suite: the same database, a separate app instance, a thread."""
 
 import threading
+import time
+from dataclasses import dataclass
 
 import pytest
 from werkzeug.serving import make_server
@@ -22,8 +24,48 @@ BROWSER_BANK = """::B1:: Liên hiệp các tổ chức hữu nghị là tổ ch�
 """
 
 
+@dataclass
+class Latency:
+    """How slowly the live server answers. With *seconds* set, each answer's headers and first
+    byte go out at once and the rest of its body *seconds* later (in the server's own thread):
+    the browser has already moved on to the new page, which is not there yet, as on a loaded
+    machine. A fault injected into the server, so that a test can show its waiting holds."""
+
+    seconds: float = 0.0
+
+    def wrap(self, wsgi_app):
+        def late(environ, start_response):
+            body = wsgi_app(environ, start_response)
+            return self._trickle(body) if self.seconds else body
+
+        return late
+
+    def _trickle(self, body):
+        try:
+            data = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        yield data[:1]
+        time.sleep(self.seconds)
+        yield data[1:]
+
+
 @pytest.fixture(scope="session")
-def live_server(app):
+def server_latency() -> Latency:
+    return Latency()
+
+
+@pytest.fixture
+def slow_server(live_server, server_latency):
+    """The live server sending the rest of every answer 1.5 s late, for one test."""
+    server_latency.seconds = 1.5
+    yield live_server
+    server_latency.seconds = 0.0
+
+
+@pytest.fixture(scope="session")
+def live_server(app, server_latency):
     """The same database as the suite, a separate app instance, a real HTTP server."""
     live = create_app({**app.config})
     with live.app_context():
@@ -65,6 +107,9 @@ def live_server(app):
             quiz.shuffle_questions = quiz.shuffle_choices = False
         db.session.commit()
         db.session.remove()
+    live.wsgi_app = server_latency.wrap(live.wsgi_app)
+    # make_server binds and listens before it returns: the address accepts connections (they
+    # wait in the listen queue) before the thread below starts serving them.
     server = make_server("127.0.0.1", 0, live, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

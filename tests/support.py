@@ -1,10 +1,17 @@
-"""Helpers shared by the tests: optional dependencies, CSRF tokens."""
+"""Helpers shared by the tests: optional dependencies, CSRF tokens, bounded waits."""
 
 import os
 import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -68,3 +75,56 @@ def rfc6238(secret_b32: str, unix_time: float, digits: int = 6, step: int = 30) 
     start = digest[19] & 0xF
     number = int.from_bytes(digest[start : start + 4], "big") & 0x7FFFFFFF
     return f"{number % 10**digits:0{digits}d}"
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 30,
+    interval: float = 0.05,
+    what: str = "",
+) -> T:
+    """Poll *predicate* until it returns something true, and return that; fail the test with
+    *what* when *timeout* seconds (monotonic) pass first. The one way the suite waits for
+    something another thread or process does: never a bare sleep, never an unbounded loop.
+
+    Deadlines are generous on purpose: on a loaded machine a wait that passes takes as long as
+    it takes, and only a real hang runs into the deadline.
+    """
+    deadline = time.monotonic() + timeout
+    delay = interval
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or predicate}")
+        time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+        delay = min(delay * 2, 1.0)
+
+
+@dataclass
+class Clock:
+    """A frozen present moment, as naive UTC (how learnhub.timeutil.utcnow gives it)."""
+
+    now: datetime
+
+    def tick(self, seconds: float = 1) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+    @property
+    def timestamp(self) -> float:
+        return self.now.replace(tzinfo=UTC).timestamp()
+
+
+def freeze_clock(monkeypatch, now: datetime) -> Clock:
+    """Freeze the app's calendar (learnhub.timeutil: utcnow() and today(), for every module and
+    the live server) at *now* (naive UTC) for one test; the returned clock moves it on.
+
+    A test whose rule depends on the date (a class has ended, a period, this year) freezes it,
+    or builds its dates from today(): never compares fixed dates with the real calendar."""
+    from learnhub import timeutil
+
+    clock = Clock(now)
+    monkeypatch.setattr(timeutil, "_now", lambda: clock.now.replace(tzinfo=UTC))
+    return clock

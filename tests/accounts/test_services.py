@@ -100,6 +100,12 @@ def test_password_hashes_at_once_are_bounded(app, monkeypatch):
     """Each Argon2 hash holds ARGON2_MEMORY_COST: a burst of sign-ins on a worker's threads runs
     at most ARGON2_CONCURRENCY of them at once (the others wait their turn, and all succeed)."""
     active, peak, guard = 0, 0, threading.Lock()
+    limit, burst, finished = 0, 6, 0  # this round's bound; sign-ins in it, and those done
+
+    def nobody_else_to_wait_for() -> bool:
+        # As many hashes as the bound lets in, or every other sign-in of the round is done.
+        return active >= limit or finished + active >= burst
+
     real_hash, real_verify = PasswordHasher.hash, PasswordHasher.verify
 
     def counted(real):
@@ -109,13 +115,19 @@ def test_password_hashes_at_once_are_bounded(app, monkeypatch):
                 active += 1
                 peak = max(peak, active)
             try:
-                time.sleep(0.05)  # long enough for the threads to overlap
+                # Each hash waits (bounded) for as many as the limit lets in, so that the peak
+                # is reached however slowly the threads start on a loaded machine; then it
+                # takes a while, long enough for an unbounded burst to pile up beyond it.
+                wait_until(nobody_else_to_wait_for, timeout=30, what="hashes to overlap")
+                time.sleep(0.05)
                 return real(self, *args, **kwargs)
             finally:
                 with guard:
                     active -= 1
 
         return call
+
+    from tests.support import wait_until
 
     monkeypatch.setattr(PasswordHasher, "hash", counted(real_hash))
     monkeypatch.setattr(PasswordHasher, "verify", counted(real_verify))
@@ -127,15 +139,20 @@ def test_password_hashes_at_once_are_bounded(app, monkeypatch):
     results = []
 
     def sign_in(login: str) -> None:
-        with app.app_context():
-            results.append(passwords.verify_password(stored.get(login), "một mật khẩu dài"))
+        nonlocal finished
+        try:
+            with app.app_context():
+                results.append(passwords.verify_password(stored.get(login), "một mật khẩu dài"))
+        finally:
+            with guard:
+                finished += 1
 
-    for limit in (1, 2):
-        peak = 0
+    for limit in (1, 2):  # read by the hashes' wait
+        peak, finished = 0, 0
         monkeypatch.setitem(app.config, "ARGON2_CONCURRENCY", limit)
         threads = [
             threading.Thread(target=sign_in, args=("known" if i % 2 else "unknown",))
-            for i in range(6)
+            for i in range(burst)
         ]
         for t in threads:
             t.start()

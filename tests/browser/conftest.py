@@ -1,11 +1,27 @@
-"""Browser harness: the app served on 127.0.0.1 in a thread, driven by Debian's Chromium."""
+"""Browser harness: the app served on 127.0.0.1 in a thread, driven by Debian's Chromium.
+
+How the journeys wait (issue 14, finding 8): a click returns once the browser has started on the
+next page, not once that page is there. So every assertion about a page is made through
+Playwright's `expect`, which retries until it holds or its timeout passes; never `is_visible()`,
+`inner_text()`, `count()` or `page.content()` read right after an action, and never a fixed
+`wait_for_timeout`. The timeout is generous (a loaded machine is slow, not wrong); a page that
+never shows what it should still fails.
+"""
 
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.live import BROWSER_PASSWORD  # noqa: F401 (the journeys import it from here)
+from tests.live import BROWSER_PASSWORD
 from tests.support import require
+
+#: How long an `expect(...)` assertion retries before it fails.
+EXPECT_TIMEOUT_MS = 20_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+# The journeys import these two from here.
+__all__ = ["BROWSER_PASSWORD", "expect"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags that keep Chromium from reaching for the network, and let it run as root.
@@ -24,10 +40,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser():
     require(CHROMIUM.exists(), "Chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover
-        require(False, "the playwright package is not installed")
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

@@ -3,7 +3,7 @@ watches the progress, downloads them as a ZIP; the learner downloads their own P
 
 import uuid
 import zipfile
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from learnhub.catalog import services as catalog
 from learnhub.certificates.models import Issuer
 from learnhub.classes import services as classes
 from learnhub.timeutil import today, utcnow
-from tests.browser.conftest import BROWSER_PASSWORD
+from tests.browser.conftest import BROWSER_PASSWORD, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
@@ -27,6 +27,7 @@ def _sign_in(page, base: str, login: str) -> None:
     page.get_by_label("Tên đăng nhập hoặc email").fill(login)
     page.get_by_label("Mật khẩu").fill(BROWSER_PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{base}/dashboard")
 
 
 def test_issue_watch_and_download(app, live_server, browser, tmp_path):
@@ -50,8 +51,9 @@ def test_issue_watch_and_download(app, live_server, browser, tmp_path):
             classes.ClassData(
                 code=f"GCN-{tag}",
                 title="Lớp cấp giấy trên trình duyệt",
-                starts_on=date(2026, 10, 1),
-                ends_on=date(2026, 10, 2),
+                # A class that ended last week, whatever the date the suite runs on.
+                starts_on=today() - timedelta(days=8),
+                ends_on=today() - timedelta(days=7),
             ),
             [trainer],
         )
@@ -82,12 +84,13 @@ def test_issue_watch_and_download(app, live_server, browser, tmp_path):
     page = desk.new_page()
     _sign_in(page, live_server, "browser-trainer")
     page.goto(f"{live_server}/classes/{class_id}/certificates")
-    assert page.get_by_text("Trần Thị Lớp 3").is_visible()
-    assert page.get_by_text("chưa đủ").first.is_visible()  # and why
+    expect(page.get_by_text("Trần Thị Lớp 3")).to_be_visible()
+    expect(page.get_by_text("chưa đủ").first).to_be_visible()  # and why
     page.get_by_role("button", name="Cấp 4 giấy chứng nhận").click()
     page.wait_for_url("**/certificates/jobs/**")
-    page.get_by_text("Đã xong").wait_for(timeout=60_000)  # the page refreshes itself
-    assert page.get_by_text("4/4").is_visible()
+    # The page refreshes itself; rendering four PDFs on a loaded machine takes its time.
+    expect(page.get_by_text("Đã xong")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("4/4")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("link", name="Tải tất cả (ZIP)").click()
     path = tmp_path / "all.zip"

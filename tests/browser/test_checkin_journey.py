@@ -16,7 +16,7 @@ from learnhub.audit.services import SYSTEM, Actor
 from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
 from learnhub.timeutil import today
-from tests.browser.conftest import BROWSER_PASSWORD
+from tests.browser.conftest import BROWSER_PASSWORD, expect
 from tests.support import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
@@ -55,8 +55,10 @@ def test_scan_sign_in_checked_in_and_expired_refused(app, live_server, browser, 
     page.get_by_label("Tên đăng nhập hoặc email").fill("browser-trainer")
     page.get_by_label("Mật khẩu").fill(BROWSER_PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/manage/sessions/{session_id}/qr")
     shot = tmp_path / "qr.png"
+    expect(page.locator(".qr svg")).to_be_visible()
     page.locator(".qr").screenshot(path=str(shot))
     decoded = subprocess.run(
         ["zbarimg", "--quiet", "--raw", str(shot)],
@@ -76,11 +78,11 @@ def test_scan_sign_in_checked_in_and_expired_refused(app, live_server, browser, 
     mobile.get_by_label("Mật khẩu").fill(BROWSER_PASSWORD)
     mobile.get_by_role("button", name="Đăng nhập").click()
     mobile.wait_for_url("**/checkin/**")
-    assert mobile.get_by_text("Đã điểm danh").is_visible()  # landed checked in, no extra tap
+    expect(mobile.get_by_text("Đã điểm danh")).to_be_visible()  # landed checked in, no extra tap
 
     expired = checkin.make_token(
         secret, session_id, time.time() - 600, app.config["CHECKIN_STEP_SECONDS"]
     )
     mobile.goto(f"{live_server}/checkin/{expired}")
-    assert mobile.get_by_text("Mã QR đã hết hạn").is_visible()
+    expect(mobile.get_by_text("Mã QR đã hết hạn")).to_be_visible()
     phone.close()

@@ -25,7 +25,7 @@ from learnhub.classes.models import TrainingClass
 from learnhub.orgunits import services as units
 from learnhub.quizzes.models import Attempt, AttemptState
 from learnhub.timeutil import today
-from tests.browser.conftest import BROWSER_PASSWORD
+from tests.browser.conftest import BROWSER_PASSWORD, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
@@ -82,28 +82,28 @@ def test_learner_reads_takes_the_quiz_and_sees_the_result(app, live_server, lear
         "link", name="Chuyên đề"
     ).click()
     page.get_by_role("link", name="Hành trang kiểm thử trình duyệt").click()
-    assert page.get_by_text("Đã đọc 0/2 bài").is_visible()
+    expect(page.get_by_text("Đã đọc 0/2 bài")).to_be_visible()
 
     page.get_by_role("link", name="Bắt đầu học").click()
-    assert page.locator("article.lesson h1").inner_text() == "Bài một"
+    expect(page.locator("article.lesson h1")).to_have_text("Bài một")
     page.get_by_role("button", name="Đánh dấu đã đọc").click()
-    assert page.locator("article.lesson h1").inner_text() == "Bài hai"  # on to the next one
+    expect(page.locator("article.lesson h1")).to_have_text("Bài hai")  # on to the next one
     page.get_by_role("button", name="Đánh dấu đã đọc").click()
     page.wait_for_url(f"{live_server}/modules/{MODULE}")  # the last lesson leads back
-    assert page.get_by_text("Đã đọc 2/2 bài").is_visible()
+    expect(page.get_by_text("Đã đọc 2/2 bài")).to_be_visible()
 
     page.get_by_role("link", name="Kiểm tra cuối chuyên đề").click()
     page.get_by_role("button", name="Bắt đầu làm bài").click()
     page.wait_for_url("**/attempts/*")
     attempt_url = page.url
-    assert page.locator("script[src$='quiz.js']").count() == 1  # there, but never run
+    expect(page.locator("script[src$='quiz.js']")).to_have_count(1)  # there, but never run
 
     q1 = page.locator("#q1")
     q1.get_by_label("Sai").check()
     _save(page, 1)
-    assert page.url == f"{attempt_url}#q2"  # back on the page, at the next question
-    assert page.locator("#q1").get_by_label("Sai").is_checked()
-    assert page.locator("#q1 .status").inner_text() == "Đã lưu"
+    expect(page).to_have_url(f"{attempt_url}#q2")  # back on the page, at the next question
+    expect(page.locator("#q1").get_by_label("Sai")).to_be_checked()
+    expect(page.locator("#q1 .status")).to_have_text("Đã lưu")
 
     page.locator("#q2").get_by_label("Bộ Ngoại giao").check()
     _save(page, 2)
@@ -111,13 +111,13 @@ def test_learner_reads_takes_the_quiz_and_sees_the_result(app, live_server, lear
     with page.expect_navigation():
         page.locator("#q3").get_by_label("Câu trả lời").fill("VUFO")
         page.locator("#q3").get_by_label("Câu trả lời").press("Enter")
-    assert page.locator("#q3").get_by_label("Câu trả lời").input_value() == "VUFO"
-    assert page.get_by_text("Đã trả lời 3/3 câu.").is_visible()
+    expect(page.locator("#q3").get_by_label("Câu trả lời")).to_have_value("VUFO")
+    expect(page.get_by_text("Đã trả lời 3/3 câu.")).to_be_visible()
 
     page.get_by_label("Tôi đã kiểm tra và muốn nộp bài").check()
     page.get_by_role("button", name="Nộp bài").click()
     page.wait_for_url("**/review")
-    assert "10/10" in page.content()
+    expect(page.locator("p.score")).to_contain_text("10/10")
 
     with app.app_context():
         user = accounts.find_by_login(learner)
@@ -135,6 +135,17 @@ def test_learner_reads_takes_the_quiz_and_sees_the_result(app, live_server, lear
 
 
 def test_trainer_takes_the_roll_call_and_projects_the_code(app, live_server, learner, no_script):
+    _roll_call_and_projector(app, live_server, learner, no_script)
+
+
+def test_finding8_roll_call_waits_for_a_slow_server(app, slow_server, learner, no_script):
+    """Issue 14, finding 8: the same journey with every answer 1.5 s late (a loaded machine).
+    Its assertions wait for the page that the click leads to, instead of reading the page that
+    is still shown right after the click."""
+    _roll_call_and_projector(app, slow_server, learner, no_script)
+
+
+def _roll_call_and_projector(app, live_server, learner, no_script):
     with app.app_context():
         trainer = accounts.find_by_login("browser-trainer")
         student = accounts.find_by_login(learner)
@@ -166,13 +177,15 @@ def test_trainer_takes_the_roll_call_and_projects_the_code(app, live_server, lea
     page.get_by_role("link", name="Điểm danh", exact=True).click()
     page.get_by_role("group", name=LEARNER_NAME).get_by_label("Vắng không phép").check()
     page.get_by_role("button", name="Lưu điểm danh").click()
-    assert page.get_by_text("Đã lưu điểm danh (1 thay đổi).").is_visible()
-    assert page.get_by_role("group", name=LEARNER_NAME).get_by_label("Vắng không phép").is_checked()
+    expect(page.get_by_text("Đã lưu điểm danh (1 thay đổi).")).to_be_visible()
+    expect(
+        page.get_by_role("group", name=LEARNER_NAME).get_by_label("Vắng không phép")
+    ).to_be_checked()
 
     # The projector page draws its QR code on the server and renews it with a meta refresh.
     page.goto(f"{live_server}/manage/sessions/{session_id}/qr")
-    assert page.locator(".qr svg").is_visible()
-    assert page.locator("meta[http-equiv=refresh]").count() == 1
+    expect(page.locator(".qr svg")).to_be_visible()
+    expect(page.locator("meta[http-equiv=refresh]")).to_have_count(1)
 
     with app.app_context():
         student = accounts.find_by_login(learner)

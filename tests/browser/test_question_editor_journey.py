@@ -12,7 +12,7 @@ from learnhub.accounts.models import Role
 from learnhub.audit.services import SYSTEM
 from learnhub.orgunits import services as units
 from learnhub.quizzes.models import Attempt
-from tests.browser.conftest import BROWSER_PASSWORD
+from tests.browser.conftest import BROWSER_PASSWORD, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
@@ -50,7 +50,7 @@ def _write(page, kind, text, check, rows=(), pairs=(), add=0, fill=None):
     """Open the editor for *kind*, fill it, preview (checking *check* in it), save."""
     page.get_by_label("Loại câu hỏi").select_option(label=kind)
     page.get_by_role("button", name="Soạn câu hỏi").click()
-    assert page.get_by_role("heading", level=1).inner_text() == f"Câu hỏi mới: {kind}"
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Câu hỏi mới: {kind}")
     _fits(page)
     for _ in range(add):
         page.get_by_role("button", name="Thêm đáp án").click()
@@ -63,10 +63,10 @@ def _write(page, kind, text, check, rows=(), pairs=(), add=0, fill=None):
     page.get_by_label("Căn cứ pháp lý (mỗi dòng một văn bản)").fill("Nghị định 12/2012/NĐ-CP")
     page.get_by_role("button", name="Xem trước").click()
     preview = page.locator("section.preview .question")
-    assert preview.locator("legend").inner_text() == f"Câu 1. {text}"
-    assert check(preview)
+    expect(preview.locator("legend")).to_have_text(f"Câu 1. {text}")
+    expect(check(preview)).to_be_visible()
     page.get_by_role("button", name="Lưu câu hỏi").click()
-    assert page.get_by_text("Đã lưu câu hỏi (phiên bản 1).").is_visible()
+    expect(page.get_by_text("Đã lưu câu hỏi (phiên bản 1).")).to_be_visible()
 
 
 def _true_with_feedback(page):
@@ -89,14 +89,14 @@ def _trainer_builds_the_module(page, base):
         page.get_by_label("Tiêu đề bài học").fill(title)
         page.get_by_label("Nội dung (Markdown)").fill(f"# {title}\n\nNội dung {title.lower()}.\n")
         page.get_by_role("button", name="Lưu", exact=True).click()
-        assert page.get_by_text("Đã lưu phiên bản").is_visible()
+        expect(page.get_by_text("Đã lưu phiên bản")).to_be_visible()
 
     page.get_by_role("link", name="Ngân hàng câu hỏi").click()
     _write(
         page,
         "Trắc nghiệm một đáp án",
         SINGLE,
-        lambda p: p.get_by_label("Bộ Ngoại giao").is_visible(),
+        lambda p: p.get_by_label("Bộ Ngoại giao"),
         rows=[
             {"text": "Bộ Ngoại giao", "weight": "100", "feedback": "Đúng: Nghị định 12."},
             {"text": "Bộ Nội vụ"},
@@ -107,7 +107,7 @@ def _trainer_builds_the_module(page, base):
         page,
         "Trắc nghiệm nhiều đáp án",
         "Những tỉnh nào giáp biển?",
-        lambda p: p.get_by_text("Chọn một hoặc nhiều đáp án.").is_visible(),
+        lambda p: p.get_by_text("Chọn một hoặc nhiều đáp án."),
         rows=[
             {"text": "Cà Mau", "weight": "50"},
             {"text": "Kiên Giang", "weight": "50"},
@@ -118,14 +118,14 @@ def _trainer_builds_the_module(page, base):
         page,
         "Đúng/Sai",
         "Cà Mau là tỉnh cực Nam của Tổ quốc.",
-        lambda p: p.get_by_label("Sai").is_visible(),
+        lambda p: p.get_by_label("Sai"),
         fill=_true_with_feedback,
     )
     _write(
         page,
         "Trả lời ngắn",
         "Viết tắt tiếng Anh của Liên hiệp các tổ chức hữu nghị Việt Nam?",
-        lambda p: p.get_by_label("Câu trả lời").is_visible(),
+        lambda p: p.get_by_label("Câu trả lời"),
         rows=[{"text": "VUFO"}],
     )
     _write(
@@ -151,14 +151,14 @@ def _trainer_builds_the_module(page, base):
         page,
         "Điền từ còn thiếu",
         "Tỉnh lỵ của Cà Mau là thành phố _____ .",
-        lambda p: p.get_by_label("Bạc Liêu").is_visible(),
+        lambda p: p.get_by_label("Bạc Liêu"),
         rows=[{"text": "Cà Mau", "weight": "100"}, {"text": "Bạc Liêu"}],
     )
     _write(
         page,
         "Tự luận",
         "Nêu ba việc cần làm khi đón đoàn khách nước ngoài.",
-        lambda p: p.get_by_label("Bài viết").is_visible(),
+        lambda p: p.get_by_label("Bài viết"),
     )
     _fits(page)
     bank = page.locator("table tbody")
@@ -172,7 +172,7 @@ def _trainer_builds_the_module(page, base):
     page.goto(f"{base}/manage/modules/")
     page.get_by_role("link", name="Soạn câu hỏi trên web").click()
     page.get_by_role("button", name="Công bố phiên bản").click()
-    assert page.get_by_text("Đã công bố phiên bản").is_visible()
+    expect(page.get_by_text("Đã công bố phiên bản")).to_be_visible()
 
 
 def _card(page, text):
@@ -206,11 +206,11 @@ def _learner_takes_the_quiz(page, base):
     _save(page, "Tỉnh lỵ")
     _card(page, "Nêu ba việc").get_by_label("Bài viết").fill("Đón, làm việc, tiễn.")
     _save(page, "Nêu ba việc")
-    assert page.get_by_text("Đã trả lời 8/8 câu.").is_visible()
+    expect(page.get_by_text("Đã trả lời 8/8 câu.")).to_be_visible()
     page.get_by_label("Tôi đã kiểm tra và muốn nộp bài").check()
     page.get_by_role("button", name="Nộp bài").click()
     page.wait_for_url("**/review")
-    assert page.get_by_text("Bài thu hoạch đang chờ giảng viên chấm").is_visible()
+    expect(page.get_by_text("Bài thu hoạch đang chờ giảng viên chấm")).to_be_visible()
 
 
 def test_trainer_writes_every_type_learner_gets_expected_score_edit_keeps_attempt(
@@ -240,22 +240,22 @@ def test_trainer_writes_every_type_learner_gets_expected_score_edit_keeps_attemp
     trainer.get_by_label("Điểm (thang 10)").fill("5")
     trainer.get_by_role("button", name="Lưu điểm").click()
     learner.reload()
-    assert learner.get_by_text("8,75/10").is_visible()
+    expect(learner.get_by_text("8,75/10")).to_be_visible()
 
     # The trainer corrects the single-choice question: new text, another right answer.
     trainer.goto(f"{live_server}/modules/{SLUG}")
     trainer.get_by_role("link", name="Ngân hàng câu hỏi").click()
     trainer.get_by_role("link", name=SINGLE).click()
-    assert trainer.get_by_text("đã có trong 1 lượt làm bài").is_visible()
+    expect(trainer.get_by_text("đã có trong 1 lượt làm bài")).to_be_visible()
     trainer.get_by_label("Nội dung câu hỏi").fill("Câu hỏi đã sửa: cơ quan nào cấp phép?")
     trainer.locator('[name="answers-0-weight"]').fill("0")
     trainer.locator('[name="answers-1-weight"]').fill("100")
     trainer.get_by_role("button", name="Lưu câu hỏi").click()
-    assert trainer.get_by_text("Đã lưu câu hỏi (phiên bản 2).").is_visible()
+    expect(trainer.get_by_text("Đã lưu câu hỏi (phiên bản 2).")).to_be_visible()
 
     learner.reload()
-    assert learner.get_by_text("8,75/10").is_visible()
-    assert learner.get_by_text(SINGLE).is_visible()
+    expect(learner.get_by_text("8,75/10")).to_be_visible()
+    expect(learner.get_by_text(SINGLE)).to_be_visible()
     assert learner.get_by_text("Câu hỏi đã sửa").count() == 0
     trainer_context.close()
     learner_context.close()

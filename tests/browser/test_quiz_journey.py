@@ -1,12 +1,14 @@
 """Step 3 journey: answers survive going offline and a reload; two submits give one result."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from learnhub import db
 from learnhub.accounts import services as accounts
 from learnhub.quizzes.models import Attempt
-from tests.browser.conftest import BROWSER_PASSWORD
+from tests.browser.conftest import BROWSER_PASSWORD, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
@@ -18,37 +20,42 @@ def test_offline_answers_are_kept_and_submit_twice_gives_one_result(live_server,
     page.get_by_label("Tên đăng nhập hoặc email").fill("browser-learner")
     page.get_by_label("Mật khẩu").fill(BROWSER_PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/modules/hanh-trang-trinh-duyet")
     page.get_by_role("link", name="Kiểm tra cuối chuyên đề").click()
     page.get_by_role("button", name="Bắt đầu làm bài").click()
+    # quiz.js must be listening before an answer is chosen (see test_quiz_retry.py).
+    page.wait_for_url(re.compile(r"/attempts/\d+$"), wait_until="load")
 
     q1, q2, q3 = (page.locator(f"#q{n}") for n in (1, 2, 3))
     q1.get_by_label("Sai").check()
-    q1.locator(".status[data-state=saved]").wait_for()
+    expect(q1.locator(".status[data-state=saved]")).to_be_visible()
 
     context.set_offline(True)
     q2.get_by_label("Bộ Ngoại giao").check()
-    q2.locator(".status[data-state=offline]").wait_for()
+    expect(q2.locator(".status[data-state=offline]")).to_be_visible()
     q3.get_by_label("Câu trả lời").fill("VUFO")
-    q3.locator(".status[data-state=offline]").wait_for(timeout=5000)
+    expect(q3.locator(".status[data-state=offline]")).to_be_visible()
     context.set_offline(False)
-    q2.locator(".status[data-state=saved]").wait_for()
-    q3.locator(".status[data-state=saved]").wait_for()
+    expect(q2.locator(".status[data-state=saved]")).to_be_visible()
+    expect(q3.locator(".status[data-state=saved]")).to_be_visible()
 
     page.reload()
-    assert page.locator("#q1").get_by_label("Sai").is_checked()
-    assert page.locator("#q2").get_by_label("Bộ Ngoại giao").is_checked()
-    assert page.locator("#q3").get_by_label("Câu trả lời").input_value() == "VUFO"
+    expect(page.locator("#q1").get_by_label("Sai")).to_be_checked()
+    expect(page.locator("#q2").get_by_label("Bộ Ngoại giao")).to_be_checked()
+    expect(page.locator("#q3").get_by_label("Câu trả lời")).to_have_value("VUFO")
 
     page.get_by_label("Tôi đã kiểm tra và muốn nộp bài").check()
     submit_url = page.locator("form[action$='/submit']").get_attribute("action")
     token = page.locator("form[action$='/submit'] input[name=csrf_token]").input_value()
     page.get_by_role("button", name="Nộp bài").click()
     page.wait_for_url("**/review")
+    expect(page.locator("p.score")).to_contain_text("10/10")
     # A second submit (double click, back button, resend) changes nothing.
     again = context.request.post(f"{live_server}{submit_url}", form={"csrf_token": token})
     assert again.ok
-    assert "10/10" in page.content()
+    page.reload()
+    expect(page.locator("p.score")).to_contain_text("10/10")
     context.close()
 
     with app.app_context():

@@ -12,7 +12,7 @@ from learnhub.accounts import services as accounts
 from learnhub.accounts.models import Role
 from learnhub.audit.services import SYSTEM
 from learnhub.quizzes.models import Attempt
-from tests.browser.conftest import BROWSER_PASSWORD
+from tests.browser.conftest import BROWSER_PASSWORD, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
@@ -34,6 +34,7 @@ def test_an_unsaved_answer_is_sent_again(live_server, app, phone):
     page.get_by_label("Tên đăng nhập hoặc email").fill(login)
     page.get_by_label("Mật khẩu").fill(BROWSER_PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/modules/hanh-trang-trinh-duyet")
     page.get_by_role("link", name="Kiểm tra cuối chuyên đề").click()
     page.get_by_role("button", name="Bắt đầu làm bài").click()
@@ -60,9 +61,9 @@ def test_an_unsaved_answer_is_sent_again(live_server, app, phone):
     page.route("**/items/1", unavailable_twice)
     q1 = page.locator("#q1")
     q1.get_by_label("Sai").check()
-    q1.locator(".status[data-state=offline]").wait_for()
-    assert "Sẽ tự gửi lại" in q1.locator(".status").inner_text()
-    q1.locator(".status[data-state=saved]").wait_for(timeout=20_000)
+    expect(q1.locator(".status[data-state=offline]")).to_contain_text("Sẽ tự gửi lại")
+    # Two retries after a back-off: the last one is saved.
+    expect(q1.locator(".status[data-state=saved]")).to_be_visible(timeout=60_000)
     assert len(refused) == 2
 
     with app.app_context():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import BROWSER_PASSWORD
+from tests.browser.conftest import BROWSER_PASSWORD, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
@@ -18,8 +18,8 @@ def _sign_in(page, base, login):
 def test_sign_in_dashboard_sign_out_old_cookie_dead(live_server, phone, browser):
     page = phone.new_page()
     _sign_in(page, live_server, "browser-learner")
-    assert page.get_by_role("heading", level=1).inner_text() == "Xin chào, Nguyễn Thị Hồng Nhung"
-    assert page.get_by_role("heading", name="Học tập").is_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Xin chào, Nguyễn Thị Hồng Nhung")
+    expect(page.get_by_role("heading", name="Học tập")).to_be_visible()
     # Nothing sideways on a 360-px phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     stolen = phone.cookies()
@@ -27,13 +27,13 @@ def test_sign_in_dashboard_sign_out_old_cookie_dead(live_server, phone, browser)
 
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url(f"{live_server}/login")
-    assert "Bạn đã đăng xuất" in page.content()
+    expect(page.get_by_text("Bạn đã đăng xuất")).to_be_visible()
 
     replay = browser.new_context()
     replay.add_cookies(stolen)
     old = replay.new_page()
     old.goto(f"{live_server}/dashboard")
-    assert old.url.startswith(f"{live_server}/login")
+    old.wait_for_url(f"{live_server}/login**")
     replay.close()
 
 
@@ -42,9 +42,9 @@ def test_admin_pages_usable_without_javascript(live_server, browser):
     page = context.new_page()
     _sign_in(page, live_server, "browser-admin")
     page.get_by_role("link", name="Đơn vị").first.click()
-    assert page.get_by_role("heading", name="Cây đơn vị").is_visible()
-    assert page.get_by_role("link", name="Xã Thới Bình").is_visible()
+    expect(page.get_by_role("heading", name="Cây đơn vị")).to_be_visible()
+    expect(page.get_by_role("link", name="Xã Thới Bình")).to_be_visible()
     page.get_by_role("button", name="English").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Unit tree"
-    assert page.get_by_role("button", name="Tiếng Việt").is_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Unit tree")
+    expect(page.get_by_role("button", name="Tiếng Việt")).to_be_visible()
     context.close()

@@ -16,6 +16,7 @@ from learnhub.certificates import signing
 from learnhub.certificates.models import Issuer
 from learnhub.orgunits import services as units
 from learnhub.timeutil import utcnow
+from tests.browser.conftest import expect
 from tests.certificates.conftest import complete, open_class
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
@@ -81,6 +82,9 @@ def _script_error(message) -> bool:
 
 
 def _verify_pasted(page, text: str) -> str:
+    """Paste *text*, check it, and return the verdict once the page shows one. (Submitting
+    removes the previous verdict at once, in the form's submit handler; the check itself is
+    asynchronous, so the new verdict is waited for.)"""
     page.get_by_label("Nội dung mã QR").fill(text)
     page.get_by_role("button", name="Kiểm tra chữ ký").click()
     page.wait_for_selector(RESULT, state="attached")
@@ -97,15 +101,14 @@ def test_offline_verification_in_the_browser(live_server, phone, issued):
 
     # The QR code's URL opened on the offline page: checked at load.
     page.goto(f"{live_server}/verify/offline#{token}")
-    page.wait_for_selector(RESULT, state="attached")
-    assert page.locator("#verifier").get_attribute("data-result") == "valid"
-    assert page.get_by_text("Chữ ký số hợp lệ").is_visible()
+    expect(page.locator("#verifier")).to_have_attribute("data-result", "valid")
+    expect(page.get_by_text("Chữ ký số hợp lệ")).to_be_visible()
     claims = page.locator("dl.verify-facts")
-    assert claims.is_visible()
-    assert NAME in claims.inner_text()
-    assert "23/11/1992" not in claims.inner_text()  # minimum personal data (finding 9)
-    assert page.locator("[data-online-link]").get_attribute("href") == f"/verify/{code}"
-    assert page.get_by_text("chỉ kiểm tra chữ ký số").is_visible()
+    expect(claims).to_be_visible()
+    expect(claims).to_contain_text(NAME)
+    expect(claims).not_to_contain_text("23/11/1992")  # minimum personal data (finding 9)
+    expect(page.locator("[data-online-link]")).to_have_attribute("href", f"/verify/{code}")
+    expect(page.get_by_text("chỉ kiểm tra chữ ký số")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
     # From here on, checking must not reach the network at all.
@@ -114,21 +117,21 @@ def test_offline_verification_in_the_browser(live_server, phone, issued):
 
     head, payload, sig = token.split(".")
     assert _verify_pasted(page, f"{head}.{payload}.{_change_one(sig, 20)}") == "invalid"
-    assert page.get_by_text("KHÔNG HỢP LỆ").first.is_visible()
-    assert not page.locator("dl.verify-facts").is_visible()
+    expect(page.get_by_text("KHÔNG HỢP LỆ").first).to_be_visible()
+    expect(page.locator("dl.verify-facts")).not_to_be_visible()
 
     assert _verify_pasted(page, _forged(token)) == "invalid"
-    assert not page.get_by_text("Giả Mạo").is_visible()
+    expect(page.get_by_text("Giả Mạo")).not_to_be_visible()
 
     broken = _verify_pasted(page, f"{head}.{_change_one(payload, 10)}.{sig}")
     assert broken in ("invalid", "malformed")
-    assert page.get_by_text("KHÔNG HỢP LỆ").first.is_visible()
+    expect(page.get_by_text("KHÔNG HỢP LỆ").first).to_be_visible()
 
     assert _verify_pasted(page, "https://example.org/not-a-certificate") == "malformed"
 
     # The whole QR text (URL and fragment) pasted: valid again.
     assert _verify_pasted(page, qr) == "valid"
-    assert NAME in page.locator("dl.verify-facts").inner_text()
+    expect(page.locator("dl.verify-facts")).to_contain_text(NAME)
 
     assert sent == []
     assert problems == []  # no CSP violation, no script error
@@ -139,14 +142,12 @@ def test_online_page_checks_the_qr_fragment(live_server, phone, issued):
     token = signing.token_from(qr)
     page = phone.new_page()
     page.goto(f"{live_server}/verify/{code}#{token}")
-    assert page.get_by_text(NAME).is_visible()
-    page.wait_for_selector(RESULT, state="attached")
-    assert page.locator("#verifier").get_attribute("data-result") == "valid"
-    assert page.locator("[data-show=valid]").is_visible()
+    expect(page.get_by_text(NAME)).to_be_visible()
+    expect(page.locator("#verifier")).to_have_attribute("data-result", "valid")
+    expect(page.locator("[data-show=valid]")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
     head, payload, sig = token.split(".")
     page.goto(f"{live_server}/verify/{code}#{head}.{payload}.{_change_one(sig, 20)}")
     page.reload()  # a fragment-only change does not load the page again
-    page.wait_for_selector(RESULT, state="attached")
-    assert page.locator("#verifier").get_attribute("data-result") == "invalid"
+    expect(page.locator("#verifier")).to_have_attribute("data-result", "invalid")

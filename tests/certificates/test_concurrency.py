@@ -212,24 +212,29 @@ def test_browser_issue_runs_in_a_worker_thread(app, login):
     response = client.post(f"/classes/{class_id}/certificates/issue", data={"csrf_token": token})
     assert response.status_code == 302
     job_url = response.headers["Location"]
-    for _ in range(300):
+    from tests.support import wait_until
+
+    def job_states() -> list[JobState]:
         with app.app_context():
-            job = db.session.scalar(
-                select(IssueJob).where(IssueJob.class_id == class_id).order_by(IssueJob.id.desc())
-            )
-            state = job.state
+            states = db.session.scalars(
+                select(IssueJob.state).where(IssueJob.class_id == class_id)
+            ).all()
             db.session.remove()
-        if state in (JobState.done, JobState.failed):
-            break
-        time.sleep(0.1)
-    assert state == JobState.done
+        return states
+
+    def finished() -> bool:
+        return all(s in (JobState.done, JobState.failed) for s in job_states())
+
+    wait_until(finished, timeout=120, what="the issue job to finish")
+    assert job_states() == [JobState.done]
     page = client.get(job_url).get_data(as_text=True)
     assert "3/3" in page
     assert len(_certificates(app, class_id)) == 3
-    # A second click after it finished issues nothing more.
+    # A second click after it finished issues nothing more (and whatever job it may have
+    # started is waited for before counting).
     token = csrf_token(client, f"/classes/{class_id}/certificates")
     client.post(f"/classes/{class_id}/certificates/issue", data={"csrf_token": token})
-    time.sleep(0.5)
+    wait_until(finished, timeout=120, what="any second issue job to finish")
     assert len(_certificates(app, class_id)) == 3
 
 

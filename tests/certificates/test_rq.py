@@ -1,8 +1,8 @@
 """Bulk issue through RQ on a real Redis (several application servers share the queue)."""
 
 import shutil
+import signal
 import subprocess
-import time
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from learnhub.certificates.models import IssueJob, JobState
 from learnhub.classes.models import TrainingClass
 from learnhub.timeutil import utcnow
 from tests.certificates.test_concurrency import _certificates, committed_class
-from tests.support import require
+from tests.support import require, wait_until
 
 pytestmark = pytest.mark.no_rollback
 
@@ -29,10 +29,7 @@ def redis_url(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
-        if sock.exists():
-            break
-        time.sleep(0.05)
+    wait_until(sock.exists, timeout=60, what="redis-server's socket")
     yield f"unix://{sock}"
     proc.terminate()
     proc.wait(timeout=10)
@@ -58,7 +55,14 @@ def test_issue_job_goes_to_the_rq_queue(app, redis_url, monkeypatch):
         assert db.session.get(IssueJob, job_id).state == JobState.queued
         db.session.remove()
         # What `rq worker learnhub` does on another machine, here in-process.
-        SimpleWorker([queue], connection=connection).work(burst=True)
+        # The worker installs its own SIGINT/SIGTERM handlers in this process: put pytest's
+        # back, or a later Ctrl-C (or CI's stop) raises rq's StopRequested in another test.
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            SimpleWorker([queue], connection=connection).work(burst=True)
+        finally:
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
         state = db.session.scalar(select(IssueJob.state).where(IssueJob.id == job_id))
         db.session.remove()
     connection.close()

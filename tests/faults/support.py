@@ -33,7 +33,7 @@ from learnhub.audit.services import SYSTEM
 from learnhub.catalog import services as catalog
 from learnhub.quizzes import services as quizzes
 from learnhub.quizzes.models import Attempt, AttemptState
-from tests.support import CSRF, require
+from tests.support import CSRF, require, wait_until
 
 QUESTIONS = 20
 PASSWORD = "fault learner passphrase"
@@ -149,19 +149,17 @@ class Learner:
         return found.group(1)
 
     def retrying(self, action, deadline: float):
-        """Run *action* until the server answers below 500 (a browser's retry), or fail."""
-        delay = 0.05
-        while True:
+        """Run *action* until the server answers below 500 (a browser's retry, backing off),
+        or fail at *deadline*."""
+
+        def answered():
             try:
                 status, headers, body = action()
-                if status < 500:
-                    return status, headers, body
             except Unreachable:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.login}: the server did not come back in time")
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+                return None
+            return (status, headers, body) if status < 500 else None
+
+        return wait_until(answered, _left(deadline), what=f"{self.login}: the server to come back")
 
     def sign_in_and_start(self, quiz_id: int, deadline: float) -> None:
         def sign_in():
@@ -204,17 +202,15 @@ class Learner:
         return True
 
     def save_until_acknowledged(self, position: int, choice: int, deadline: float) -> None:
-        delay = 0.05
-        while True:
+        def saved() -> bool:
             try:
-                if self.save(position, choice):
-                    return
+                return self.save(position, choice)
             except Unreachable:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.login}: answer {position} never acknowledged")
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+                return False
+
+        wait_until(
+            saved, _left(deadline), what=f"{self.login}: answer {position} to be acknowledged"
+        )
 
     def submit(self, deadline: float) -> int:
         def submit():
@@ -227,6 +223,11 @@ class Learner:
         self.conn.close()
 
 
+def _left(deadline: float) -> float:
+    """Seconds from now to *deadline* (a time.monotonic() value)."""
+    return max(deadline - time.monotonic(), 0.0)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -234,15 +235,16 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, deadline: float, process: subprocess.Popen | None = None) -> None:
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if process is not None and process.poll() is not None:
             raise AssertionError(f"the server exited with status {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
+                return True
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listens on port {port}")
+            return False
+
+    wait_until(listening, _left(deadline), what=f"a server listening on port {port}")
 
 
 def environment(config: dict) -> dict[str, str]:
@@ -311,10 +313,8 @@ def gunicorn(config: dict, workers: int = 2, threads: int = 4) -> Iterator[tuple
         text=True,
     )
     try:
-        wait_for_port(port, time.monotonic() + 60, process)
-        deadline = time.monotonic() + 30
-        while len(workers_of(process.pid)) < workers and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for_port(port, time.monotonic() + 120, process)
+        wait_until(lambda: len(workers_of(process.pid)) >= workers, 120, what=f"{workers} workers")
         yield process.pid, port
     finally:
         process.send_signal(signal.SIGTERM)

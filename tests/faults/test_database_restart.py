@@ -20,6 +20,7 @@ from tests.faults.support import (
     stored_answers,
     workers_of,
 )
+from tests.support import wait_until
 
 pytestmark = [
     pytest.mark.no_rollback,
@@ -28,13 +29,6 @@ pytestmark = [
         reason="PostgreSQL faults run in the PostgreSQL pass (on a private server)",
     ),
 ]
-
-
-def _wait_for(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def test_the_app_recovers_when_postgresql_restarts(tmp_path):
@@ -70,11 +64,15 @@ def test_the_app_recovers_when_postgresql_restarts(tmp_path):
                         phase["acks_after"] += 1
                     if saved:
                         position = 6 + (position - 5) % 15
-                    time.sleep(0.02)
+                    stop.wait(0.02)  # a learner's pace, not a wait for anything
 
             saver = threading.Thread(target=keep_saving, daemon=True)
+            answered = len(learner.statuses)
             saver.start()
-            time.sleep(0.5)
+            # The database goes down while answers are being saved, not before the first one.
+            wait_until(
+                lambda: len(learner.statuses) >= answered + 3, 30, what="saves before the restart"
+            )
             server.stop()
             phase["down"] = True
             visitor = Learner(port, "visitor")
@@ -88,13 +86,15 @@ def test_the_app_recovers_when_postgresql_restarts(tmp_path):
                 assert no_traceback(text)
                 status, _headers, body = visitor.request("GET", "/healthz")
                 assert status == 503
-                _wait_for(lambda: len(phase["answers_while_down"]) >= 3, 20, "saves while down")
+                wait_until(
+                    lambda: len(phase["answers_while_down"]) >= 3, 60, what="saves while down"
+                )
             finally:
                 phase["down"] = False
                 server.start()
             phase["restarted"] = True
-            _wait_for(lambda: visitor.request("GET", "/dashboard")[0] == 200, 30, "recovery")
-            _wait_for(lambda: phase["acks_after"] >= 3, 30, "saves after the restart")
+            wait_until(lambda: visitor.request("GET", "/dashboard")[0] == 200, 60, what="recovery")
+            wait_until(lambda: phase["acks_after"] >= 3, 60, what="saves after the restart")
             stop.set()
             saver.join(timeout=20)
             assert visitor.request("GET", "/healthz")[0] == 200

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from learnhub.audit.services import SYSTEM
 from learnhub.certificates.models import Certificate, IssueJob, JobState, RegisterCounter
 from learnhub.classes.models import TrainingClass
 from tests.certificates.test_concurrency import committed_class
-from tests.support import csrf_token, require
+from tests.support import csrf_token, require, wait_until
 
 pytestmark = pytest.mark.no_rollback
 
@@ -75,16 +74,14 @@ def _register(class_id: int) -> tuple[list[int], int]:
 
 
 def _wait_for_job(class_id: int, states: set[JobState]) -> IssueJob:
-    deadline = time.monotonic() + 60
-    while True:
+    def reached() -> IssueJob | None:
         db.session.rollback()  # a new snapshot: the job is written by another thread
         job = db.session.scalar(
             select(IssueJob).where(IssueJob.class_id == class_id).order_by(IssueJob.id.desc())
         )
-        if job is not None and job.state in states:
-            return job
-        assert time.monotonic() < deadline, f"job still {job and job.state}"
-        time.sleep(0.2)
+        return job if job is not None and job.state in states else None
+
+    return wait_until(reached, timeout=120, what=f"the issue job to be {sorted(states)}")
 
 
 def test_full_disk_while_storing_certificates(app):
