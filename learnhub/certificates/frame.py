@@ -89,7 +89,11 @@ def document_frame(
             seal_uri=png_uri(found.seal_png),
         )
     else:
-        parent, agency, place = cfg["DOCUMENT_PARENT"], cfg["DOCUMENT_AGENCY"], cfg["DOCUMENT_PLACE"]
+        parent, agency, place = (
+            cfg["DOCUMENT_PARENT"],
+            cfg["DOCUMENT_AGENCY"],
+            cfg["DOCUMENT_PLACE"],
+        )
         code = cfg["CERTIFICATE_ISSUER_CODE"]
         signer = Signer(
             title=cfg["CERTIFICATE_SIGNER_TITLE"],
@@ -109,3 +113,8 @@ def document_frame(
         else recipients,
         copies=_per_issuer("DOCUMENT_COPIES", code, kind) if copies is None else copies,
     )
+
+
+def issuer_of(issuer_id: int | None) -> Issuer | None:
+    """A class's issuing unit by id (None: the default one), without creating anything."""
+    return db.session.get(Issuer, issuer_id) if issuer_id is not None else None
