@@ -65,3 +65,52 @@ def test_finding2_sign_in_sheet(client, login, trainer, big_class):
     assert "NGƯỜI LẬP DANH SÁCH" in text
     assert "GIÁM ĐỐC" in text
     _one_line(data, CODE)
+
+
+def test_finding3_unit_report_blocks(client, login, admin, big_class):
+    login(admin)
+    response = client.get("/reports/units.pdf?period=year&year=2026")
+    assert response.status_code == 200
+    text = pdfcheck.text(response.data)
+    assert "Kính gửi: Ủy ban nhân dân tỉnh Cà Mau." in text
+    assert "Nơi nhận:" in text
+    assert "GIÁM ĐỐC" in text
+    assert "(trực tiếp)" not in text
+    assert "%" not in text.replace("0%", "")  # "50,0%", never "50,0 %"
+
+
+def test_finding5_history_certification_block(client, login, admin, big_class):
+    _class, people = big_class
+    login(admin)
+    response = client.get(f"/reports/people/{people[0].id}.pdf")
+    assert response.status_code == 200
+    text = pdfcheck.text(response.data)
+    assert "Số: /XN-SNV" in " ".join(text.replace("\u00a0", " ").split())
+    assert "xác nhận quá trình tham gia bồi dưỡng" in text
+    assert "Nơi nhận:" in text
+    assert "GIÁM ĐỐC" in text
+    _one_line(response.data, CODE)
+
+
+def test_finding6_certificate_wording():
+    from learnhub.certificates.services import class_line
+
+    assert class_line("Lớp bồi dưỡng kiến thức đối ngoại") == "Lớp bồi dưỡng kiến thức đối ngoại"
+    assert class_line("Đối ngoại nhân dân khóa 1") == "Lớp: Đối ngoại nhân dân khóa 1"
+
+
+def test_finding6_certificate_pdf(big_class):
+    from learnhub.certificates import services as certificates
+    from learnhub.timeutil import utcnow
+    from tests.certificates.conftest import complete
+
+    training_class, people = big_class
+    complete(training_class, people[0])
+    cert = certificates.issue(Actor(None), training_class, people[0], utcnow())
+    data = certificates.read_pdf(cert)
+    assert pdfcheck.page_count(data) == 1
+    text = " ".join(pdfcheck.text(data).split())
+    assert f"Chứng nhận: Ông/Bà {people[0].full_name}" in text
+    assert "Lớp: Lớp" not in text
+    assert CODE not in text
+    assert "ông/bà:" not in text
