@@ -74,6 +74,16 @@ def defaults(instance_path: str) -> dict:
         "DOCUMENT_PARENT": "UBND TỈNH CÀ MAU",
         "DOCUMENT_AGENCY": "SỞ NỘI VỤ",
         "DOCUMENT_PLACE": "Cà Mau",
+        # "Kính gửi" and "Nơi nhận" of the documents (learnhub/certificates/frame.py), per issuing
+        # unit's code ("" for any other) and per document kind ("report", "register",
+        # "history", "sheet"; "" for any other). The last line of "Nơi nhận" ends with a full stop.
+        "DOCUMENT_RECIPIENTS": {"": {"report": ["Ủy ban nhân dân tỉnh Cà Mau"]}},
+        "DOCUMENT_COPIES": {
+            "": {
+                "report": ["Như trên", "Giám đốc Sở (để b/c)", "Lưu: VT"],
+                "": ["Lưu: VT"],
+            }
+        },
         # The default certificate issuer (editable by admins at /admin/issuers): the code in
         # register numbers (015/2026/GCN-SNV) and the signer ("KT." + "GIÁM ĐỐC" over the title).
         "CERTIFICATE_ISSUER_CODE": "SNV",

@@ -30,10 +30,11 @@ from learnhub.accounts.models import Role
 from learnhub.attendance import checkin, services
 from learnhub.attendance.models import STATUS_LABELS, AttendanceRecord, Method, Status
 from learnhub.audit.services import Actor
+from learnhub.certificates.frame import document_frame, issuer_of
 from learnhub.classes import services as classes
 from learnhub.classes.forms import CodeForm
 from learnhub.classes.models import ClassSession, TrainingClass
-from learnhub.timeutil import place_date, today, utcnow
+from learnhub.timeutil import utcnow
 
 bp = Blueprint("attendance", __name__)
 
@@ -357,26 +358,26 @@ def code(class_id: int):
 
 
 def _sheet(training_class: TrainingClass, sessions: list[ClassSession], name: str) -> Response:
-    """The printable sign-in sheet (danh sách ký nhận): plain values only into the template."""
-    cfg = current_app.config
+    """The printable sign-in sheet (danh sách học viên ký tên): plain values into the template."""
     people = classes.roster(training_class)  # Vietnamese order: given name, then the rest
     decision = training_class.decision_no + (
         f" ngày {training_class.decision_on.strftime('%d/%m/%Y')}"
         if training_class.decision_on
         else ""
     )
+    # Dated by the (first) session it is signed at, not by the day it is printed.
+    day = min((s.on for s in sessions), default=training_class.starts_on)
     data = pdf.render(
         "attendance/sheet.html",
-        parent=cfg["DOCUMENT_PARENT"],
-        agency=cfg["DOCUMENT_AGENCY"],
-        place_date=place_date(cfg["DOCUMENT_PLACE"], today()),
+        f=document_frame(issuer_of(training_class.issuer_id), on=day, kind="sheet", copies=()),
         class_title=training_class.title,
         class_code=training_class.code,
         decision=decision,
         place=training_class.place,
         organisers=training_class.organisers,
-        period=f"{training_class.starts_on:%d/%m/%Y} - {training_class.ends_on:%d/%m/%Y}",
-        sessions=[f"Buổi {s.number} ({s.on:%d/%m})" for s in sessions],
+        period=f"từ ngày {training_class.starts_on:%d/%m/%Y} "
+        f"đến ngày {training_class.ends_on:%d/%m/%Y}",
+        sessions=[f"Buổi {s.number} ({s.on:%d/%m/%Y})" for s in sessions],
         rows=[
             {"name": u.full_name, "unit": u.unit.name if u.unit else "", "position": u.position}
             for u in people

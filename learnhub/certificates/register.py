@@ -35,6 +35,7 @@ from learnhub import db, pdf, policy
 from learnhub.accounts.auth import role_required
 from learnhub.accounts.models import Role
 from learnhub.certificates import services
+from learnhub.certificates.frame import document_frame
 from learnhub.certificates.models import STATUS_LABELS, Certificate, Issuer, Kind, Status
 from learnhub.classes.models import TrainingClass
 from learnhub.pagination import Page
@@ -187,6 +188,8 @@ class Row:
     state: str
     status: str
     note: str
+    #: The course (chuyên đề) the certificate is for.
+    module_title: str = ""
 
     @property
     def result(self) -> str:
@@ -204,6 +207,7 @@ class Row:
             "birth_date": format_date(self.birth_date),
             "unit": self.unit,
             "class_code": self.class_code,
+            "module_title": self.module_title,
             "issued_on": format_date(self.issued_on),
             "result": self.result,
             "status": self.status,
@@ -294,6 +298,7 @@ def _rows(certs: list[Certificate]) -> list[Row]:
                 state=state,
                 status=status,
                 note="; ".join(notes),
+                module_title=data.get("module_title", ""),
             )
         )
     return rows
@@ -499,8 +504,7 @@ def export_pdf():
     try:
         data = pdf.render(
             "certificates/register_pdf.html",
-            parent=f.issuer.parent_name,
-            agency=f.issuer.name,
+            f=document_frame(f.issuer, kind="register", copies=()),
             year=str(f.year),
             summary=" · ".join(summary),
             printed_on=format_date(today()),

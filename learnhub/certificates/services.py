@@ -343,6 +343,16 @@ def _iso_date(text: str | None) -> str:
     return format_date(date.fromisoformat(text)) if text else ""
 
 
+#: "Ông"/"Bà" when the person's sex is known (the user model has none yet), else "Ông/Bà".
+HONORIFICS = {"male": "Ông", "female": "Bà"}
+
+
+def class_line(title: str) -> str:
+    """The class line of a certificate: "Lớp bồi dưỡng …" is not prefixed "Lớp: " again, and the
+    internal class code is not printed."""
+    return title if title.casefold().startswith("lớp") else f"Lớp: {title}"
+
+
 def render_pdf(cert: Certificate, issuer: Issuer) -> bytes:
     """The certificate as a PDF (WeasyPrint, through learnhub.pdf)."""
     data = cert.data
@@ -360,6 +370,8 @@ def render_pdf(cert: Certificate, issuer: Issuer) -> bytes:
         starts_on=_iso_date(data["starts_on"]),
         ends_on=_iso_date(data["ends_on"]),
         format_label=FORMAT_LABELS.get(data["format"], data["format"]),
+        honorific=HONORIFICS.get(data.get("sex", ""), "Ông/Bà"),
+        class_line=class_line(data["class_title"]),
         valid_until=format_date(cert.valid_until),
         original=cert.refers_to or cert.supersedes,
         qr_uri=qr.png_data_uri(scale=5, border=2),

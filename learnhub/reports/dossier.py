@@ -34,6 +34,7 @@ from learnhub.attendance.models import STATUS_LABELS as ATTENDANCE_LABELS
 from learnhub.attendance.models import Status as Attendance
 from learnhub.attendance.services import records_of_class, weights
 from learnhub.certificates import register
+from learnhub.certificates.frame import document_frame
 from learnhub.certificates.models import Certificate, Issuer
 from learnhub.certificates.services import grade_band
 from learnhub.classes.models import Enrolment, TrainingClass
@@ -330,27 +331,20 @@ def register_xlsx(klass: TrainingClass, rows: list) -> bytes:
     return book.save()
 
 
-def _issuer_header(klass: TrainingClass, certs: list[Certificate]) -> tuple[str, str]:
-    """(parent, agency) of the register's header, without creating anything (a GET)."""
+def _issuer(klass: TrainingClass, certs: list[Certificate]) -> Issuer | None:
+    """The register's issuing unit (None: the default one), without creating anything (a GET)."""
     issuer = certs[0].issuer if certs else None
     if issuer is None and klass.issuer_id is not None:
         issuer = db.session.get(Issuer, klass.issuer_id)
-    if issuer is None:
-        issuer = db.session.scalar(select(Issuer).where(Issuer.is_default.is_(True)).limit(1))
-    if issuer is not None:
-        return issuer.parent_name, issuer.name
-    cfg = current_app.config
-    return cfg["DOCUMENT_PARENT"], cfg["DOCUMENT_AGENCY"]
+    return issuer
 
 
 def register_pdf(klass: TrainingClass, certs: list[Certificate], rows: list) -> bytes:
-    parent, agency = _issuer_header(klass, certs)
     years = sorted({c.year for c in certs}) or [klass.ends_on.year]
     year = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
     return pdf.render(
         "certificates/register_pdf.html",
-        parent=parent,
-        agency=agency,
+        f=document_frame(_issuer(klass, certs), kind="register", copies=()),
         year=year,
         summary=f"Lớp: {klass.code} · {klass.title}",
         printed_on=format_date(today()),

@@ -65,7 +65,9 @@ class CertLine:
 
     @property
     def text(self) -> str:
-        return f"{self.number_label} ({self.status})"
+        status = str(self.status)
+        # Mid-sentence, in brackets: lower case ("(có hiệu lực)").
+        return f"{self.number_label} ({status[:1].lower()}{status[1:]})"
 
 
 @dataclass

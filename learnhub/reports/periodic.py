@@ -532,7 +532,7 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
     parent, specs = _rows_for(viewer, code, all_units, scope)
     rows = []
     for unit, direct in specs:
-        name = _("%(name)s (trực tiếp)", name=unit.name) if direct else unit.name
+        name = _("Thuộc trực tiếp %(name)s", name=unit.name) if direct else unit.name
         rows.append(Row(unit.code, name, direct=direct))
     mapping = UnitMap(all_units, specs)
     top = parent is None or parent.parent_id is None
@@ -599,6 +599,8 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
             continue
         row.tally.certified += count
         by_module[module_id].certified += count
+    # The chosen unit's own row only when someone is directly under it (none is the usual case).
+    rows = [r for r in rows if not (r.direct and r.tally.empty)]
     if show_other and not other.tally.empty:
         rows.append(other)
     total = Tally()

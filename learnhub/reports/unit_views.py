@@ -29,9 +29,10 @@ from flask_login import current_user, login_required
 from learnhub import db, pdf, policy
 from learnhub.accounts.auth import role_required
 from learnhub.accounts.models import Role, User
+from learnhub.certificates.frame import document_frame
 from learnhub.classes.models import TrainingClass
 from learnhub.reports import dossier, history, periodic
-from learnhub.timeutil import format_date, place_date, today
+from learnhub.timeutil import format_date, today
 
 bp = Blueprint("unit_reports", __name__, url_prefix="/reports")
 
@@ -49,16 +50,9 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
     )
 
 
-def _document_header() -> dict[str, str]:
-    """The NĐ 30/2020 header of the documents: parent agency, agency, place-and-date line."""
-    cfg = current_app.config
-    return {
-        "parent": cfg["DOCUMENT_PARENT"],
-        "agency": cfg["DOCUMENT_AGENCY"],
-        "agency_code": cfg.get("CERTIFICATE_ISSUER_CODE", ""),
-        "place_date": place_date(cfg["DOCUMENT_PLACE"], today()),
-        "printed_on": format_date(today()),
-    }
+def _document_frame(kind: str, symbol: str = "") -> dict:
+    """The NĐ 30/2020 frame of a document issued today by the default unit (certificates.frame)."""
+    return {"f": document_frame(symbol=symbol, kind=kind), "printed_on": format_date(today())}
 
 
 # -- the periodic report by unit -------------------------------------------------------------
@@ -138,7 +132,7 @@ def units_pdf():
     try:
         data = pdf.render(
             "reports/periodic_pdf.html",
-            **_document_header(),
+            **_document_frame("report", "BC"),
             period=period,
             scope=report.parent.name if report.parent is not None else "",
             rows=rows,
@@ -198,7 +192,7 @@ def person_history_pdf(user_id: int):
     try:
         data = pdf.render(
             "reports/history_pdf.html",
-            **_document_header(),
+            **_document_frame("history", "XN"),
             full_name=person.full_name,
             birth_date=format_date(person.birth_date),
             unit=person.unit.name if person.unit is not None else "",

@@ -76,7 +76,7 @@ def test_sheet_pdf_names_exact_and_in_vietnamese_order(
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
         "SỞ NỘI VỤ",
-        "DANH SÁCH KÝ NHẬN",
+        "DANH SÁCH HỌC VIÊN KÝ TÊN",
         "UBND TỈNH CÀ MAU",
     ):
         assert line in text

@@ -276,7 +276,7 @@ def test_former_district_reports_under_its_successor(admin, create_user, unit, t
     direct = report.rows[0]
     assert direct.direct
     assert direct.key == "CM"
-    assert direct.name == "Tỉnh Cà Mau (trực tiếp)"
+    assert direct.name == "Thuộc trực tiếp Tỉnh Cà Mau"
     assert direct.tally.persons >= 1  # the former province's person
     codes = {r.key for r in report.rows}
     assert not codes & {"H-THOI-BINH", "X-TB-CU-TEST", "CM-CU"}  # only current units

@@ -1,0 +1,159 @@
+"""Reading a document PDF back: words with their boxes (pdftotext -bbox-layout), filled rules
+(pypdf content streams), and the Nghị định 30/2020 checks every document test shares."""
+
+import html
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.generic import ContentStream
+
+from tests.support import require
+
+MM = 72 / 25.4  # points per millimetre
+
+
+@dataclass
+class Line:
+    page: int  # 1-based
+    x0: float  # points, from the left / top of the page
+    y0: float
+    x1: float
+    y1: float
+    text: str
+
+    @property
+    def centre(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+def lines(data: bytes) -> list[Line]:
+    """Every text line of the PDF with its box (pdftotext -bbox-layout)."""
+    require(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils) is not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "d.pdf"
+        path.write_bytes(data)
+        out = subprocess.run(
+            ["pdftotext", "-bbox-layout", str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    found = []
+    for number, page in enumerate(re.findall(r"<page .*?</page>", out, re.S), start=1):
+        for box, body in re.findall(r"<line (.*?)>(.*?)</line>", page, re.S):
+            c = {k: float(v) for k, v in re.findall(r'(\w+)="([\d.]+)"', box)}
+            words = [html.unescape(w) for w in re.findall(r"<word [^>]*>(.*?)</word>", body)]
+            text = unicodedata.normalize("NFC", " ".join(words))
+            found.append(Line(number, c["xMin"], c["yMin"], c["xMax"], c["yMax"], text))
+    return found
+
+
+def text(data: bytes) -> str:
+    """The text of all pages (pypdf), NFC, lines joined by spaces per page line."""
+    reader = PdfReader(io.BytesIO(data))
+    return unicodedata.normalize("NFC", "\n".join(page.extract_text() for page in reader.pages))
+
+
+def first(found: list[Line], start: str, page: int = 1) -> Line:
+    for line in found:
+        if line.page == page and line.text.startswith(start):
+            return line
+    raise AssertionError(f"no line starting {start!r} on page {page}")
+
+
+def rules(data: bytes, page: int = 1) -> list[tuple[float, float, float]]:
+    """Thin horizontal filled rectangles of a page: (x0, x1, y from the top), in points.
+
+    WeasyPrint draws a border as a filled rectangle; a transform (cm) scales its coordinates.
+    """
+    reader = PdfReader(io.BytesIO(data))
+    pdf_page = reader.pages[page - 1]
+    height = float(pdf_page.mediabox.height)
+    stream = ContentStream(pdf_page.get_contents(), reader)
+    found, ctm, stack, pending = [], [1, 0, 0, 1, 0, 0], [], []
+
+    def apply(m, x, y):
+        return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+    for operands, op in stream.operations:
+        if op == b"q":
+            stack.append(list(ctm))
+        elif op == b"Q":
+            ctm = stack.pop() if stack else [1, 0, 0, 1, 0, 0]
+        elif op == b"cm":
+            a, b, c, d, e, f = (float(v) for v in operands)
+            m = ctm
+            ctm = [
+                a * m[0] + b * m[2],
+                a * m[1] + b * m[3],
+                c * m[0] + d * m[2],
+                c * m[1] + d * m[3],
+                e * m[0] + f * m[2] + m[4],
+                e * m[1] + f * m[3] + m[5],
+            ]
+        elif op == b"re":
+            x, y, w, h = (float(v) for v in operands)
+            (x0, y0), (x1, y1) = apply(ctm, x, y), apply(ctm, x + w, y + h)
+            pending.append((min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)))
+        elif op in (b"f", b"F", b"f*"):
+            for x0, x1, y0, y1 in pending:
+                if y1 - y0 < 2 and x1 - x0 > 5:
+                    found.append((x0, x1, height - y1))
+            pending = []
+        elif op in (b"n", b"S", b"B", b"b"):
+            pending = []
+    return found
+
+
+def page_count(data: bytes) -> int:
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def page_size(data: bytes) -> tuple[float, float]:
+    box = PdfReader(io.BytesIO(data)).pages[0].mediabox
+    return float(box.width), float(box.height)
+
+
+def assert_frame(data: bytes, *, agency: str, place_date: str | None = None) -> None:
+    """The NĐ 30/2020 frame: page numbers only from page 2, 13–14 pt, centred in the top margin;
+    the agency's rule 1/3–1/2 of its name; the place/date line centred under the motto; text
+    inside the margins (left 30 mm, right 15 mm, top and bottom 20 mm)."""
+    found = lines(data)
+    pages = page_count(data)
+    width, height = page_size(data)
+    assert pages >= 2, "make the document long enough for a second page"
+    centre = (30 * MM + width - 15 * MM) / 2
+    for n in range(1, pages + 1):
+        top = [ln for ln in found if ln.page == n and ln.y1 <= 20 * MM]
+        if n == 1:
+            assert top == [], f"page 1 has text in its top margin: {top}"
+            continue
+        assert [ln.text for ln in top] == [str(n)], f"page {n} top margin: {top}"
+        number = top[0]
+        assert abs(number.centre - centre) < 2 * MM, (number, centre)
+        assert 12 <= number.y1 - number.y0 <= 16, "page number not 13–14 pt"
+    for ln in found:
+        if ln.page > 1 and ln.y1 <= 20 * MM:
+            continue
+        assert ln.x0 >= 30 * MM - 1, f"left margin: {ln}"
+        assert ln.x1 <= width - 15 * MM + 1, f"right margin: {ln}"
+        assert ln.y1 <= height - 20 * MM + 1, f"bottom margin: {ln}"
+    name = first(found, agency)
+    under = [r for r in rules(data) if 0 < r[2] - name.y1 < 8 * MM]
+    assert under, "no rule under the agency name"
+    x0, x1, _y = under[0]
+    length, name_width = x1 - x0, name.x1 - name.x0
+    assert name_width / 3 - 1 <= length <= name_width / 2 + 1, (length, name_width)
+    assert abs((x0 + x1) / 2 - name.centre) < 1 * MM
+    nation = first(found, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    if place_date is not None:
+        place = first(found, place_date)
+        assert place.text == place_date
+        assert abs(place.centre - nation.centre) < 1.5 * MM, (place, nation)
