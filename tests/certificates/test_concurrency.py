@@ -257,7 +257,8 @@ def test_cli_issue_and_verify(app, tmp_path):
         pdf.write_bytes(certificates.read_pdf(cert))
         qr = certificates.qr_text(cert)
         db.session.remove()
-    assert runner.invoke(args=["certificates", "verify", str(pdf)]).exit_code == 0
+    checked = runner.invoke(args=["certificates", "verify", str(pdf)])
+    assert checked.exit_code == 0, checked.output
     assert runner.invoke(args=["certificates", "verify", qr]).exit_code == 0
     url, token = qr.split("#")
     tampered = token.replace(token[10], "A" if token[10] != "A" else "B", 1)
