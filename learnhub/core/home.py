@@ -321,13 +321,14 @@ class AdminHome:
 
 
 def admin_home() -> AdminHome:
-    """Accounts waiting for a password and the latest roster imports (five queries)."""
+    """Accounts waiting for a password (the newest first) and the latest roster imports (five
+    queries)."""
     no_password = (User.password_hash.is_(None)) & User.is_enabled
     return AdminHome(
         users=db.session.scalar(select(func.count()).select_from(User)) or 0,
         units=db.session.scalar(select(func.count()).select_from(OrgUnit)) or 0,
         waiting=list(
-            db.session.scalars(select(User).where(no_password).order_by(User.id).limit(5))
+            db.session.scalars(select(User).where(no_password).order_by(desc(User.id)).limit(5))
         ),
         waiting_count=db.session.scalar(select(func.count()).where(no_password)) or 0,
         imports=list(

@@ -560,7 +560,7 @@ def test_parameter_names_are_gathered(app):
     assert {f.__name__ for f in forms} == {"SessionsForm"}
     strings, forms = view_refs(app.view_functions["register.index"])
     assert {"q", "klass", "year", "page", "per_page"} <= strings
-    for expected in ("q", "page", "per_page", "next", "from", "to", "actor", "lang", "klass"):
+    for expected in ("q", "page", "per_page", "next", "from", "to", "person", "lang", "klass"):
         assert expected in SCANNED
     for expected in ("full_name", "starts_on", "capacity", "count", "logins", "password", "file"):
         assert expected in fields
