@@ -25,7 +25,8 @@ SO_NGOAI_VU = re.compile(r"Sở Ngoại vụ(?! (?:TPHCM|Thành phố|tỉnh Bì
 
 
 def _content_files():
-    for pattern in ("modules/*/lessons/*.md", "modules/*/questions/*.gift", "modules/*/module.toml"):
+    patterns = ("modules/*/lessons/*.md", "modules/*/questions/*.gift", "modules/*/module.toml")
+    for pattern in patterns:
         yield from sorted(CONTENT.glob(pattern))
 
 
