@@ -15,13 +15,14 @@ from learnhub.orgunits import services as units
 from learnhub.quizzes import services as quizzes
 from learnhub.timeutil import today, utcnow
 
-#: login, full name, roles, unit code, password. Shown in README; development only.
+#: login, full name, roles, unit code, password. Shown in README; development only. The names
+#: are invented ("Mẫu" = sample) so that no demo person carries the name of a real official.
 DEMO_USERS = [
     ("admin", "Quản Trị Viên", [Role.admin], "CM-SNV", "demo-quantri-2026"),
-    ("giangvien", "Trần Hồng Quân", [Role.trainer, Role.learner], "CM-LHHN", "demo-giangvien-2026"),
-    ("tochuc", "Lê Thị Thu Hà", [Role.hr, Role.learner], "CM-SNV", "demo-tochuc-2026"),
-    ("hocvien1", "Nguyễn Thị Hồng Nhung", [Role.learner], "CM-SNV", "demo-hocvien-2026"),
-    ("hocvien2", "Lê Văn Ửng", [Role.learner], "X-THOI-BINH", "demo-hocvien-2026"),
+    ("giangvien", "Giảng Viên Mẫu", [Role.trainer, Role.learner], "CM-LHHN", "demo-giangvien-2026"),
+    ("tochuc", "Tổ Chức Viên Mẫu", [Role.hr, Role.learner], "CM-SNV", "demo-tochuc-2026"),
+    ("hocvien1", "Học Viên Mẫu Một", [Role.learner], "CM-SNV", "demo-hocvien-2026"),
+    ("hocvien2", "Học Viên Mẫu Hai", [Role.learner], "X-THOI-BINH", "demo-hocvien-2026"),
 ]
 
 DEMO = Actor(None, "", "demo")

@@ -15,6 +15,7 @@ import it, their views and commands ask it.
 """
 
 import logging
+from datetime import datetime
 from typing import NoReturn
 
 from flask import abort, has_request_context, request
@@ -25,6 +26,7 @@ from learnhub.accounts.models import Role, User
 from learnhub.api.models import ApiToken
 from learnhub.catalog.models import Module
 from learnhub.certificates.models import Certificate
+from learnhub.classes import feedback
 from learnhub.classes.models import Enrolment, TrainingClass, class_trainers
 from learnhub.orgunits.models import OrgUnit
 from learnhub.orgunits.services import rollup_ids
@@ -224,6 +226,20 @@ def class_learner_ids(user: User, training_class: TrainingClass) -> Select | Non
     if may_manage_class(user, training_class):
         return None
     return people_ids(user, Role.hr)
+
+
+def may_give_feedback(user: User | None, training_class: TrainingClass, now: datetime) -> bool:
+    """Evaluate a class (phiếu đánh giá): a learner on its roster, once it may be evaluated
+    (classes.feedback.is_open); answering twice is refused by the service."""
+    if not _signed_in(user):
+        return False
+    return feedback.on_roster(user, training_class) and feedback.is_open(training_class, now)
+
+
+def may_see_feedback(user: User | None, training_class: TrainingClass) -> bool:
+    """A class's evaluation summary (anonymous, classes.feedback.summary): those who run the
+    class and the HR officers who may download its dossier."""
+    return may_download_dossier(user, training_class)
 
 
 def may_download_dossier(user: User | None, training_class: TrainingClass) -> bool:

@@ -3,7 +3,7 @@
 from datetime import time
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from learnhub.classes.models import FORMAT_LABELS
@@ -99,3 +99,25 @@ class SessionEditForm(LearnHubForm):
 
 class ConfirmForm(LearnHubForm):
     """A confirmation step: only the CSRF token and the button."""
+
+
+MARKS = choices(
+    [
+        ("5", _l("5 - Rất tốt")),
+        ("4", _l("4 - Tốt")),
+        ("3", _l("3 - Đạt")),
+        ("2", _l("2 - Chưa tốt")),
+        ("1", _l("1 - Kém")),
+    ]
+)
+
+
+class FeedbackForm(LearnHubForm):
+    """Phiếu đánh giá khóa học: three marks from 1 to 5 and a comment."""
+
+    content = RadioField(_l("Nội dung chương trình"), choices=MARKS, validators=[InputRequired()])
+    trainers = RadioField(_l("Giảng viên"), choices=MARKS, validators=[InputRequired()])
+    organisation = RadioField(
+        _l("Công tác tổ chức lớp"), choices=MARKS, validators=[InputRequired()]
+    )
+    comment = TextAreaField(_l("Góp ý (không bắt buộc)"), validators=[Optional(), Length(max=2000)])

@@ -215,3 +215,28 @@ class ClassSession(Base):
         """When the session starts (naive UTC)."""
         local = datetime.combine(self.on, self.starts_at, VN_TZ)
         return local.astimezone(UTC).replace(tzinfo=None)
+
+
+class ClassFeedback(Base):
+    """A learner's evaluation of a class (phiếu đánh giá khóa học): three marks from 1 to 5 and
+    a comment. One per learner per class. The learner is kept only so that nobody answers
+    twice: pages and documents show counts, means and comments, never who wrote them
+    (classes/feedback.py)."""
+
+    __tablename__ = "class_feedback"
+    __table_args__ = (
+        UniqueConstraint("class_id", "user_id"),
+        CheckConstraint("content BETWEEN 1 AND 5", name="content_1_to_5"),
+        CheckConstraint("trainers BETWEEN 1 AND 5", name="trainers_1_to_5"),
+        CheckConstraint("organisation BETWEEN 1 AND 5", name="organisation_1_to_5"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: Nội dung chương trình, giảng viên, công tác tổ chức: 1 (kém) … 5 (rất tốt).
+    content: Mapped[int]
+    trainers: Mapped[int]
+    organisation: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,13 +16,14 @@ from learnhub.attendance import schedule
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import STATUS_LABELS, Completion
 from learnhub.catalog.models import Module
-from learnhub.classes import matching, services
+from learnhub.classes import feedback, matching, services
 from learnhub.classes.forms import (
     ClassEditForm,
     ClassForm,
     ConfirmForm,
     EnrolForm,
     EnrolUnitForm,
+    FeedbackForm,
     SessionEditForm,
     SessionsForm,
 )
@@ -386,3 +387,55 @@ def edit(class_id: int):
         db.session.commit()
         flash(_("Đã lưu thông tin lớp."), "success")
     return redirect(url_for(".manage", class_id=training_class.id))
+
+
+# -- the learners' evaluation of a class (phiếu đánh giá khóa học) ---------------------------
+
+
+@bp.route("/classes/<int:class_id>/feedback", methods=["GET", "POST"])
+@login_required
+def feedback_form(class_id: int):
+    training_class = db.get_or_404(TrainingClass, class_id)
+    policy.require(
+        policy.may_see_class(current_user, training_class), "class", class_id, current_user
+    )
+    open_ = policy.may_give_feedback(current_user, training_class, utcnow())
+    done = feedback.given(current_user, training_class)
+    form = FeedbackForm()
+    if request.method == "POST":
+        if not open_ or done:
+            flash(_("Bạn không thể gửi phiếu đánh giá cho lớp này."), "warning")
+            return redirect(url_for(".feedback_form", class_id=class_id))
+        if form.validate():
+            data = feedback.FeedbackData(
+                content=int(form.content.data),
+                trainers=int(form.trainers.data),
+                organisation=int(form.organisation.data),
+                comment=form.comment.data or "",
+            )
+            try:
+                feedback.submit(current_user, training_class, data)
+            except feedback.AlreadyGiven:
+                flash(_("Bạn đã gửi phiếu đánh giá cho lớp này."), "info")
+                return redirect(url_for(".show", class_id=class_id))
+            db.session.commit()
+            flash(_("Đã ghi nhận phiếu đánh giá. Cảm ơn bạn."), "success")
+            return redirect(url_for(".show", class_id=class_id))
+    return render_template(
+        "classes/feedback_form.html", c=training_class, form=form, open=open_, done=done
+    )
+
+
+@bp.get("/manage/classes/<int:class_id>/feedback")
+@login_required
+def feedback_summary(class_id: int):
+    training_class = db.get_or_404(TrainingClass, class_id)
+    policy.require(
+        policy.may_see_feedback(current_user, training_class), "class", class_id, current_user
+    )
+    return render_template(
+        "classes/feedback_summary.html",
+        c=training_class,
+        summary=feedback.summary(training_class),
+        minimum=feedback.MIN_RESPONSES,
+    )

@@ -37,6 +37,7 @@ from learnhub.certificates import register
 from learnhub.certificates.frame import document_frame
 from learnhub.certificates.models import Certificate, Issuer
 from learnhub.certificates.services import grade_band
+from learnhub.classes import feedback
 from learnhub.classes.models import Enrolment, TrainingClass
 from learnhub.i18n import format_number
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz
@@ -52,6 +53,7 @@ COMPLETIONS = "04-danh-sach-hoan-thanh.xlsx"
 REGISTER_XLSX = "05-so-cap-gcn.xlsx"
 REGISTER_PDF = "05-so-cap-gcn.pdf"
 REGISTER_NOTE = "05-so-cap-gcn.txt"
+FEEDBACK = "06-tong-hop-phieu-danh-gia.xlsx"
 
 
 def can_download(user: User, training_class: TrainingClass) -> bool:
@@ -352,6 +354,35 @@ def register_pdf(klass: TrainingClass, certs: list[Certificate], rows: list) -> 
     )
 
 
+def feedback_xlsx(klass: TrainingClass) -> bytes:
+    """The anonymous summary of the learners' evaluations (classes.feedback.summary): the
+    number of answers, the mean of each mark and the comments, never who wrote them; only the
+    number below feedback.MIN_RESPONSES answers."""
+    summary = feedback.summary(klass)
+    book = XlsxBook()
+    sheet = book.sheet("Phiếu đánh giá", (("Tiêu chí", 40), ("Điểm trung bình (1–5)", 20)))
+    sheet.line("TỔNG HỢP PHIẾU ĐÁNH GIÁ KHÓA HỌC", bold=True, size=14)
+    sheet.line(klass.title, bold=True)
+    sheet.line(f"Mã lớp: {klass.code}")
+    sheet.line(f"Số phiếu đã nhận: {summary.responses} / {summary.learners} học viên")
+    sheet.line("Phiếu không ghi tên.")
+    if not summary.shown:
+        sheet.line(
+            f"Kết quả chỉ được tổng hợp khi lớp có từ {feedback.MIN_RESPONSES} phiếu trở lên."
+        )
+        return book.save()
+    sheet.line()
+    sheet.header()
+    labels = ("Nội dung chương trình", "Giảng viên", "Công tác tổ chức lớp")
+    for label, name in zip(labels, feedback.CRITERIA, strict=True):
+        sheet.row([label, summary.means[name]], (None, "0.00"))
+    sheet.line()
+    sheet.line("Góp ý của học viên", bold=True)
+    for comment in summary.comments:
+        sheet.line(comment)
+    return book.save()
+
+
 def build(klass: TrainingClass) -> bytes:
     """The dossier as ZIP bytes (the spreadsheets and the PDF are compressed already)."""
     people = _roster(klass)
@@ -364,6 +395,7 @@ def build(klass: TrainingClass) -> bytes:
             SCORES: scores_xlsx(klass, people),
             COMPLETIONS: completions_xlsx(klass, people),
             REGISTER_XLSX: register_xlsx(klass, rows),
+            FEEDBACK: feedback_xlsx(klass),
         }
         if len(rows) > register.PDF_MAX_ROWS:
             files[REGISTER_NOTE] = (

@@ -2,6 +2,8 @@
 
 - ``/reports/units`` (+ ``.xlsx``, ``.pdf``): HR and admins; an HR officer's scope applies to
   every row and total, and a unit outside it answers 404.
+- ``/reports/annual`` (+ ``.xlsx``, ``.pdf``): the annual report on bồi dưỡng (reports/annual.py),
+  HR and admins, scoped like the unit report.
 - ``/reports/people``: HR search for a person in their scope.
 - ``/reports/people/<id>`` (+ ``.pdf``): the person, HR whose scope covers them, admins; 404
   for anyone else.
@@ -31,7 +33,7 @@ from learnhub.accounts.auth import role_required
 from learnhub.accounts.models import Role, User
 from learnhub.certificates.frame import document_frame
 from learnhub.classes.models import TrainingClass
-from learnhub.reports import dossier, history, periodic
+from learnhub.reports import annual, dossier, history, periodic
 from learnhub.timeutil import format_date, today
 
 bp = Blueprint("unit_reports", __name__, url_prefix="/reports")
@@ -145,6 +147,69 @@ def units_pdf():
         flash(_("Tạo tệp PDF quá lâu. Hãy chọn một đơn vị nhỏ hơn hoặc tải tệp XLSX."), "warning")
         return redirect(url_for(".units_report", **request.args))
     return _download(data, "application/pdf", f"{periodic.file_stem(report)}.pdf")
+
+
+# -- the annual report on bồi dưỡng -----------------------------------------------------------
+
+
+def _annual(vi: bool = False) -> tuple[annual.Report, list[str]]:
+    args = {"period": periodic.REPORT, "year": request.args.get("year", "")}
+    period, errors = periodic.parse_period(args)
+    if vi:
+        with force_locale("vi"):
+            return annual.build(current_user, period.year), errors
+    return annual.build(current_user, period.year), errors
+
+
+@bp.get("/annual")
+@role_required(Role.hr)
+def annual_report():
+    report, errors = _annual()
+    return render_template(
+        "reports/annual.html",
+        report=report,
+        errors=errors,
+        years=periodic.offered_years(),
+        other_reports=_other_reports(),
+    )
+
+
+@bp.get("/annual.xlsx")
+@role_required(Role.hr)
+def annual_xlsx():
+    report, errors = _annual(vi=True)
+    if errors:
+        abort(400)
+    with force_locale("vi"):
+        data = annual.to_xlsx(report, current_app.config["DOCUMENT_AGENCY"])
+    return _download(data, XLSX_MIMETYPE, f"{annual.file_stem(report)}.xlsx")
+
+
+@bp.get("/annual.pdf")
+@role_required(Role.hr)
+def annual_pdf():
+    report, errors = _annual(vi=True)
+    if errors:
+        abort(400)
+    with force_locale("vi"):
+        period = report.period.label()
+    try:
+        data = pdf.render(
+            "reports/annual_pdf.html",
+            f=document_frame(
+                symbol="BC",
+                kind="annual",
+                recipients=("Bộ Nội vụ",),
+                copies=("Như trên", "UBND tỉnh (để báo cáo)", "Lưu: VT"),
+            ),
+            period=period,
+            report=report,
+        )
+    except pdf.RenderTimeout:
+        current_app.logger.warning("annual report PDF timed out")
+        flash(_("Tạo tệp PDF quá lâu. Hãy tải tệp XLSX."), "warning")
+        return redirect(url_for(".annual_report", year=report.period.year))
+    return _download(data, "application/pdf", f"{annual.file_stem(report)}.pdf")
 
 
 # -- a person's training history --------------------------------------------------------------

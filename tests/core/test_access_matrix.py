@@ -132,6 +132,12 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("classes.mine", "GET"): (302, 200, 200, 200, 200),
     # A class page exists for its learners and those who manage it.
     ("classes.show", "GET"): (302, 200, 200, 404, 200),
+    # The learners' evaluation: the form for the class's learners (others who see the class get
+    # the page that says it is not for them; a POST from them is refused with a redirect); the
+    # anonymous summary for those who run the class and HR who may download its dossier.
+    ("classes.feedback_form", "GET"): (302, 200, 200, 404, 200),
+    ("classes.feedback_form", "POST"): (302, 200, 302, 404, 302),
+    ("classes.feedback_summary", "GET"): (302, 404, 200, 404, 200),
     ("attendance.roll_call", "GET"): (302, 403, 200, 403, 200),
     ("attendance.roll_call", "POST"): (302, 403, 302, 403, 302),
     ("attendance.projector", "GET"): (302, 403, 200, 403, 200),
@@ -180,6 +186,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("unit_reports.units_report", "GET"): (302, 403, 403, 200, 200),
     ("unit_reports.units_xlsx", "GET"): (302, 403, 403, 200, 200),
     ("unit_reports.units_pdf", "GET"): (302, 403, 403, 200, 200),
+    ("unit_reports.annual_report", "GET"): (302, 403, 403, 200, 200),
+    ("unit_reports.annual_xlsx", "GET"): (302, 403, 403, 200, 200),
+    ("unit_reports.annual_pdf", "GET"): (302, 403, 403, 200, 200),
     ("unit_reports.people", "GET"): (302, 403, 403, 200, 200),
     ("unit_reports.person_history", "GET"): (302, 200, 404, 200, 200),
     ("unit_reports.person_history_pdf", "GET"): (302, 200, 404, 200, 200),

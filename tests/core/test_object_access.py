@@ -108,6 +108,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("quizzes.review", "GET"): (404, 404, 404, 404),
     # A class: its learners and those who run it; management pages 403 for other staff.
     ("classes.show", "GET"): (404, 404, 404, 200),
+    ("classes.feedback_form", "GET"): (404, 404, 404, 200),
+    ("classes.feedback_form", "POST"): (404, 404, 404, 302),
+    ("classes.feedback_summary", "GET"): (404, 404, 404, 200),
     ("classes.manage", "GET"): (403, 403, 403, 200),
     ("classes.add_sessions", "POST"): (403, 403, 403, 302),
     ("classes.enrol", "POST"): (403, 403, 403, 302),

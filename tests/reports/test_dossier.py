@@ -33,6 +33,7 @@ FILES = {
     "ho-so-lop-HS-2025-01/04-danh-sach-hoan-thanh.xlsx",
     "ho-so-lop-HS-2025-01/05-so-cap-gcn.xlsx",
     "ho-so-lop-HS-2025-01/05-so-cap-gcn.pdf",
+    "ho-so-lop-HS-2025-01/06-tong-hop-phieu-danh-gia.xlsx",
 }
 
 
@@ -159,6 +160,6 @@ def test_empty_class_dossier(client, login, admin, trainer):
     assert status == 200
     files = _open(data)
     assert {n.split("/")[0] for n in files} == {"ho-so-lop-HS-2025-03"}
-    assert len(files) == 6
+    assert len(files) == 7  # the five spreadsheets, the register PDF, the evaluations
     text = pdf_text(files["ho-so-lop-HS-2025-03/05-so-cap-gcn.pdf"])
     assert "SỔ CẤP GIẤY CHỨNG NHẬN" in text
