@@ -53,20 +53,30 @@ def _no_borders(table) -> None:
     table._tbl.tblPr.append(borders)
 
 
+def _frame(document, left_width, right_width):
+    """A borderless two-column table of fixed widths (the header, the closing blocks)."""
+    table = document.add_table(rows=1, cols=2)
+    table.autofit = False
+    _no_borders(table)
+    for column, cell, width in zip(
+        table.columns, table.rows[0].cells, (left_width, right_width), strict=True
+    ):
+        column.width = cell.width = width
+    return table
+
+
 def _header(document, doc: Document, page: Page) -> None:
     from docx.shared import Mm
 
-    table = document.add_table(rows=1, cols=2)
-    _no_borders(table)
+    table = _frame(document, Mm(65), Mm(100))
     left, right = table.rows[0].cells
-    left.width, right.width = Mm(65), Mm(100)
     left.paragraphs[0].alignment = 1
     if doc.parent:
         _run(left.paragraphs[0], doc.parent, size=12.5)
         _para(left, doc.agency, bold=True, size=12.5)
     else:
         _run(left.paragraphs[0], doc.agency, bold=True, size=12.5)
-    _para(left, "⎯" * 5, size=8)
+    _rule(_para(left, "", size=6))
     if page.number:
         _para(left, page.number, size=13)
     right.paragraphs[0].alignment = 1
@@ -75,6 +85,21 @@ def _header(document, doc: Document, page: Page) -> None:
     if page.place_date:
         _para(right, "")
         _para(right, page.place_date, italic=True, size=13.5)
+
+
+def _rule(paragraph) -> None:
+    """A short solid rule under the agency's name (a bottom border, indented to ~1/3)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    paragraph.paragraph_format.left_indent = paragraph.paragraph_format.right_indent = Mm(22)
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("val", "single"), ("sz", "6"), ("space", "1"), ("color", "000000")):
+        bottom.set(qn(f"w:{key}"), value)
+    borders.append(bottom)
+    paragraph._p.get_or_add_pPr().append(borders)
 
 
 def _body(document, block: Paragraph) -> None:
@@ -101,6 +126,8 @@ def _table(document, block: Table, usable_mm: float) -> None:
     table.style = "Table Grid"
     table.autofit = False
     widths = [Mm(usable_mm * w / 100) for w in block.widths]
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     for cell, text, width in zip(table.rows[0].cells, block.headers, widths, strict=True):
         cell.width = width
         cell.paragraphs[0].alignment = 1
@@ -116,10 +143,8 @@ def _table(document, block: Table, usable_mm: float) -> None:
 def _signature(document, page: Page) -> None:
     from docx.shared import Mm
 
-    table = document.add_table(rows=1, cols=2)
-    _no_borders(table)
+    table = _frame(document, Mm(75), Mm(90))
     left, right = table.rows[0].cells
-    left.width, right.width = Mm(80), Mm(85)
     if page.recipients:
         _run(left.paragraphs[0], "Nơi nhận:", bold=True, italic=True, size=12)
         for line in page.recipients:
@@ -163,9 +188,17 @@ def _section(document, page: Page, first: bool):
     section = document.sections[0] if first else document.add_section(WD_SECTION.NEW_PAGE)
     wide, tall = Mm(297), Mm(210)
     if page.landscape:
-        section.orientation, section.page_width, section.page_height = WD_ORIENT.LANDSCAPE, wide, tall
+        section.orientation, section.page_width, section.page_height = (
+            WD_ORIENT.LANDSCAPE,
+            wide,
+            tall,
+        )
     else:
-        section.orientation, section.page_width, section.page_height = WD_ORIENT.PORTRAIT, tall, wide
+        section.orientation, section.page_width, section.page_height = (
+            WD_ORIENT.PORTRAIT,
+            tall,
+            wide,
+        )
     section.top_margin = section.bottom_margin = Mm(20)
     section.left_margin, section.right_margin = Mm(30), Mm(15)
     if first:
@@ -179,8 +212,12 @@ def render(doc: Document) -> bytes:
 
     document = Word()
     document.core_properties.title = doc.title
+    from docx.shared import Pt
+
     style = document.styles["Normal"]
     style.font.name = FONT
+    style.paragraph_format.space_after = Pt(0)
+    style.paragraph_format.line_spacing = 1.0
     for index, page in enumerate(doc.pages):
         usable = _section(document, page, first=index == 0)
         if page.header:
@@ -203,7 +240,6 @@ def render(doc: Document) -> bytes:
                 _body(document, block)
         if page.signer is not None or page.recipients:
             _signature(document, page)
-    # python-docx starts with one empty paragraph; the first section's content follows it.
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -130,7 +130,11 @@ def manage(class_id: int):
 
 
 #: The query argument narrowing a document to one learner, unit or session.
-DOCUMENT_ARGS = {"giay-trieu-tap": "hoc_vien", "giay-trieu-tap-don-vi": "don_vi", "danh-sach-ky-ten": "buoi"}
+DOCUMENT_ARGS = {
+    "giay-trieu-tap": "hoc_vien",
+    "giay-trieu-tap-don-vi": "don_vi",
+    "danh-sach-ky-ten": "buoi",
+}
 DOCUMENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -153,7 +157,9 @@ def document(class_id: int, kind: str, fmt: str):
     db.session.commit()  # the default issuer, created on first use
     name = f"{kind}-{training_class.code}{f'-{arg}' if arg is not None else ''}.{fmt}"
     disposition = f"attachment; filename*=UTF-8''{quote(name)}"
-    return Response(data, mimetype=DOCUMENT_TYPES[fmt], headers={"Content-Disposition": disposition})
+    return Response(
+        data, mimetype=DOCUMENT_TYPES[fmt], headers={"Content-Disposition": disposition}
+    )
 
 
 def _completions(training_class: TrainingClass) -> dict[int, object]:

@@ -43,8 +43,8 @@ def _place_date(issuer: Issuer, day: date | None, year: int) -> str:
 
 
 def _number(kind: str, issuer: Issuer) -> str:
-    """"Số: …/QĐ-SNV": the number is given when the document is registered, so it is left blank
-    unless a pattern is configured (CLASS_DOCUMENT_NUMBER, with {kind} and {issuer})."""
+    """The number line, "Số: …/QĐ-SNV": the number is given when the document is registered, so
+    it is left blank unless a pattern is configured (CLASS_DOCUMENT_NUMBER: {kind}, {issuer})."""
     pattern = current_app.config.get("CLASS_DOCUMENT_NUMBER") or "Số: …/{kind}-{issuer}"
     return pattern.format(kind=kind, issuer=issuer.code)
 
@@ -86,10 +86,7 @@ class Context:
     def what(self) -> str:
         """The class as a sentence names it: "lớp bồi dưỡng … (mã lớp …)"."""
         title = self.c.title
-        if title[:3].lower() == "lớp":
-            title = "lớp" + title[3:]
-        else:
-            title = f"lớp {title}"
+        title = "lớp" + title[3:] if title[:3].lower() == "lớp" else f"lớp {title}"
         return f"{title} (mã lớp {self.c.code})"
 
     @property
@@ -125,17 +122,20 @@ def _learner_table(learners: list[User]) -> Table:
     return Table(
         ("STT", "Họ và tên", "Ngày sinh", "Chức vụ", "Đơn vị công tác"),
         tuple(
-            (str(n), u.full_name, _day(u.birth_date) if u.birth_date else "", u.position,
-             _unit_name(u))
+            (
+                str(n),
+                u.full_name,
+                _day(u.birth_date) if u.birth_date else "",
+                u.position,
+                _unit_name(u),
+            )
             for n, u in enumerate(learners, start=1)
         ),
         (7, 28, 15, 20, 30),
     )
 
 
-_GENERIC_BASES = (
-    "Căn cứ chức năng, nhiệm vụ, quyền hạn và cơ cấu tổ chức của cơ quan;",
-)
+_GENERIC_BASES = ("Căn cứ chức năng, nhiệm vụ, quyền hạn và cơ cấu tổ chức của cơ quan;",)
 
 
 def opening_decision(ctx: Context) -> Document:
@@ -194,8 +194,9 @@ def opening_decision(ctx: Context) -> Document:
         header=False,
         above=("Phụ lục",),
         blocks=(
-            Paragraph(f"(Kèm theo Quyết định {number.removeprefix('Số: ')} về việc mở lớp)",
-                      "note"),
+            Paragraph(
+                f"(Kèm theo Quyết định {number.removeprefix('Số: ')} về việc mở lớp)", "note"
+            ),
             _learner_table(ctx.learners),
         ),
     )
@@ -301,8 +302,11 @@ def class_list(ctx: Context) -> Document:
         subject=c.title,
         place_date=_place_date(ctx.issuer, c.decision_on, ctx.year),
         blocks=(
-            *([Paragraph(f"(Kèm theo {ctx.opening} về việc mở lớp)", "note")]
-              if ctx.opening else []),
+            *(
+                [Paragraph(f"(Kèm theo {ctx.opening} về việc mở lớp)", "note")]
+                if ctx.opening
+                else []
+            ),
             Paragraph(f"Mã lớp: {c.code}. Thời gian: {ctx.period}.", "body"),
             _learner_table(ctx.learners),
             Paragraph(f"Tổng số: {len(ctx.learners)} học viên.", "body"),
@@ -330,9 +334,7 @@ def _session_page(ctx: Context, s: ClassSession) -> Page:
                 "body",
             ),
             Table(("STT", "Họ và tên", "Đơn vị", "Chức vụ", "Ký tên"), rows, (7, 30, 30, 18, 15)),
-            Paragraph(
-                f"Tổng số học viên: {len(ctx.learners)}; có mặt: ……; vắng mặt: …….", "body"
-            ),
+            Paragraph(f"Tổng số học viên: {len(ctx.learners)}; có mặt: ……; vắng mặt: …….", "body"),
         ),
         signer=Signer(title="XÁC NHẬN CỦA ĐƠN VỊ TỔ CHỨC"),
     )
@@ -403,7 +405,8 @@ def completion_decision(ctx: Context) -> Document:
         (
             str(n),
             cert.data.get("full_name", cert.user.full_name),
-            _day(date.fromisoformat(cert.data["birth_date"])) if cert.data.get("birth_date")
+            _day(date.fromisoformat(cert.data["birth_date"]))
+            if cert.data.get("birth_date")
             else "",
             cert.data.get("unit", ""),
             cert.data.get("band", ""),
@@ -425,8 +428,15 @@ def completion_decision(ctx: Context) -> Document:
                 "note",
             ),
             Table(
-                ("STT", "Họ và tên", "Ngày sinh", "Đơn vị công tác", "Xếp loại", "Số vào sổ",
-                 "Số hiệu"),
+                (
+                    "STT",
+                    "Họ và tên",
+                    "Ngày sinh",
+                    "Đơn vị công tác",
+                    "Xếp loại",
+                    "Số vào sổ",
+                    "Số hiệu",
+                ),
                 rows,
                 (5, 20, 11, 22, 9, 18, 15),
             ),

@@ -32,10 +32,20 @@ def demo_class(trainer, create_user, unit):
     training_class.decision_no = "15/QĐ-SNV"
     training_class.decision_on = date(2026, 1, 2)
     people = [
-        create_user("dd-1", full_name="Nguyễn Thị Hồng Nhung", unit=unit("CM-SNV"),
-                    birth_date=date(1990, 3, 4), position="Chuyên viên"),
-        create_user("dd-2", full_name="Trần Hồng Quân", unit=unit("X-THOI-BINH"),
-                    birth_date=date(1985, 11, 20), position="Công chức"),
+        create_user(
+            "dd-1",
+            full_name="Nguyễn Thị Hồng Nhung",
+            unit=unit("CM-SNV"),
+            birth_date=date(1990, 3, 4),
+            position="Chuyên viên",
+        ),
+        create_user(
+            "dd-2",
+            full_name="Trần Hồng Quân",
+            unit=unit("X-THOI-BINH"),
+            birth_date=date(1985, 11, 20),
+            position="Công chức",
+        ),
         create_user("dd-3", full_name="Lê Văn Ửng", unit=unit("CM-SNV")),
     ]
     certs = []
@@ -59,10 +69,20 @@ def docx_text_by_libreoffice(data: bytes, tmp_path) -> str:
     require(soffice is not None, "LibreOffice (soffice, libreoffice-writer) is not installed")
     source = tmp_path / "doc.docx"
     source.write_bytes(data)
-    subprocess.run(  # noqa: S603 (a fixed command on our own temporary file)
-        [soffice, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless",
-         "--convert-to", "txt:Text", "--outdir", str(tmp_path), str(source)],
-        capture_output=True, check=True, timeout=180,
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--headless",
+            "--convert-to",
+            "txt:Text",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=180,
     )
     out = tmp_path / "doc.txt"
     require(out.exists(), "soffice cannot convert DOCX to text (libreoffice-writer missing)")
@@ -98,17 +118,19 @@ def test_libreoffice_reads_the_docx_with_the_pdfs_names_numbers_and_dates(
         assert names, kind
         for name in names:
             assert name in docx, (kind, name)
-        assert training_class.code in pdf and training_class.code in docx, kind
+        assert training_class.code in pdf, kind
+        assert training_class.code in docx, kind
         assert sorted(set(DATES.findall(pdf))) == sorted(set(DATES.findall(docx))), kind
         assert set(DATES.findall(pdf)), kind
         assert sorted(set(NUMBERS.findall(pdf))) == sorted(set(NUMBERS.findall(docx))), kind
     decision = pdf_text(_download(client, training_class, "quyet-dinh-cong-nhan", "pdf"))
     for cert in certs:
-        assert cert.number_label in decision and cert.serial in decision
+        assert cert.number_label in decision
+        assert cert.serial in decision
 
 
 def test_decisions_say_what_the_class_says(demo_class):
-    training_class, people, certs = demo_class
+    training_class, _people, certs = demo_class
     opening = class_documents.build(training_class, "quyet-dinh-mo-lop")
     first = opening.pages[0]
     assert first.number == "Số: 15/QĐ-SNV"
@@ -118,7 +140,9 @@ def test_decisions_say_what_the_class_says(demo_class):
     assert "Hội trường Sở Nội vụ" in article1.text
     assert "Số học viên: 3 người" in article1.text
     assert [b.lead for b in first.blocks if getattr(b, "lead", "")] == [
-        "Điều 1.", "Điều 2.", "Điều 3."
+        "Điều 1.",
+        "Điều 2.",
+        "Điều 3.",
     ]
     assert first.recipients[0] == "Như Điều 3;"
     recognition = class_documents.build(training_class, "quyet-dinh-cong-nhan")
@@ -137,7 +161,8 @@ def test_summons_per_unit_lists_only_that_units_learners(demo_class):
     )
     assert listed[people[1].unit.name] == [people[1].full_name]
     one = class_documents.build(training_class, "giay-trieu-tap", people[1].id)
-    assert len(one.pages) == 1 and any(people[1].full_name in b.text for b in one.pages[0].blocks)
+    assert len(one.pages) == 1
+    assert any(people[1].full_name in b.text for b in one.pages[0].blocks)
 
 
 def test_a_document_for_someone_outside_the_class_does_not_exist(
