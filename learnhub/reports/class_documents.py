@@ -45,8 +45,13 @@ def _place_date(issuer: Issuer, day: date | None, year: int) -> str:
 def _number(kind: str, issuer: Issuer) -> str:
     """The number line, "Số: …/QĐ-SNV": the number is given when the document is registered, so
     it is left blank unless a pattern is configured (CLASS_DOCUMENT_NUMBER: {kind}, {issuer})."""
-    pattern = current_app.config.get("CLASS_DOCUMENT_NUMBER") or "Số: …/{kind}-{issuer}"
-    return pattern.format(kind=kind, issuer=issuer.code)
+    blank = "Số: …/{kind}-{issuer}"
+    try:
+        return (current_app.config["CLASS_DOCUMENT_NUMBER"] or blank).format(
+            kind=kind, issuer=issuer.code
+        )
+    except (KeyError, IndexError, ValueError):  # a mistyped pattern: the blank line, not a 500
+        return blank.format(kind=kind, issuer=issuer.code)
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,14 @@ def test_the_manage_page_links_every_document(client, login, trainer, demo_class
     for kind in KINDS:
         for fmt in ("pdf", "docx"):
             assert f"/documents/{kind}.{fmt}" in html
+
+
+def test_a_configured_number_pattern_fills_the_number_line(app, demo_class, monkeypatch):
+    training_class, _people, _certs = demo_class
+    monkeypatch.setitem(app.config, "CLASS_DOCUMENT_NUMBER", "Số: …/{kind}-{issuer}-ĐT")
+    doc = class_documents.build(training_class, "quyet-dinh-cong-nhan")
+    assert doc.pages[0].number == "Số: …/QĐ-SNV-ĐT"
+    monkeypatch.setitem(app.config, "CLASS_DOCUMENT_NUMBER", "Số: {nope}")  # mistyped
+    assert class_documents.build(training_class, "giay-trieu-tap").pages[0].number == (
+        "Số: …/GTT-SNV"
+    )
