@@ -84,6 +84,9 @@ def defaults(instance_path: str) -> dict:
                 "": ["Lưu: VT"],
             }
         },
+        # The number line of a class's decisions and summons: empty leaves "Số: …/QĐ-SNV" to fill
+        # in when registered; a pattern may use {kind} (QĐ, GTT) and {issuer} (the issuer's code).
+        "CLASS_DOCUMENT_NUMBER": "",
         # The default certificate issuer (editable by admins at /admin/issuers): the code in
         # register numbers (015/2026/GCN-SNV) and the signer ("KT." + "GIÁM ĐỐC" over the title).
         "CERTIFICATE_ISSUER_CODE": "SNV",

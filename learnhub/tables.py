@@ -29,6 +29,8 @@ from xml.parsers import expat
 from flask import current_app
 from flask_babel import gettext as _
 
+from learnhub import xlsx
+
 MIB = 1024 * 1024
 MAX_PARTS = 1_000
 CHUNK = 64 * 1024
@@ -219,8 +221,6 @@ def _csv_rows(data: bytes) -> Iterator[list[object]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
-    from openpyxl import load_workbook
-
     unreadable = _("Không đọc được tệp XLSX. Hãy mở bằng Excel và lưu lại.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -229,7 +229,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
                 if not info.is_dir():
                     _check_prolog(archive, info)
         bounds = _Bounds()
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+        book = xlsx.load(data)
     except TableError:
         raise
     except Exception as exc:  # openpyxl and zipfile raise many kinds on a broken file

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 run_pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-liberation2)
-test_pkgs=(poppler-utils zbar-tools redis-server libreoffice-calc)
+test_pkgs=(poppler-utils zbar-tools redis-server libreoffice-calc libreoffice-writer)
 ci_pkgs=(postgresql chromium)
 
 case "${1:-run}" in

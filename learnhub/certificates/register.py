@@ -7,7 +7,6 @@ are shown only where the policy allows (HR in scope, admins), never to a trainer
 documents (XLSX, PDF) are always in Vietnamese, whatever the interface language.
 """
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +30,7 @@ from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from learnhub import db, pdf, policy
+from learnhub import db, pdf, policy, xlsx
 from learnhub.accounts.auth import role_required
 from learnhub.accounts.models import Role
 from learnhub.certificates import services
@@ -54,8 +53,6 @@ KIND_LABELS = {
     Kind.confirmation: _l("Giấy xác nhận"),
 }
 STATES = ("valid", "expired", "revoked", "superseded")
-#: Characters that make a spreadsheet read a cell as a formula (CSV/XLSX injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # -- filters ---------------------------------------------------------------------------------
@@ -382,14 +379,6 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
     )
 
 
-def _cell_text(value: str) -> str:
-    """Text safe for a spreadsheet: no characters XML forbids, never read as a formula."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
 #: XLSX columns: header, width.
 XLSX_COLUMNS = (
     ("STT", 6),
@@ -409,37 +398,16 @@ XLSX_COLUMNS = (
 
 
 def _xlsx(f: Filters, rows: list[Row]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(f"Sổ {f.year}")
-    for index, (_header, width) in enumerate(XLSX_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-
-    def cell(value, *, font=None, number_format=None, alignment=None):
-        if isinstance(value, str):
-            value = _cell_text(value)
-        c = WriteOnlyCell(sheet, value=value)
-        if font is not None:
-            c.font = font
-        if number_format is not None:
-            c.number_format = number_format
-        if alignment is not None:
-            c.alignment = alignment
-        return c
-
-    sheet.append([cell("SỔ CẤP GIẤY CHỨNG NHẬN", font=Font(bold=True, size=14))])
-    sheet.append([cell(f.issuer.name, font=bold)])
-    sheet.append([cell(f"Năm {f.year}")])
-    sheet.append([])
-    sheet.append([cell(header, font=bold, alignment=wrap) for header, _width in XLSX_COLUMNS])
+    book = xlsx.Book()
+    sheet = book.sheet(f"Sổ {f.year}", XLSX_COLUMNS)
+    cell = sheet.cell
+    sheet.line("SỔ CẤP GIẤY CHỨNG NHẬN", bold=True, size=14)
+    sheet.line(f.issuer.name, bold=True)
+    sheet.line(f"Năm {f.year}")
+    sheet.line()
+    sheet.header()
     for row in rows:
-        sheet.append(
+        sheet.sheet.append(
             [
                 cell(row.register_no, number_format="0"),
                 cell(row.number_label),
@@ -447,18 +415,16 @@ def _xlsx(f: Filters, rows: list[Row]) -> bytes:
                 cell(row.kind),
                 cell(row.full_name),
                 cell(row.birth_date, number_format="DD/MM/YYYY"),
-                cell(row.unit, alignment=wrap),
+                cell(row.unit, wrap=True),
                 cell(row.class_code),
                 cell(row.issued_on, number_format="DD/MM/YYYY"),
                 cell(float(row.score) if row.score is not None else None, number_format="0.00"),
                 cell(row.band),
                 cell(row.status),
-                cell(row.note, alignment=wrap),
+                cell(row.note, wrap=True),
             ]
         )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return book.save()
 
 
 @bp.get("/export.xlsx")

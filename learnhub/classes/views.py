@@ -4,7 +4,9 @@ These pages show attendance and completion too, so they read the attendance doma
 place where classes looks to its right; attendance never imports these views).
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -30,6 +32,7 @@ from learnhub.classes.forms import (
 from learnhub.classes.models import ClassFormat, ClassSession, TrainingClass
 from learnhub.forms import choices
 from learnhub.orgunits import services as units
+from learnhub.reports import class_documents
 from learnhub.textutil import collation_key
 from learnhub.timeutil import today, utcnow
 
@@ -123,6 +126,40 @@ def manage(class_id: int):
         completions=_completions(training_class),
         confirm_form=ConfirmForm(),
         ended=attendance.class_has_ended(training_class, utcnow()),
+        documents=class_documents.LABELS,
+    )
+
+
+#: The query argument narrowing a document to one learner, unit or session.
+DOCUMENT_ARGS = {
+    "giay-trieu-tap": "hoc_vien",
+    "giay-trieu-tap-don-vi": "don_vi",
+    "danh-sach-ky-ten": "buoi",
+}
+DOCUMENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+@bp.get("/manage/classes/<int:class_id>/documents/<kind>.<fmt>")
+@role_required(Role.trainer)
+def document(class_id: int, kind: str, fmt: str):
+    """A document of the class's life (decisions, summons, lists) as PDF or editable DOCX."""
+    training_class = _managed(class_id)
+    if fmt not in DOCUMENT_TYPES:
+        abort(404)
+    arg = request.args.get(DOCUMENT_ARGS.get(kind, ""), type=int)
+    try:
+        doc = class_documents.build(training_class, kind, arg)
+    except class_documents.UnknownDocument:
+        abort(404)
+    data = class_documents.pdf_bytes(doc) if fmt == "pdf" else class_documents.docx_bytes(doc)
+    db.session.commit()  # the default issuer, created on first use
+    name = f"{kind}-{training_class.code}{f'-{arg}' if arg is not None else ''}.{fmt}"
+    disposition = f"attachment; filename*=UTF-8''{quote(name)}"
+    return Response(
+        data, mimetype=DOCUMENT_TYPES[fmt], headers={"Content-Disposition": disposition}
     )
 
 

@@ -43,8 +43,9 @@ from learnhub.i18n import format_number
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz
 from learnhub.quizzes.services import result_of
 from learnhub.reports import records
-from learnhub.reports.periodic import XlsxBook, XlsxSheet
 from learnhub.timeutil import format_date, to_local, today
+from learnhub.xlsx import Book as XlsxBook
+from learnhub.xlsx import Sheet as XlsxSheet
 
 ROSTER = "01-danh-sach-hoc-vien.xlsx"
 ATTENDANCE = "02-diem-danh.xlsx"

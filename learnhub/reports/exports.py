@@ -10,7 +10,7 @@ The API is small on purpose; any report can use it:
   returns rewound (the caller closes it, which deletes it). Past Excel's 1,048,576 rows a sheet,
   rows continue on a further sheet with the header again.
 - ``csv_response`` / ``xlsx_response`` wrap these as streamed Flask downloads.
-- ``neutralise(text)`` is the formula neutralisation both writers apply to every text cell.
+- ``neutralise(text)`` (learnhub.xlsx, the one formula guard) is applied to every text cell.
 
 *rows* is any iterable of sequences (e.g. a streamed SQLAlchemy result mapped by a generator); it
 is consumed once and never held in memory. Cell values by type:
@@ -44,8 +44,9 @@ from typing import IO
 
 from flask import Response, stream_with_context
 
-#: A text cell starting with one of these is read as a formula (or DDE) by spreadsheets.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+from learnhub import xlsx
+from learnhub.xlsx import neutralise
+
 #: Rows written to the CSV buffer before a chunk is yielded.
 CSV_ROWS_PER_CHUNK = 500
 #: Bytes per chunk when streaming a finished file back.
@@ -62,14 +63,6 @@ class Column:
     width: float | None = None
     #: XLSX number format for this column's numbers and dates (None: by type, see the module doc).
     number_format: str | None = None
-
-
-def neutralise(text: str) -> str:
-    """*text* prefixed with an apostrophe when a spreadsheet would read it as a formula; NUL
-    characters (which no spreadsheet or CSV reader accepts) are removed afterwards."""
-    if text.startswith(FORMULA_START):
-        text = "'" + text
-    return text.replace("\0", "") if "\0" in text else text
 
 
 def _csv_date(value: date) -> str:
@@ -137,7 +130,7 @@ SHEET_ROWS = 1_048_575
 def _continued_title(title: str, number: int) -> str:
     # "Hồ sơ hoàn thành (2)": the suffix survives Excel's 31-character limit on titles.
     suffix = f" ({number})" if number > 1 else ""
-    title, room = _sheet_title(title), 31 - len(suffix)
+    title, room = xlsx.sheet_title(title), 31 - len(suffix)
     if len(title) > room:
         cut = title[:room]
         # Cut between words when the limit falls inside one.
@@ -156,81 +149,29 @@ def xlsx_file(
     Without *out*, write to an unnamed temporary file and return it rewound: closing it deletes
     it. Rows beyond what Excel opens in one sheet (*sheet_rows*) continue on a further sheet,
     "title (2)", with the header again, so a national export opens whole."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    formats = [c.number_format for c in columns]
-
-    def new_sheet(number: int):
-        sheet = book.create_sheet(_continued_title(sheet_title, number))
-        for index, column in enumerate(columns, start=1):
-            if column.width is not None:
-                sheet.column_dimensions[get_column_letter(index)].width = column.width
-        sheet.freeze_panes = "A2"
-        header = []
-        for column in columns:
-            cell = text_cell(sheet, column.header)
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        return sheet
-
-    def text_cell(sheet, value: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=neutralise(ILLEGAL_CHARACTERS_RE.sub("", value)))
-        cell.data_type = "s"  # a string, whatever it looks like
-        return cell
-
-    def cell_for(sheet, value, number_format: str | None):
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return text_cell(sheet, value)
-        if isinstance(value, datetime):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.number_format = number_format or "DD/MM/YYYY HH:MM"
-            return cell
-        if isinstance(value, date):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.number_format = number_format or "DD/MM/YYYY"
-            return cell
-        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            cell = WriteOnlyCell(sheet, value=value)
-            if number_format:
-                cell.number_format = number_format
-            return cell
-        return text_cell(sheet, str(value))
-
-    sheets, written = 1, 0
-    sheet = new_sheet(sheets)
-    for row in rows:
-        if written == sheet_rows:
-            sheets, written = sheets + 1, 0
-            sheet = new_sheet(sheets)
-        sheet.append([cell_for(sheet, v, f) for v, f in zip(row, formats, strict=True)])
-        written += 1
+    def write(target: IO[bytes] | str) -> None:
+        xlsx.write_table(
+            [c.header for c in columns],
+            [c.width for c in columns],
+            [c.number_format for c in columns],
+            rows,
+            lambda number: _continued_title(sheet_title, number),
+            target,
+            sheet_rows,
+        )
 
     if out is not None:
-        book.save(out)
+        write(out)
         return None
     target = tempfile.TemporaryFile()  # noqa: SIM115 (handed to the caller, who closes it)
     try:
-        book.save(target)
+        write(target)
         target.seek(0)
     except BaseException:
         target.close()
         raise
     return target
-
-
-def _sheet_title(title: str) -> str:
-    # Excel: at most 31 characters, none of : \ / ? * [ ]
-    cleaned = "".join(" " if ch in ":\\/?*[]" else ch for ch in title).strip()
-    return cleaned[:31] or "Sheet1"
 
 
 def _headers(filename: str) -> dict[str, str]:

@@ -29,12 +29,11 @@ classes, enrolments with their attendance periods, persons twice, completions, c
 no attendance record is read; people are mapped to rows in Python from the small units table.
 """
 
-import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -54,9 +53,9 @@ from learnhub.content import completion
 from learnhub.i18n import format_number, format_percent
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
-from learnhub.reports.exports import neutralise
 from learnhub.textutil import fold
 from learnhub.timeutil import format_date, parse_date, today
+from learnhub.xlsx import Book as XlsxBook
 
 #: The order of the period sums the enrolments statement gives.
 STATUS_ORDER = (Attendance.present, Attendance.late, Attendance.excused, Attendance.absent)
@@ -623,77 +622,6 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
 
 
 # -- XLSX ------------------------------------------------------------------------------------
-
-
-def cell_text(value: str) -> str:
-    """Text safe for a spreadsheet: no characters XML forbids, never read as a formula."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
-
-
-class XlsxBook:
-    """A write-only workbook of simple report sheets: title lines, a bold header, typed rows."""
-
-    def __init__(self):
-        from openpyxl import Workbook
-
-        self.book = Workbook(write_only=True)
-
-    def sheet(self, title: str, columns: Sequence[tuple[str, float]]) -> "XlsxSheet":
-        return XlsxSheet(self.book, title, columns)
-
-    def save(self) -> bytes:
-        out = io.BytesIO()
-        self.book.save(out)
-        return out.getvalue()
-
-
-class XlsxSheet:
-    def __init__(self, book, title: str, columns: Sequence[tuple[str, float]]):
-        from openpyxl.utils import get_column_letter
-
-        cleaned = "".join(" " if ch in ":\\/?*[]" else ch for ch in title).strip()
-        self.sheet = book.create_sheet(cleaned[:31] or "Sheet1")
-        self.columns = columns
-        for index, (_header, width) in enumerate(columns, start=1):
-            self.sheet.column_dimensions[get_column_letter(index)].width = width
-
-    def cell(self, value, *, bold=False, size=None, number_format=None, wrap=False):
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font
-
-        if isinstance(value, Decimal):
-            value = float(value)
-        if isinstance(value, str):
-            value = cell_text(value)
-        c = WriteOnlyCell(self.sheet, value=value)
-        if bold or size:
-            c.font = Font(bold=bold, size=size or 11)
-        if number_format and value is not None:
-            c.number_format = number_format
-        elif isinstance(value, datetime):
-            c.number_format = "DD/MM/YYYY HH:MM"
-        elif isinstance(value, date):
-            c.number_format = "DD/MM/YYYY"
-        if wrap:
-            c.alignment = Alignment(wrap_text=True, vertical="top")
-        return c
-
-    def line(self, text: str = "", *, bold: bool = False, size: int | None = None) -> None:
-        self.sheet.append([self.cell(text, bold=bold, size=size)] if text else [])
-
-    def header(self) -> None:
-        self.sheet.append([self.cell(h, bold=True, wrap=True) for h, _width in self.columns])
-
-    def row(self, values: Iterable, formats: Sequence[str | None] = (), bold: bool = False):
-        formats = list(formats) + [None] * (len(self.columns) - len(formats))
-        self.sheet.append(
-            [
-                self.cell(v, bold=bold, number_format=f)
-                for v, f in zip(values, formats, strict=False)
-            ]
-        )
 
 
 UNIT_COLUMNS = (

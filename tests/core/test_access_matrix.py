@@ -115,6 +115,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("classes.new", "GET"): (302, 403, 200, 403, 200),
     ("classes.new", "POST"): (302, 403, 200, 403, 200),
     ("classes.manage", "GET"): (302, 403, 200, 403, 200),
+    ("classes.document", "GET"): (302, 403, 200, 403, 200),
     ("classes.add_sessions", "POST"): (302, 403, 302, 403, 302),
     ("classes.enrol", "POST"): (302, 403, 302, 403, 302),
     ("classes.enrol_unit", "POST"): (302, 403, 400, 403, 400),
@@ -302,6 +303,8 @@ def _url(rule, people, unit, attempt, training_class, certificate=None):
         "cert_id": certificate[0].id if certificate else 0,
         "job_id": certificate[1].id if certificate else 0,
         "issuer_id": certificate[0].issuer_id if certificate else 0,
+        "kind": "quyet-dinh-mo-lop",
+        "fmt": "pdf",
         "code": certificate[0].code if certificate else "X",
     }
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]

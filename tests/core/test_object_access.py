@@ -112,6 +112,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("classes.feedback_form", "POST"): (404, 404, 404, 302),
     ("classes.feedback_summary", "GET"): (404, 404, 404, 200),
     ("classes.manage", "GET"): (403, 403, 403, 200),
+    ("classes.document", "GET"): (403, 403, 403, 200),
     ("classes.add_sessions", "POST"): (403, 403, 403, 302),
     ("classes.enrol", "POST"): (403, 403, 403, 302),
     ("classes.enrol_unit", "POST"): (403, 403, 403, 400),
@@ -268,6 +269,8 @@ def _url(rule, w) -> str:
         "cert_id": w["cert"].id,
         "job_id": w["job"].id,
         "issuer_id": w["cert"].issuer_id,
+        "kind": "quyet-dinh-mo-lop",
+        "fmt": "pdf",
         "code": w["cert"].code,
     }
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
