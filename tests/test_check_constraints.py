@@ -23,6 +23,7 @@ from learnhub.certificates import jobs
 from learnhub.certificates import services as certificates
 from learnhub.certificates.models import RegisterCounter
 from learnhub.classes import services as classes
+from learnhub.classes.models import ClassFeedback
 from learnhub.cli import alembic_config
 from learnhub.db import Base
 from learnhub.quizzes import services as quizzes
@@ -129,6 +130,10 @@ def rows(trainer, learner, db_session):
     attempt = quizzes.start_attempt(quiz, learner, now)
     certificate = certificates.issue(Actor(trainer), klass, learner, now)
     job = jobs.start(Actor(trainer), klass, now)
+    feedback = ClassFeedback(
+        class_id=klass.id, user_id=learner.id, content=5, trainers=4, organisation=3, comment=""
+    )
+    db_session.add(feedback)
     db_session.flush()
     counter = db_session.scalar(sa.select(RegisterCounter))
     grant = learner.grants[0]
@@ -151,6 +156,7 @@ def rows(trainer, learner, db_session):
         "cert_register_counters": ("issuer_id", counter.issuer_id),
         "certificates": ("id", certificate.id),
         "cert_issue_jobs": ("id", job.id),
+        "class_feedback": ("id", feedback.id),
         "_session": ("id", sessions[1].id),
         "_learner": ("id", learner.id),
         "_trainer": ("id", trainer.id),
@@ -217,6 +223,9 @@ REFUSED = [
     ("certificates", {"register_no": "0"}, "ck_certificates_register_no_positive"),
     ("cert_issue_jobs", {"state": "'paused'"}, "ck_cert_issue_jobs_state"),
     ("cert_issue_jobs", {"skipped": "-1"}, "ck_cert_issue_jobs_counts_non_negative"),
+    ("class_feedback", {"content": "0"}, "ck_class_feedback_content_1_to_5"),
+    ("class_feedback", {"trainers": "6"}, "ck_class_feedback_trainers_1_to_5"),
+    ("class_feedback", {"organisation": "-1"}, "ck_class_feedback_organisation_1_to_5"),
 ]
 
 

@@ -132,7 +132,7 @@ def _trainer_builds_the_module(page, base):
         page,
         "Trả lời bằng số",
         "Nhiệt độ trung bình năm ở Cà Mau khoảng bao nhiêu độ C?",
-        lambda p: p.get_by_label("Câu trả lời").get_attribute("inputmode") == "decimal",
+        lambda p: p.locator('input[inputmode="decimal"]'),
         rows=[{"text": "27", "tolerance": "1,5"}, {"low": "20", "high": "30", "weight": "50"}],
         add=1,
     )
@@ -140,7 +140,7 @@ def _trainer_builds_the_module(page, base):
         page,
         "Ghép đôi",
         "Ghép mỗi cơ quan với việc của nó.",
-        lambda p: p.locator("select").count() == 2,
+        lambda p: p.locator("select").nth(1),  # two pairs, two drop-downs
         pairs=[
             {"left": "Sở Ngoại vụ", "right": "Đoàn ra, đoàn vào"},
             {"left": "Sở Nội vụ", "right": "Tổ chức bộ máy"},

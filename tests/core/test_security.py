@@ -138,6 +138,8 @@ def test_no_state_change_on_get(app, client, login, admin, learner, unit, db_ses
             "job_id": 1,
             "issuer_id": 1,
             "code": "A" * 26,
+            "kind": "quyet-dinh-mo-lop",
+            "fmt": "pdf",
         }
         url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
         client.get(url).close()

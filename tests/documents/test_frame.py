@@ -9,6 +9,7 @@ from jinja2 import ChoiceLoader, DictLoader
 
 from learnhub import pdf
 from learnhub.certificates.frame import document_frame
+from learnhub.certificates.models import Issuer
 from tests.documents import pdfcheck
 
 DOC = """{% import "_pdf/frame.html" as frame %}<html lang="vi"><head><meta charset="utf-8">
@@ -42,12 +43,19 @@ def test_finding1_frame_page_numbers_rule_margins(app, render, landscape):
 
 
 def test_frame_rule_follows_a_long_agency_name(app, render):
+    # An issuer of its own (a default issuer other tests committed must not stand in for it).
+    school = Issuer(
+        code="TCT",
+        name="TRƯỜNG CHÍNH TRỊ TỈNH",
+        parent_name="UBND TỈNH CÀ MAU",
+        place="Cà Mau",
+        signer_authority="",
+        signer_for="",
+        signer_title="HIỆU TRƯỞNG",
+        signer_name="",
+    )
     with app.test_request_context():
-        app.config["DOCUMENT_AGENCY"] = "TRƯỜNG CHÍNH TRỊ TỈNH"
-        try:
-            f = document_frame(on=date(2026, 3, 1))
-        finally:
-            app.config["DOCUMENT_AGENCY"] = "SỞ NỘI VỤ"
+        f = document_frame(school, on=date(2026, 3, 1))
         data = render(f=f, landscape=False, paragraphs=60)
     assert f.agency == "TRƯỜNG CHÍNH TRỊ TỈNH"
     pdfcheck.assert_frame(data, agency=f.agency, place_date="Cà Mau, ngày 01 tháng 3 năm 2026")
