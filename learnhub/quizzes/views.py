@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from learnhub import db, policy
 from learnhub.accounts.forms import ConfirmForm
@@ -134,23 +134,67 @@ def _raw_from_form(item, form) -> dict:
 @bp.post("/attempts/<int:attempt_id>/items/<int:position>")
 @login_required
 def save(attempt_id: int, position: int):
-    """Save one answer: JSON from the autosave script, or the question's own form without it."""
-    attempt = _own_attempt(attempt_id)
+    """Save one answer: JSON from the autosave script, or the question's own form without it.
+
+    The hot path of a quiz burst: the session row, then one guarded UPDATE in a write of its own
+    (services.store_answer). Whose attempt it is and why nothing was saved are read only when
+    the UPDATE matched nothing, after its rollback.
+    """
     wants_json = request.is_json
+    if wants_json:
+        raw = request.get_json(silent=True)
+        if not isinstance(raw, dict):
+            abort(400)
+    else:
+        raw = _raw_from_form(_item(attempt_id, position), request.form)
+    now = utcnow()
+    try:
+        services.store_answer(attempt_id, current_user.id, position, raw, now)
+    except grading.InvalidAnswer:
+        db.session.rollback()
+        if wants_json:
+            return jsonify(saved=False, error="invalid"), 400
+        abort(400)
+    except services.NotSaved:
+        db.session.commit()  # nothing was written: end the write (SQLite: release the lock)
+        return _refused(attempt_id, position, raw, now, wants_json)
+    db.session.commit()
+    return _saved(attempt_id, position, now, wants_json)
+
+
+def _saved(attempt_id: int, position: int, now, wants_json: bool):
+    if wants_json:
+        # A fresh token with every save keeps a long quiz from failing CSRF at the end.
+        return jsonify(saved=True, position=position, at=now.isoformat(), csrf=generate_csrf())
+    count = db.session.scalar(
+        select(func.count()).select_from(AttemptItem).where(AttemptItem.attempt_id == attempt_id)
+    )
+    following = position + 1 if position < count else position
+    return redirect(url_for(".attempt", attempt_id=attempt_id, _anchor=f"q{following}"))
+
+
+def _item(attempt_id: int, position: int) -> AttemptItem:
+    """The learner's own item (the form fallback needs its kind to read the form)."""
+    attempt = _own_attempt(attempt_id)
     item = db.session.scalar(
         select(AttemptItem).where(
             AttemptItem.attempt_id == attempt.id, AttemptItem.position == position
         )
     )
-    if item is None:
-        abort(404)
-    raw = request.get_json(silent=True) if wants_json else _raw_from_form(item, request.form)
-    if wants_json and not isinstance(raw, dict):
-        abort(400)
+    return item or abort(404)
+
+
+def _refused(attempt_id: int, position: int, raw: dict, now, wants_json: bool):
+    """A save the guarded UPDATE did not take: someone else's attempt (404), no such question
+    (404), a finished or overdue attempt (409; an overdue one is submitted now), or an answer
+    sent within the grace after the deadline (stored)."""
+    attempt = _own_attempt(attempt_id)
     db.write_transaction()
-    now = utcnow()
     try:
-        services.save_answer(attempt, position, raw, now)
+        services.finish_refused_save(attempt, position, raw, now)
+    except services.NoSuchQuestion:
+        db.session.rollback()
+        abort(404)
     except grading.InvalidAnswer:
         db.session.rollback()
         if wants_json:
@@ -163,11 +207,7 @@ def save(attempt_id: int, position: int):
         flash(str(exc), "error")
         return redirect(url_for(".review", attempt_id=attempt.id))
     db.session.commit()
-    if wants_json:
-        # A fresh token with every save keeps a long quiz from failing CSRF at the end.
-        return jsonify(saved=True, position=position, at=now.isoformat(), csrf=generate_csrf())
-    following = position + 1 if position < len(attempt.items) else position
-    return redirect(url_for(".attempt", attempt_id=attempt.id, _anchor=f"q{following}"))
+    return _saved(attempt_id, position, now, wants_json)
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
