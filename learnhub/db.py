@@ -1,6 +1,7 @@
 """Database: declarative base, the scoped session, and engine set-up per backend."""
 
 import enum
+import time
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -78,14 +79,38 @@ def make_engine(url: str, **pool) -> sa.Engine:
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     # No ping on every checkout (a round trip per request): connections are recycled after
-    # POOL_RECYCLE seconds, and a disconnect error invalidates every pooled connection made before
-    # it, so after a server restart the next checkouts open fresh ones.
+    # POOL_RECYCLE seconds, a disconnect error invalidates every pooled connection made before it
+    # (so after a server restart the next checkouts open fresh ones), and only a connection that
+    # sat idle in the pool for PING_AFTER_IDLE seconds is pinged before use.
     pool.setdefault("pool_recycle", POOL_RECYCLE)
-    return sa.create_engine(url, **pool)
+    engine = sa.create_engine(url, **pool)
+    sa.event.listen(engine.pool, "checkin", _note_idle)
+    sa.event.listen(engine.pool, "checkout", _ping_if_idle)
+    return engine
 
 
 #: Seconds after which a pooled PostgreSQL connection is replaced rather than reused.
 POOL_RECYCLE = 1800
+#: Seconds in the pool after which a connection is pinged before use (busy ones never are).
+PING_AFTER_IDLE = 1.0
+
+
+def _note_idle(_dbapi_conn, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_conn, record, _proxy) -> None:
+    since = record.info.pop("idle_since", None)
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+        return
+    try:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_conn.rollback()
+    except Exception as exc:
+        # The pool drops this connection and checks out (or opens) another.
+        raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 #: POST endpoints that do slow work (password hashing) before they write, or that must hold the
