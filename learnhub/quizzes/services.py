@@ -5,10 +5,11 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learnhub import db, signals
@@ -566,6 +567,34 @@ def _open_attempt(attempt_id: int, user_id: int, now: datetime):
     return guard
 
 
+@lru_cache(maxsize=4)
+def _store_statement(dialect: str):
+    """store_answer's UPDATE, built once per backend (building it costs more than running it)."""
+    guard = select(Attempt.id).where(
+        Attempt.id == bindparam("attempt"),
+        Attempt.user_id == bindparam("user"),
+        Attempt.state == AttemptState.in_progress,
+        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("now")),
+    )
+    if dialect == "postgresql":
+        # Serialise with a submit of the same attempt (see _open_attempt).
+        guard = guard.with_for_update(read=True)
+    return (
+        update(AttemptItem)
+        .where(
+            AttemptItem.attempt_id == bindparam("attempt"),
+            AttemptItem.position == bindparam("at_position"),
+            AttemptItem.attempt_id.in_(guard),
+        )
+        .values(
+            answer=bindparam("new_answer", type_=AttemptItem.answer.type),
+            answered_at=bindparam("now"),
+        )
+        .returning(AttemptItem.id, AttemptItem.snapshot, AttemptItem.order)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def store_answer(attempt_id: int, user_id: int, position: int, raw: dict, now: datetime) -> int:
     """The hot path of a quiz burst: store one answer with ONE guarded UPDATE (this user's
     attempt, in progress, before its deadline, this position) and return the item's id.
@@ -577,18 +606,10 @@ def store_answer(attempt_id: int, user_id: int, position: int, raw: dict, now: d
     matched nothing (nothing written: the caller ends the write, then finish_refused_save).
     """
     candidate = grading.presumed_answer(raw)
+    params = {"attempt": attempt_id, "user": user_id, "at_position": position, "now": now}
     db.write_transaction()
-    row = db.session.execute(
-        update(AttemptItem)
-        .where(
-            AttemptItem.attempt_id == attempt_id,
-            AttemptItem.position == position,
-            AttemptItem.attempt_id.in_(_open_attempt(attempt_id, user_id, now)),
-        )
-        .values(answer=candidate, answered_at=now)
-        .returning(AttemptItem.id, AttemptItem.snapshot, AttemptItem.order)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    statement = _store_statement(db.session.get_bind().dialect.name)
+    row = db.session.execute(statement, {**params, "new_answer": candidate}).one_or_none()
     if row is None:
         raise NotSaved
     item_id, snapshot, order = row
