@@ -13,9 +13,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from learnhub import db, policy
@@ -115,7 +118,25 @@ def attempt(attempt_id: int):
         lefts=grading.lefts,
         rights=grading.rights,
         now=utcnow(),
+        gettext=_render_gettext(),
     )
+
+
+def _render_gettext():
+    """The templates' gettext with the catalogue looked up once for this render: flask_babel
+    looks it up again for every string, a quarter of the attempt page's time (about 120 strings
+    for 36 questions). Jinja's i18n `_` calls the context's `gettext`, so this one is used; it
+    behaves as Jinja's "newstyle" gettext (escaped variables, % formatting)."""
+    lookup = get_translations().gettext
+
+    @pass_context
+    def gettext(context, message: str, **variables):
+        text = lookup(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 (our own catalogue, as Jinja does)
+        return text % variables
+
+    return gettext
 
 
 def _raw_from_form(item, form) -> dict:

@@ -212,3 +212,18 @@ def test_a_change_of_roles_takes_effect_on_the_next_request(
     # … and the next sign-in carries the new ones.
     login(learner)
     assert client.get("/manage/modules/").status_code == 200
+
+
+def test_the_attempt_page_translates_with_its_once_resolved_gettext(
+    client, login, learner, quiz, db_session
+):
+    login(learner)
+    token = csrf_token(client, f"/quizzes/{quiz.id}")
+    started = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token})
+    url = started.location
+    html = client.get(url).get_data(as_text=True)
+    assert "Câu 1." in html and ">Lưu</button>" in html
+    client.post("/lang", data={"lang": "en", "csrf_token": token, "next": url})
+    html = client.get(url).get_data(as_text=True)
+    assert "Question 1." in html and ">Save</button>" in html
+    assert "Answered 0/6 questions." in html
