@@ -13,7 +13,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -111,6 +111,7 @@ def attempt(attempt_id: int):
         flash(_("Đã hết giờ: bài đã được nộp với các câu trả lời đã lưu."), "info")
     if attempt.is_finished:
         return redirect(url_for(".review", attempt_id=attempt.id))
+    gettext = _render_gettext()
     return render_template(
         "quizzes/attempt.html",
         attempt=attempt,
@@ -118,8 +119,43 @@ def attempt(attempt_id: int):
         lefts=grading.lefts,
         rights=grading.rights,
         now=utcnow(),
-        gettext=_render_gettext(),
+        gettext=gettext,
+        fields=_question_fields(gettext),
     )
+
+
+#: The answer fields of a question not answered yet, per (question, revision, display order,
+#: language): the same for every learner who drew that version in that order. The position is
+#: put in afterwards (FRAGMENT_POSITION). An edit of a question is a new revision: a new key.
+_FRAGMENTS: dict[tuple, Markup] = {}
+_FRAGMENTS_MAX = 20_000
+FRAGMENT_POSITION = "\x00p"
+
+
+def _question_fields(gettext):
+    """fields(item): the item's answer fields (quizzes/_question.html), from _FRAGMENTS when it
+    has no answer yet; an answered item (its choices checked) is rendered as it is."""
+    macro = (
+        current_app.jinja_env.get_template("quizzes/_question.html")
+        .make_module({"lefts": grading.lefts, "rights": grading.rights, "gettext": gettext})
+        .question_fields
+    )
+    language = str(get_locale())
+
+    def fields(item: AttemptItem) -> Markup:
+        snapshot = item.snapshot
+        if item.answer:
+            return macro(item.position, item.kind, snapshot, item.order, item.answer)
+        key = (item.question_id, snapshot.get("revision", 1), tuple(item.order), language)
+        html = _FRAGMENTS.get(key)
+        if html is None:
+            html = macro(FRAGMENT_POSITION, item.kind, snapshot, item.order, {})
+            if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
+                _FRAGMENTS.clear()
+            _FRAGMENTS[key] = html
+        return Markup(html.replace(FRAGMENT_POSITION, str(item.position)))  # noqa: S704  # nosec B704 (our own rendered template)
+
+    return fields
 
 
 def _render_gettext():

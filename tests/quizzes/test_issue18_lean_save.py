@@ -2,6 +2,7 @@
 a write of its own; a save the UPDATE refuses is explained after, outside the lock; roles come
 from the signed session, and a change of roles (a session version bump) takes effect at once."""
 
+import re
 import threading
 import uuid
 from contextlib import contextmanager
@@ -299,3 +300,46 @@ def test_a_burst_of_saves_gets_no_503_and_loses_no_answer(app):
             services.submit_attempt(db.session.get(Attempt, attempt_id), services.utcnow())
         db.session.commit()
         db.session.remove()
+
+
+def test_the_question_fragments_are_cached_per_revision_and_stay_exact(
+    client, login, learner, admin, quiz, db_session
+):
+    login(learner)
+    token = csrf_token(client, f"/quizzes/{quiz.id}")
+    started = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token})
+    url = started.location
+    attempt_id = int(url.rsplit("/", 1)[1])
+    first = client.get(url).get_data(as_text=True)
+    again = client.get(url).get_data(as_text=True)  # every question from the cache
+    strip = re.compile(r'value="[^"]*" name="csrf_token"|name="csrf_token" value="[^"]*"')
+    assert strip.sub("", first) == strip.sub("", again)
+    assert 'id="t4"' in first or 'id="t5"' in first  # positions put back into the fragments
+    # An answered question is shown with its answer, not the unanswered fragment.
+    items = {i.snapshot["name"]: i for i in db_session.get(Attempt, attempt_id).items}
+    mc = items["MC"]
+    client.post(
+        f"/attempts/{attempt_id}/items/{mc.position}",
+        json={"choice": 1},
+        headers={"X-CSRFToken": token},
+    )
+    html = client.get(url).get_data(as_text=True)
+    assert 'name="choice" value="1" checked' in html
+    # The English page takes the English fragments.
+    client.post("/lang", data={"lang": "en", "csrf_token": token, "next": url})
+    assert "Select one or more answers." in client.get(url).get_data(as_text=True)
+    client.post("/lang", data={"lang": "vi", "csrf_token": token, "next": url})
+    # A new revision of a question: the next attempt shows the new text and choices.
+    question = db_session.get(services.Question, items["MC"].question_id)
+    services.update_question(
+        services.Actor(admin),
+        question,
+        "::MC:: Cơ quan nào cấp Giấy đăng ký? {=Bộ Ngoại giao ~Sở Nội vụ ~Văn phòng UBND}",
+    )
+    db_session.flush()
+    submit = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    assert submit.status_code == 302
+    started = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token})
+    html = client.get(started.location).get_data(as_text=True)
+    assert "Văn phòng UBND" in html
+    assert "UBND tỉnh" not in html
