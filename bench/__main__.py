@@ -117,10 +117,12 @@ graded result each. The throughput ratios do not meet the targets yet, for reaso
 - The load generator is 500 Python threads on the same 2 cores as the server. It costs more CPU per
   request than the trivial view does, so every ratio is compressed towards the generator's own limit;
   the figures of performance.md come from `wrk`, a C client.
-- An answer save is a full request of the app: the signed session is checked, the user and their
-  roles are loaded (the session version is verified on every request, by design), then the attempt,
-  the item and the quiz, and only then the one-row UPDATE and COMMIT. SQLite's write lock is held
-  for that one statement only, so writes are not what limits it; Python time per request is.
+- An answer save is the session row (users by primary key; the roles come from the signed
+  session) and then BEGIN IMMEDIATE, one guarded UPDATE (this user's attempt, in progress, before
+  its deadline, this position; it returns the question the answer is checked against) and COMMIT:
+  SQLite's write lock is held for that one UPDATE and the microseconds of Python that check its
+  answer (tests/quizzes/test_issue18_lean_save.py counts the statements). Python time per request,
+  not the lock, is what limits it.
 - Next steps, in order of expected gain: a dedicated save path that loads the attempt, item and
   deadline in one query; not loading the user's roles for JSON saves; gzip for the quiz page
   (18.7 KB of HTML for 20 questions); more gunicorn workers on a machine with more cores.

@@ -1,6 +1,7 @@
 """Database: declarative base, the scoped session, and engine set-up per backend."""
 
 import enum
+import time
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -58,9 +59,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
+    options = conn.get_execution_options()
+    if options.get("sqlite_autocommit_reads"):
+        # A lean writer (LEAN_WRITERS): its few reads run as single statements, and only its one
+        # write takes the lock, with BEGIN IMMEDIATE (write_transaction).
+        return
     # A read-then-write that must be atomic asks for the write lock up front.
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
 
 
 def make_engine(url: str, **pool) -> sa.Engine:
@@ -73,15 +78,56 @@ def make_engine(url: str, **pool) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **pool)
+    # No ping on every checkout (a round trip per request): connections are recycled after
+    # POOL_RECYCLE seconds, a disconnect error invalidates every pooled connection made before it
+    # (so after a server restart the next checkouts open fresh ones), and only a connection that
+    # sat idle in the pool for PING_AFTER_IDLE seconds is pinged before use.
+    pool.setdefault("pool_recycle", POOL_RECYCLE)
+    engine = sa.create_engine(url, **pool)
+    sa.event.listen(engine.pool, "checkin", _note_idle)
+    sa.event.listen(engine.pool, "checkout", _ping_if_idle)
+    return engine
+
+
+#: Seconds after which a pooled PostgreSQL connection is replaced rather than reused.
+POOL_RECYCLE = 1800
+#: Seconds in the pool after which a connection is pinged before use (busy ones never are).
+PING_AFTER_IDLE = 1.0
+
+
+def _note_idle(_dbapi_conn, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_conn, record, _proxy) -> None:
+    since = record.info.pop("idle_since", None)
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+        return
+    try:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_conn.rollback()
+    except Exception as exc:
+        # The pool drops this connection and checks out (or opens) another.
+        raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 #: POST endpoints that do slow work (password hashing) before they write, or that must hold the
 #: lock as briefly as possible (answer saves): they call write_transaction() themselves.
 LATE_WRITERS = {"accounts.login", "accounts.reauth", "accounts.change_password", "quizzes.save"}
+#: Late writers whose reads need no snapshot (each read stands alone and the write re-checks
+#: everything it relies on): on SQLite their reads run without BEGIN, so the request is the
+#: session row, then BEGIN IMMEDIATE, one guarded UPDATE, COMMIT.
+LEAN_WRITERS = {"quizzes.save"}
 
 
 def _begin_writes() -> None:
+    if request.endpoint in LEAN_WRITERS and request.method == "POST":
+        bind = session.get_bind()
+        if bind.dialect.name == "sqlite" and not isinstance(bind, sa.Connection):
+            session.connection(execution_options={"sqlite_autocommit_reads": True})
+        return
     # SQLite: a request that may write takes the write lock first, so that a read-then-write can
     # never fail half-way with "database is locked" because another writer committed in between.
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint not in LATE_WRITERS:
@@ -118,10 +164,33 @@ def write_transaction() -> None:
     if bind.dialect.name != "sqlite" or isinstance(bind, sa.Connection):
         return  # PostgreSQL locks rows instead; a test's outer connection is already begun
     if session().in_transaction():
-        if session.connection().get_execution_options().get("sqlite_immediate"):
+        conn = session.connection()
+        options = conn.get_execution_options()
+        if options.get("sqlite_immediate"):
             return  # already the writer
+        if options.get("sqlite_autocommit_reads"):
+            # No read transaction to end: take the lock now, for the write alone.
+            _begin_immediate(conn)
+            conn.execution_options(sqlite_immediate=True)
+            return
         if session.new or session.dirty or session.deleted:
             # Committing here would end a unit of work half-way through its rule.
             raise RuntimeError("write_transaction() after changes: begin the write first")
         session.commit()  # end the read-only part (loading the user, the object)
     session.connection(execution_options={"sqlite_immediate": True})
+
+
+#: How often a lean writer asks again for SQLite's write lock when busy_timeout ran out.
+LOCK_ATTEMPTS = 3
+
+
+def _begin_immediate(conn: sa.Connection) -> None:
+    # busy_timeout already waits for the lock; under a burst a writer that still finds it taken
+    # tries again within the request (bounded) rather than answering 503.
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except sa.exc.OperationalError as exc:
+            if "locked" not in str(exc.orig) or attempt == LOCK_ATTEMPTS:
+                raise

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user, login_user
 
 from learnhub import db
 from learnhub.accounts import services, twofactor
@@ -203,6 +204,10 @@ def roles(user_id: int):
         flash(str(exc), "error")
         return redirect(url_for(".show", user_id=user.id))
     db.session.commit()
+    if user.id == current_user.id:
+        # A change of roles bumps the session version (ending the user's sessions, which
+        # remember their roles); an admin changing their own carries on in this one.
+        login_user(user)
     flash(_("Đã cập nhật vai trò."), "success")
     return redirect(url_for(".show", user_id=user.id))
 

@@ -43,6 +43,13 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(ident))
     if user is None or not user.is_enabled or user.session_version != int(version):
         return None
+    # One row per request: the roles come from the signed session, written once per session
+    # version (a change of roles bumps it, so remembered roles are never out of date).
+    remembered = session.get("roles")
+    if isinstance(remembered, dict) and remembered.get("for") == user_id:
+        user.remember_roles(remembered["names"])
+    else:
+        session["roles"] = {"for": user_id, "names": sorted(user.roles)}
     return user
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from learnhub.db import Base, enum_check
@@ -70,9 +70,13 @@ class User(UserMixin, Base):
     sort_key: Mapped[str] = mapped_column(String(400), default="", server_default="", index=True)
 
     unit: Mapped[OrgUnit | None] = relationship()
+    #: Loaded when used: a signed-in request takes the role names from its session instead
+    #: (remember_roles; every change of the grants bumps the session version).
     grants: Mapped[list["RoleGrant"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
+    #: The role names as the signed session recorded them for this session version.
+    _remembered_roles = None
 
     @validates("full_name", "username", "email")
     def _keep_keys(self, name: str, value: str | None) -> str | None:
@@ -95,7 +99,13 @@ class User(UserMixin, Base):
 
     @property
     def roles(self) -> set[Role]:
+        if self._remembered_roles is not None and "grants" not in self.__dict__:
+            return set(self._remembered_roles)
         return {Role(g.role) for g in self.grants}
+
+    def remember_roles(self, names: list[str]) -> None:
+        """Use *names* (from this session version's signed session) instead of reading grants."""
+        self._remembered_roles = frozenset(Role(n) for n in names)
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -127,6 +137,13 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.login!r}>"
+
+
+def _grants_changed(user: User, *_args: object) -> None:
+    # A persistent user's roles changed: a new session version ends every session that
+    # remembers the old roles (auth.load_user).
+    if inspect(user).persistent:
+        user.session_version = (user.session_version or 1) + 1
 
 
 def search_key(full_name: str | None, username: str | None, email: str | None) -> str:
@@ -186,3 +203,7 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
+
+
+event.listen(User.grants, "append", _grants_changed)
+event.listen(User.grants, "remove", _grants_changed)

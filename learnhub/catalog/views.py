@@ -1,5 +1,6 @@
 """Learners: the catalogue, a module's page, the lesson reader, assets, legal references."""
 
+from functools import lru_cache
 from pathlib import Path
 
 from flask import (
@@ -39,10 +40,17 @@ def _visible(slug: str) -> tuple[Module, ModuleVersion]:
 
 
 def lesson_html(module: Module, body: str) -> str:
+    """The lesson's sanitised HTML, rendered once per content: the cache is keyed by the text
+    itself (and what its links depend on), so a new version with new text renders anew."""
+    return _lesson_html(module.slug, request.script_root, body)
+
+
+@lru_cache(maxsize=1024)
+def _lesson_html(slug: str, _script_root: str, body: str) -> str:
     return render(
         body,
-        lambda name: url_for("catalog.asset", slug=module.slug, name=name),
-        lambda lesson: url_for("catalog.lesson", slug=module.slug, lesson_slug=lesson),
+        lambda name: url_for("catalog.asset", slug=slug, name=name),
+        lambda lesson: url_for("catalog.lesson", slug=slug, lesson_slug=lesson),
     )
 
 

@@ -113,6 +113,32 @@ def check_answer(snapshot: dict, order: list, raw: dict) -> dict:
     raise InvalidAnswer("this question takes no answer")
 
 
+#: What an answer of each key is, before its question is known.
+_PRESUMED_KIND = {"choice": "single", "choices": "multi", "value": "truefalse", "text": "essay"}
+_ANY = 10_000
+
+
+def presumed_answer(raw: dict) -> dict:
+    """The answer check_answer will most likely store for *raw*, shaped without the question
+    (the kind guessed from the key, any index in range): the save path writes it at once and
+    checks it against the question afterwards. InvalidAnswer when no question could take it."""
+    if not isinstance(raw, dict):
+        raise InvalidAnswer("answer must be an object")
+    if "pairs" in raw:
+        pairs = raw["pairs"]
+        if not isinstance(pairs, dict):
+            raise InvalidAnswer("pairs must be an object")
+        return {
+            "pairs": {
+                str(_index(k, _ANY)): _index(v, _ANY) for k, v in pairs.items() if str(v) != ""
+            }
+        }
+    kind = next((kind for key, kind in _PRESUMED_KIND.items() if key in raw), None)
+    if kind is None:
+        raise InvalidAnswer("no answer")
+    return check_answer({"kind": kind}, range(_ANY), raw)
+
+
 def _normal(text: str, accents: bool) -> str:
     text = " ".join(unicodedata.normalize("NFC", text).casefold().split())
     return fold(text) if not accents else text

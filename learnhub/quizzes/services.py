@@ -5,10 +5,11 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learnhub import db, signals
@@ -540,51 +541,135 @@ def start_attempt(
     return attempt
 
 
-def _lock(attempt: Attempt) -> None:
-    # PostgreSQL: serialise saves with the submit of the same attempt (and read its state then).
-    # SQLite: the request already holds the write lock, and the UPDATE below re-checks the state.
+class NoSuchQuestion(grading.InvalidAnswer):
+    """The attempt has no question at that position (404)."""
+
+
+class NotSaved(Exception):
+    """store_answer's UPDATE matched nothing, so nothing was written: finish_refused_save says
+    why (or stores an answer sent within the grace after the deadline)."""
+
+
+def _open_attempt(attempt_id: int, user_id: int, now: datetime):
+    """The guard of every answer write: this user's attempt, in progress (and, when *now* is
+    given, before its deadline)."""
+    guard = select(Attempt.id).where(
+        Attempt.id == attempt_id,
+        Attempt.user_id == user_id,
+        Attempt.state == AttemptState.in_progress,
+    )
+    if now is not None:
+        guard = guard.where(or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= now))
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.refresh(attempt, ["state", "deadline_at"], with_for_update=True)
+        # Serialise with a submit of the same attempt: it waits for this save to commit (and
+        # grades the answer), or this save waits for it and then matches nothing.
+        guard = guard.with_for_update(read=True)
+    return guard
 
 
-def save_answer(attempt: Attempt, position: int, raw: dict, now: datetime) -> AttemptItem:
-    """Store one answer as given (one row); refused once the attempt is finished or overdue."""
-    # One row, not the whole attempt: this is the hot path of a quiz burst.
+@lru_cache(maxsize=4)
+def _store_statement(dialect: str):
+    """store_answer's UPDATE, built once per backend (building it costs more than running it)."""
+    guard = select(Attempt.id).where(
+        Attempt.id == bindparam("attempt"),
+        Attempt.user_id == bindparam("user"),
+        Attempt.state == AttemptState.in_progress,
+        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("now")),
+    )
+    if dialect == "postgresql":
+        # Serialise with a submit of the same attempt (see _open_attempt).
+        guard = guard.with_for_update(read=True)
+    return (
+        update(AttemptItem)
+        .where(
+            AttemptItem.attempt_id == bindparam("attempt"),
+            AttemptItem.position == bindparam("at_position"),
+            AttemptItem.attempt_id.in_(guard),
+        )
+        .values(
+            answer=bindparam("new_answer", type_=AttemptItem.answer.type),
+            answered_at=bindparam("now"),
+        )
+        .returning(AttemptItem.id, AttemptItem.snapshot, AttemptItem.order)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def store_answer(attempt_id: int, user_id: int, position: int, raw: dict, now: datetime) -> int:
+    """The hot path of a quiz burst: store one answer with ONE guarded UPDATE (this user's
+    attempt, in progress, before its deadline, this position) and return the item's id.
+
+    The answer is shaped without the question (grading.presumed_answer), written, and checked
+    against the question the UPDATE returns, all inside the write: SQLite's lock is taken just
+    before the UPDATE (BEGIN IMMEDIATE) and the caller commits right after. InvalidAnswer when it
+    does not fit the question (the caller rolls back: nothing stored); NotSaved when the UPDATE
+    matched nothing (nothing written: the caller ends the write, then finish_refused_save).
+    """
+    candidate = grading.presumed_answer(raw)
+    params = {"attempt": attempt_id, "user": user_id, "at_position": position, "now": now}
+    db.write_transaction()
+    statement = _store_statement(db.session.get_bind().dialect.name)
+    row = db.session.execute(statement, {**params, "new_answer": candidate}).one_or_none()
+    if row is None:
+        raise NotSaved
+    item_id, snapshot, order = row
+    value = grading.check_answer(snapshot, order, raw)
+    if value != candidate:  # e.g. a short answer's spaces, trimmed once its kind is known
+        _write(item_id, value, now)
+    return item_id
+
+
+def _write(item_id: int, value: dict, now: datetime) -> None:
+    db.session.execute(
+        update(AttemptItem)
+        .where(AttemptItem.id == item_id)
+        .values(answer=value, answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def finish_refused_save(attempt: Attempt, position: int, raw: dict, now: datetime) -> int:
+    """After store_answer's NotSaved, read outside its write (the caller checked whose attempt
+    it is): an answer sent within the grace after the deadline is stored (the item's id);
+    otherwise InvalidAnswer (no such question), DeadlinePassed (an overdue attempt, submitted
+    here) or AttemptFinished. The caller holds the write (write_transaction) and commits."""
     item = db.session.scalar(
         select(AttemptItem).where(
             AttemptItem.attempt_id == attempt.id, AttemptItem.position == position
         )
     )
     if item is None:
-        raise grading.InvalidAnswer("question not in this attempt")
-    value = grading.check_answer(item.snapshot, item.order, raw)
-    _lock(attempt)
+        raise NoSuchQuestion("question not in this attempt")
     if attempt.is_finished:
         raise AttemptFinished(_l("Bài đã nộp; không thể sửa câu trả lời."))
-    grace = timedelta(seconds=attempt.quiz.grace_seconds)
-    if attempt.deadline_at is not None and now > attempt.deadline_at + grace:
-        db.write_transaction()
-        submit_attempt(attempt, now)
+    if close_if_overdue(attempt, now):
         raise DeadlinePassed(_l("Đã hết giờ làm bài; bài đã được nộp với các câu trả lời đã lưu."))
-    item_id, attempt_id = item.id, attempt.id
-    # Take the write lock only for this one statement (SQLite); it re-checks the state itself,
-    # so a submit that won the race leaves the answer unsaved and says so.
-    db.write_transaction()
+    value = grading.check_answer(item.snapshot, item.order, raw)
+    guard = _open_attempt(attempt.id, attempt.user_id, None)
     result = db.session.execute(
         update(AttemptItem)
-        .where(
-            AttemptItem.id == item_id,
-            AttemptItem.attempt_id.in_(
-                select(Attempt.id).where(
-                    Attempt.id == attempt_id, Attempt.state == AttemptState.in_progress
-                )
-            ),
-        )
+        .where(AttemptItem.id == item.id, AttemptItem.attempt_id.in_(guard))
         .values(answer=value, answered_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise AttemptFinished(_l("Bài đã nộp; không thể sửa câu trả lời."))
+    db.session.expire(item)
+    return item.id
+
+
+def save_answer(attempt: Attempt, position: int, raw: dict, now: datetime) -> AttemptItem:
+    """Store one answer as given (one row); refused once the attempt is finished or overdue.
+    For callers holding the attempt (tests, the demo): the save view calls store_answer."""
+    db.write_transaction()
+    try:
+        # A savepoint stands in for the view's rollback: a refused answer leaves nothing behind.
+        with db.session.begin_nested():
+            item_id = store_answer(attempt.id, attempt.user_id, position, raw, now)
+    except NotSaved:
+        db.session.refresh(attempt)
+        item_id = finish_refused_save(attempt, position, raw, now)
+    item = db.session.get(AttemptItem, item_id)
     db.session.expire(item)
     return item
 
