@@ -202,6 +202,7 @@ def world(app, live_server):
             place="Cà Mau",
             signer_title="GIÁM ĐỐC",
             signer_name="",
+            unit_id=snv.id,  # HR of Sở Nội vụ manages the class's certificates
         )
         db.session.add(issuer)
         db.session.flush()

@@ -200,3 +200,27 @@ def test_a_configured_number_pattern_fills_the_number_line(app, demo_class, monk
     assert class_documents.build(training_class, "giay-trieu-tap").pages[0].number == (
         "Số: …/GTT-SNV"
     )
+
+
+def test_a_class_with_its_own_issuer_is_issued_by_it(client, login, trainer, demo_class):
+    """A class whose certificates another unit issues: its documents carry that unit (the page
+    gave a 500 when the class named its issuer)."""
+    from learnhub import db
+    from learnhub.certificates.models import Issuer
+
+    training_class, _people, _certs = demo_class
+    school = Issuer(
+        code="TCT-DOC",
+        name="TRƯỜNG CHÍNH TRỊ TỈNH",
+        parent_name="UBND TỈNH CÀ MAU",
+        place="Cà Mau",
+        signer_title="HIỆU TRƯỞNG",
+        signer_name="",
+    )
+    db.session.add(school)
+    db.session.flush()
+    training_class.issuer_id = school.id
+    db.session.flush()
+    login(trainer)
+    text = pdf_text(_download(client, training_class, "quyet-dinh-mo-lop", "pdf"))
+    assert "TRƯỜNG CHÍNH TRỊ TỈNH" in text

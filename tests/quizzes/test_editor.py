@@ -256,7 +256,9 @@ def test_editing_a_question_keeps_finished_attempts_on_their_version(
     assert "Cơ quan nào cấp Giấy đăng ký?" in review
     assert "đã sửa" not in review
     event = db_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "question.update")
+        select(AuditEvent).where(
+            AuditEvent.action == "question.update", AuditEvent.object_id == str(question.id)
+        )
     ).one()
     assert (event.before["revision"], event.after["revision"]) == (1, 2)
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import current_app
 
+from learnhub import db
 from learnhub.accounts.models import User
 from learnhub.certificates import services as certificates
 from learnhub.certificates.models import Issuer
@@ -96,7 +97,7 @@ class Context:
 
 def context(training_class: TrainingClass) -> Context:
     """Read the class, its issuer (the class's, else the default one) and its roster."""
-    issuer = training_class.issuer if training_class.issuer_id else None
+    issuer = db.session.get(Issuer, training_class.issuer_id) if training_class.issuer_id else None
     version = training_class.version or training_class.module.published_version
     return Context(
         training_class=training_class,
