@@ -224,3 +224,30 @@ def test_a_class_with_its_own_issuer_is_issued_by_it(client, login, trainer, dem
     login(trainer)
     text = pdf_text(_download(client, training_class, "quyet-dinh-mo-lop", "pdf"))
     assert "TRƯỜNG CHÍNH TRỊ TỈNH" in text
+
+
+def test_class_documents_are_printed_in_the_one_document_frame(
+    client, login, trainer, demo_class, create_user, unit
+):
+    """Issue 17, Build 1: the class documents share the frame of every PDF — page numbers only from
+    page 2, 13–14 pt, centred; the agency rule 1/3–1/2 of the name; the margins; the place/date
+    line centred under the motto; Kính gửi and Nơi nhận as the frame prints them."""
+    from learnhub.classes import services as classes
+    from tests.documents import pdfcheck
+
+    training_class, _people, _certs = demo_class
+    more = [
+        create_user(f"dd-m{n}", full_name=f"Phạm Văn Học Viên {n}", unit=unit("CM-SNV"))
+        for n in range(40)
+    ]
+    classes.enrol(Actor(None), training_class, more)
+    login(trainer)
+    place_date = "Cà Mau, ngày 02 tháng 01 năm 2026"
+    data = _download(client, training_class, "danh-sach-hoc-vien", "pdf")
+    pdfcheck.assert_frame(data, agency="SỞ NỘI VỤ", place_date=place_date)
+    assert "Tổng số: 43 học viên." in pdfcheck.text(data)
+    summons = _download(client, training_class, "giay-trieu-tap-don-vi", "pdf")
+    pdfcheck.assert_frame(summons, agency="SỞ NỘI VỤ", place_date=place_date)
+    text = " ".join(pdfcheck.text(summons).split())
+    assert f"Kính gửi: {unit('CM-SNV').name}." in text
+    assert "Nơi nhận: - Như trên; - Lưu: VT." in text

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from flask_babel import lazy_gettext as _l
 
 from learnhub import docx, pdf
+from learnhub.certificates.frame import Frame
+from learnhub.certificates.frame import Signer as FrameSigner
 from learnhub.classes.models import TrainingClass
-from learnhub.documents import MOTTO, NATION, Document
+from learnhub.documents import Document, Page
 from learnhub.reports.class_documents.common import UnknownDocument, context
 from learnhub.reports.class_documents.decisions import completion_decision, opening_decision
 from learnhub.reports.class_documents.lists import class_list, signin_lists
@@ -42,9 +44,29 @@ LABELS = {
 }
 
 
+def page_frame(doc: Document, page: Page) -> Frame:
+    """The shared frame's values (templates/_pdf/frame.html) for one page of the document: the
+    Document already carries its issuer's agency, number, place and date, Kính gửi, signer and
+    Nơi nhận, so the PDF prints exactly what the DOCX prints."""
+    s = page.signer
+    return Frame(
+        parent=doc.parent,
+        agency=doc.agency,
+        place="",
+        place_date=page.place_date,
+        signer=FrameSigner(title=s.title, name=s.name, authority=s.authority, for_=s.signer_for)
+        if s
+        else FrameSigner(title=""),
+        number=page.number,
+        recipients=(page.recipient,) if page.recipient else (),
+        copies=page.recipients,
+    )
+
+
 def pdf_bytes(doc: Document) -> bytes:
-    """The document as PDF (templates/documents/document.html)."""
-    return pdf.render("documents/document.html", doc=doc, nation=NATION, motto=MOTTO)
+    """The document as PDF (templates/documents/document.html, in the shared frame)."""
+    frames = [page_frame(doc, page) for page in doc.pages]
+    return pdf.render("documents/document.html", doc=doc, frames=frames)
 
 
 def docx_bytes(doc: Document) -> bytes:
