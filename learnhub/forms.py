@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
 
 from learnhub.i18n import format_number
+from learnhub.textutil import clean_text
 from learnhub.timeutil import parse_date
 
 
@@ -56,19 +57,13 @@ class LearnHubForm(FlaskForm):
             return unbound_field.bind(form=form, filters=filters, **options)
 
 
-def _clean(value: str) -> str:
-    # NUL and other control characters never belong in a form value.
-    value = "".join(ch for ch in value if ch in "\n\t" or ord(ch) >= 32)
-    return unicodedata.normalize("NFC", value).strip()
-
-
 class TextField(StringField):
     """A single-line text field that stores NFC without control characters."""
 
     def process_formdata(self, valuelist: list) -> None:
         super().process_formdata(valuelist)
         if self.data is not None:
-            self.data = _clean(self.data)
+            self.data = clean_text(self.data)
 
 
 #: The years a date typed in a form may fall in. Earlier or later dates are typing errors, and

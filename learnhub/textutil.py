@@ -20,6 +20,13 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def clean_text(text: str) -> str:
+    """Typed text as it is stored: no control characters but newline and tab, "\n" line
+    endings, NFC, no surrounding whitespace."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return nfc("".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)).strip()
+
+
 def fold(text: str) -> str:
     """Lower-case, without diacritics (đ -> d): for search that ignores accents."""
     decomposed = unicodedata.normalize("NFD", text.casefold())

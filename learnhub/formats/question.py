@@ -14,11 +14,12 @@ the bank stores it as JSON (`as_data` / `from_data`). Types (`kind`):
 - ``description``: text only, not a question (read from files, never stored in a bank).
 """
 
-import unicodedata
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+
+from learnhub.textutil import nfc
 
 KINDS = ("single", "multi", "truefalse", "short", "numerical", "matching", "essay", "description")
 #: The kinds a quiz can hold (description is text only).
@@ -150,10 +151,6 @@ class Question:
             general_feedback=data.get("general_feedback", ""),
             refs=tuple(data.get("refs", [])),
         )
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def normalised(q: Question) -> Question:

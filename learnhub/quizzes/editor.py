@@ -5,7 +5,6 @@ The question it builds is the GIFT reader's `gift.Question`, the neutral form th
 (`Question.as_data`) and writes back to GIFT, so an edited question exports and re-imports the same.
 """
 
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -13,6 +12,7 @@ from flask_babel import gettext as _
 
 from learnhub.formats import gift
 from learnhub.quizzes.kinds import BLANK, EDITOR_KINDS, editor_kind
+from learnhub.textutil import clean_text
 
 HUNDRED = Decimal(100)
 #: Moodle's own fractions (1/3, 1/6, 1/7 …) are typed rounded: a sum this close to 100 % is 100 %.
@@ -73,11 +73,6 @@ class QuestionInvalid(Exception):
         self.errors = errors
 
 
-def _nfc(text: str) -> str:
-    cleaned = "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)
-    return unicodedata.normalize("NFC", cleaned.replace("\r\n", "\n").replace("\r", "\n")).strip()
-
-
 def parse_number(text: str) -> Decimal | None:
     """A number as a Vietnamese trainer types it ("2,5" or "2.5"); None when it is not one."""
     cleaned = text.strip().replace(" ", "").replace(",", ".")
@@ -111,10 +106,10 @@ def _rows(draft: Draft) -> list[tuple[int, AnswerRow]]:
 def _choices(draft: Draft, check: _Checker) -> tuple[gift.Answer, ...]:
     answers = []
     for n, row in _rows(draft):
-        if not _nfc(row.text):
+        if not clean_text(row.text):
             check.errors.append(_("Đáp án %(n)s chưa có nội dung.", n=n))
         weight = check.weight(row, n, Decimal(0))
-        answers.append(gift.Answer(_nfc(row.text), weight, _nfc(row.feedback)))
+        answers.append(gift.Answer(clean_text(row.text), weight, clean_text(row.feedback)))
     if len(answers) < 2:
         check.errors.append(_("Câu trắc nghiệm cần ít nhất hai phương án."))
         return tuple(answers)
@@ -138,10 +133,12 @@ def _choices(draft: Draft, check: _Checker) -> tuple[gift.Answer, ...]:
 def _short(draft: Draft, check: _Checker) -> tuple[gift.Answer, ...]:
     answers = []
     for n, row in _rows(draft):
-        if not _nfc(row.text):
+        if not clean_text(row.text):
             check.errors.append(_("Đáp án %(n)s chưa có nội dung.", n=n))
         answers.append(
-            gift.Answer(_nfc(row.text), check.weight(row, n, HUNDRED), _nfc(row.feedback))
+            gift.Answer(
+                clean_text(row.text), check.weight(row, n, HUNDRED), clean_text(row.feedback)
+            )
         )
     if not any(a.weight == HUNDRED for a in answers):
         check.errors.append(_("Cần ít nhất một câu trả lời được chấp nhận với điểm 100 %."))
@@ -191,18 +188,18 @@ def _numerical(draft: Draft, check: _Checker) -> tuple[gift.Answer, ...]:
         found = _numerical_row(row, n, check)
         if found is not None:
             value, tolerance = found
-            answers.append(gift.Answer(str(value), weight, _nfc(row.feedback), tolerance))
+            answers.append(gift.Answer(str(value), weight, clean_text(row.feedback), tolerance))
     if not check.errors and not any(a.weight == HUNDRED for a in answers):
         check.errors.append(_("Cần ít nhất một đáp án số với điểm 100 %."))
-    if _nfc(draft.feedback_other):
-        answers.append(gift.Answer("*", Decimal(0), _nfc(draft.feedback_other)))
+    if clean_text(draft.feedback_other):
+        answers.append(gift.Answer("*", Decimal(0), clean_text(draft.feedback_other)))
     return tuple(answers)
 
 
 def _pairs(draft: Draft, check: _Checker) -> tuple[tuple[str, str], ...]:
     pairs = []
     for n, row in enumerate(draft.pairs, start=1):
-        left, right = _nfc(row.left), _nfc(row.right)
+        left, right = clean_text(row.left), clean_text(row.right)
         if not left and not right:
             continue
         if not right:
@@ -220,7 +217,7 @@ def build(draft: Draft) -> gift.Question:
     if draft.kind not in EDITOR_KINDS:
         raise QuestionInvalid([_("Loại câu hỏi không hợp lệ.")])
     check = _Checker()
-    text = _nfc(draft.text)
+    text = clean_text(draft.text)
     if not text:
         check.errors.append(_("Hãy nhập nội dung câu hỏi."))
     if draft.kind == "missing" and text.count(BLANK) != 1:
@@ -244,19 +241,19 @@ def build(draft: Draft) -> gift.Question:
             check.errors.append(_("Hãy chọn đáp án: Đúng hoặc Sai."))
         extra.update(
             truth=draft.truth == "true",
-            feedback_right=_nfc(draft.feedback_right),
-            feedback_wrong=_nfc(draft.feedback_wrong),
+            feedback_right=clean_text(draft.feedback_right),
+            feedback_wrong=clean_text(draft.feedback_wrong),
         )
     if check.errors:
         raise QuestionInvalid(check.errors)
-    refs = tuple(r for r in (_nfc(line) for line in draft.refs.splitlines()) if r)
+    refs = tuple(r for r in (clean_text(line) for line in draft.refs.splitlines()) if r)
     return gift.Question(
         line=0,
         kind=kind,
-        name=_nfc(draft.name)[:300] or text[:60],
+        name=clean_text(draft.name)[:300] or text[:60],
         text=text,
-        category=_nfc(draft.category).strip("/"),
-        general_feedback=_nfc(draft.general_feedback),
+        category=clean_text(draft.category).strip("/"),
+        general_feedback=clean_text(draft.general_feedback),
         refs=refs,
         **extra,
     )
