@@ -15,6 +15,7 @@ from pathlib import Path
 
 from learnhub.content.orgunits import read_units
 from learnhub.demo import DEMO_USERS
+from learnhub.formats import gift
 from learnhub.orgunits.models import UnitKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,3 +108,88 @@ def test_demo_people_have_invented_names():
     names = {name for _login, name, *_rest in DEMO_USERS}
     assert "Trần Hồng Quân" not in names
     assert all("Mẫu" in n or n == "Quản Trị Viên" for n in names)
+
+
+# -- the certainty found (docs/content-facts.md) --------------------------------------------------
+#
+# Verified: the 2020 text of Nghị định 80/2020, Điều 7. Reported by two sources: Sở Ngoại vụ Cà
+# Mau dissolved on 06/12/2019, its work moved to Văn phòng UBND tỉnh. Not found: which body
+# advises on ngoại vụ after the 2025 merger, Nghị định 45/2025 Điều 9's text, any 2025 amendment
+# of Điều 7, the provincial committee on foreign NGO work after 2025.
+
+
+def _lessons_and_questions():
+    for pattern in ("modules/*/lessons/*.md", "modules/*/questions/*.gift"):
+        yield from sorted(CONTENT.glob(pattern))
+
+
+def _questions():
+    for path in sorted(CONTENT.glob("modules/*/questions/*.gift")):
+        questions, errors = gift.parse(path.read_text(encoding="utf-8"))
+        assert errors == [], path
+        yield from questions
+
+
+def _question_text(question) -> str:
+    """Everything a learner reads in a question: stem, options, pairs and feedback."""
+    parts = [question.text, question.general_feedback, question.feedback_wrong]
+    parts += [question.feedback_right]
+    parts += [a.text for a in question.answers] + [a.feedback for a in question.answers]
+    parts += [side for pair in question.pairs for side in pair]
+    return "\n".join(parts)
+
+
+def test_no_content_states_the_foreign_affairs_body_after_2025_as_certain():
+    """ "nay thuộc / nay là Văn phòng UBND tỉnh" states a 2026 fact that was not verified."""
+    current = re.compile(r"\b(?:nay|hiện nay) (?:là|thuộc) Văn phòng UBND", re.IGNORECASE)
+    offending = []
+    for path in _lessons_and_questions():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if current.search(line):
+                offending.append(f"{path.relative_to(ROOT)}:{number}")
+    assert offending == []
+
+
+def test_decree_45_2025_is_cited_only_as_quoted_and_never_in_a_quiz():
+    cited = []
+    for path in _lessons_and_questions():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "45/2025" in line:
+                assert path.suffix == ".md", f"{path.name}: a quiz relies on an unread decree"
+                assert "trích dẫn" in line, line[:160]
+                assert "chưa đọc văn bản gốc" in line, line[:160]
+                cited.append(path.name)
+    assert cited  # the two lessons on the foreign-affairs body say what is known and what is not
+
+
+def test_lessons_say_the_foreign_affairs_body_after_2025_is_unverified():
+    for lesson in (
+        "doi-ngoai-nhan-dan/lessons/05-tinh-ca-mau-moi-va-doi-chieu.md",
+        "quan-ly-to-chuc-pcpnn/lessons/05-to-chuc-thuc-hien-tai-ca-mau.md",
+    ):
+        text = (CONTENT / "modules" / lesson).read_text(encoding="utf-8")
+        paragraph = next(p for p in text.split("\n") if "45/2025" in p)
+        assert "hưa xác minh" in paragraph, lesson
+        assert "hợp nhất" in paragraph, lesson  # the merged province of 01/07/2025
+
+
+def test_quiz_keys_on_aid_approval_name_the_2020_text():
+    """A quiz key on who approves aid (Điều 7) must not depend on whether 2025 amended it."""
+    approval = [q for q in _questions() if any("80/2020/NĐ-CP, Điều 7" in r for r in q.refs)]
+    assert len(approval) >= 6
+    undated = [q.name for q in approval if "năm 2020" not in q.text]
+    assert undated == []
+
+
+def test_lessons_on_aid_approval_mark_later_amendments_unverified():
+    for path in sorted(CONTENT.glob("modules/*/lessons/*.md")):
+        text = path.read_text(encoding="utf-8")
+        if "Thẩm quyền phê duyệt" not in text and "Ai phê duyệt?" not in text:
+            continue
+        assert "văn bản ban hành năm 2020" in text, path.name
+        assert "chưa xác minh" in text, path.name
+
+
+def test_no_quiz_question_is_about_the_provincial_ngo_committee():
+    offending = [q.name for q in _questions() if "Ban Chỉ đạo" in _question_text(q)]
+    assert offending == []
