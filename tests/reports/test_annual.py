@@ -206,3 +206,13 @@ def test_level_comes_from_the_unit_kind(unit):
     assert annual.level_of(unit("H-THOI-BINH").id, units) == "huyen"
     assert annual.level_of(None, units) == "chua-xac-dinh"
     assert unit("H-THOI-BINH").kind == UnitKind.district
+
+
+def test_page_says_its_layout_is_provisional_until_the_official_form_is_read(client, login, admin):
+    # docs/annual-report.md: the annex of Thông tư 18/2025/TT-BNV was not read, so the page must
+    # not pass for the official form.
+    login(admin)
+    page = client.get(f"/reports/annual?year={YEAR}").get_data(as_text=True)
+    assert "data-provisional" in page
+    assert "Bố cục tạm thời" in page
+    assert "18/2025/TT-BNV" in page
