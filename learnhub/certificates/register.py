@@ -265,13 +265,12 @@ def _sexes(certs: list[Certificate]) -> dict[int, str | None]:
     found = {c.id: c.data["sex"] for c in certs if c.data and "sex" in c.data}
     older = [c.id for c in certs if c.id not in found]
     for start in range(0, len(older), 500):
-        found.update(
-            db.session.execute(
-                select(Certificate.id, User.sex)
-                .join(User, User.id == Certificate.user_id)
-                .where(Certificate.id.in_(older[start : start + 500]))
-            ).tuples()
+        rows = db.session.execute(
+            select(Certificate.id, User.sex)
+            .join(User, User.id == Certificate.user_id)
+            .where(Certificate.id.in_(older[start : start + 500]))
         )
+        found.update((cert_id, sex) for cert_id, sex in rows)
     return found
 
 
