@@ -44,12 +44,12 @@ SALUTATIONS = {Sex.male: "Ông", Sex.female: "Bà"}
 
 
 def salutation(sex: str | None) -> str:
-    """"Ông" / "Bà" by sex; "Ông/Bà" when it is not recorded (or not a known value)."""
+    """ "Ông" / "Bà" by sex; "Ông/Bà" when it is not recorded (or not a known value)."""
     return SALUTATIONS.get(sex, "Ông/Bà") if sex else "Ông/Bà"
 
 
 def sex_label(sex: str | None) -> str:
-    """"Nam" / "Nữ" for a register column; "" when unknown."""
+    """ "Nam" / "Nữ" for a register column; "" when unknown."""
     return str(SEX_LABELS[Sex(sex)]) if sex in set(Sex) else ""
 
 

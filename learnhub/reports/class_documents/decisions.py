@@ -141,7 +141,7 @@ def completion_decision(ctx: Context) -> Document:
             cert.data.get("full_name", cert.user.full_name),
             day(date.fromisoformat(cert.data["birth_date"])) if cert.data.get("birth_date") else "",
             # As recorded at issue; a certificate issued before sex was recorded: the account's.
-            sex_label(cert.data["sex"] if "sex" in cert.data else cert.user.sex),
+            sex_label(cert.data.get("sex", cert.user.sex)),
             cert.data.get("unit", ""),
             cert.data.get("band", ""),
             cert.number_label,

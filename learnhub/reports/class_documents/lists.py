@@ -57,9 +57,7 @@ def _session_page(ctx: Context, s: ClassSession) -> Page:
                 "body",
             ),
             Paragraph(
-                f"Thời gian: {ctx.period}"
-                + (f"; Địa điểm: {c.place}" if c.place else "")
-                + ".",
+                f"Thời gian: {ctx.period}" + (f"; Địa điểm: {c.place}" if c.place else "") + ".",
                 "body",
             ),
             *([Paragraph(f"Đơn vị tổ chức: {c.organisers}.", "body")] if c.organisers else []),
@@ -69,9 +67,7 @@ def _session_page(ctx: Context, s: ClassSession) -> Page:
                 "body",
             ),
             Table(("STT", "Họ và tên", "Đơn vị", "Chức vụ", "Ký tên"), rows, (7, 30, 30, 18, 15)),
-            Paragraph(
-                f"Tổng số: {len(ctx.learners)} học viên. Có mặt: ……; vắng mặt: …….", "body"
-            ),
+            Paragraph(f"Tổng số: {len(ctx.learners)} học viên. Có mặt: ……; vắng mặt: …….", "body"),
         ),
         signer=replace(ctx.signer, heading="XÁC NHẬN CỦA ĐƠN VỊ TỔ CHỨC"),
         maker="NGƯỜI LẬP DANH SÁCH",
