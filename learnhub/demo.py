@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 
 from learnhub import db
 from learnhub.accounts import services
-from learnhub.accounts.models import Role
+from learnhub.accounts.models import Role, Sex
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import Method, Status
 from learnhub.audit.services import Actor
@@ -17,12 +17,21 @@ from learnhub.timeutil import today, utcnow
 
 #: login, full name, roles, unit code, password. Shown in README; development only. The names
 #: are invented ("Mẫu" = sample) so that no demo person carries the name of a real official.
+#: login, name, roles, unit, password, sex (invented people: each has one, so the register's
+#: "Giới tính" column and the documents' "Ông" / "Bà" show on the demo data).
 DEMO_USERS = [
-    ("admin", "Quản Trị Viên", [Role.admin], "CM-SNV", "demo-quantri-2026"),
-    ("giangvien", "Giảng Viên Mẫu", [Role.trainer, Role.learner], "CM-LHHN", "demo-giangvien-2026"),
-    ("tochuc", "Tổ Chức Viên Mẫu", [Role.hr, Role.learner], "CM-SNV", "demo-tochuc-2026"),
-    ("hocvien1", "Học Viên Mẫu Một", [Role.learner], "CM-SNV", "demo-hocvien-2026"),
-    ("hocvien2", "Học Viên Mẫu Hai", [Role.learner], "X-THOI-BINH", "demo-hocvien-2026"),
+    ("admin", "Quản Trị Viên", [Role.admin], "CM-SNV", "demo-quantri-2026", Sex.male),
+    (
+        "giangvien",
+        "Giảng Viên Mẫu",
+        [Role.trainer, Role.learner],
+        "CM-LHHN",
+        "demo-giangvien-2026",
+        Sex.female,
+    ),
+    ("tochuc", "Tổ Chức Viên Mẫu", [Role.hr, Role.learner], "CM-SNV", "demo-tochuc-2026", Sex.male),
+    ("hocvien1", "Học Viên Mẫu Một", [Role.learner], "CM-SNV", "demo-hocvien-2026", Sex.female),
+    ("hocvien2", "Học Viên Mẫu Hai", [Role.learner], "X-THOI-BINH", "demo-hocvien-2026", Sex.male),
 ]
 
 DEMO = Actor(None, "", "demo")
@@ -31,8 +40,10 @@ DEMO = Actor(None, "", "demo")
 def create_demo() -> list[str]:
     """Create missing demo users; returns lines to print (logins of those just created)."""
     lines = []
-    for login, name, roles, unit_code, password in DEMO_USERS:
-        if services.find_by_login(login) is not None:
+    for login, name, roles, unit_code, password, sex in DEMO_USERS:
+        existing = services.find_by_login(login)
+        if existing is not None:
+            existing.sex = existing.sex or sex
             continue
         unit = units.by_code(unit_code)
         scope = unit.id if unit is not None and Role.hr in roles else None
@@ -42,6 +53,7 @@ def create_demo() -> list[str]:
             login=login,
             password=password,
             unit=unit,
+            sex=sex,
             roles=[services.Grant(r, scope if r == Role.hr else None) for r in roles],
         )
         lines.append(f"  {login:<10} {password:<22} {', '.join(r.value for r in roles)}")

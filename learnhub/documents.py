@@ -30,17 +30,19 @@ class Table:
 
 @dataclass(frozen=True)
 class Signer:
-    """The signature block: TM./KT./TL./TUQ. + whose authority, the title, the name."""
+    """The signature block: TM./KT./TL./TUQ. + whose authority, the title, the name; a
+    *heading* above them when the block confirms ("XÁC NHẬN CỦA ĐƠN VỊ TỔ CHỨC")."""
 
     authority: str = ""
     signer_for: str = ""
     title: str = ""
     name: str = ""
+    heading: str = ""
 
     @property
     def lines(self) -> tuple[str, ...]:
         top = f"{self.authority} {self.signer_for}".strip() if self.authority else ""
-        return tuple(line for line in (top, self.title) if line)
+        return tuple(line for line in (self.heading, top, self.title) if line)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Page:
     blocks: tuple[Paragraph | Table, ...] = ()
     signer: Signer | None = None
     recipients: tuple[str, ...] = ()  # Nơi nhận
+    #: Who drew the page up ("NGƯỜI LẬP DANH SÁCH"), signing on the left where Nơi nhận would be.
+    maker: str = ""
     landscape: bool = False
 
 

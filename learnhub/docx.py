@@ -145,7 +145,11 @@ def _signature(document, page: Page) -> None:
 
     table = _frame(document, Mm(75), Mm(90))
     left, right = table.rows[0].cells
-    if page.recipients:
+    if page.maker:
+        left.paragraphs[0].alignment = 1
+        _run(left.paragraphs[0], page.maker, bold=True, size=13)
+        _para(left, "(Ký, ghi rõ họ tên)", italic=True, size=12)
+    elif page.recipients:
         _run(left.paragraphs[0], "Nơi nhận:", bold=True, italic=True, size=12)
         for line in page.recipients:
             _para(left, f"- {line}", align="left", size=11)

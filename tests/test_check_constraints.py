@@ -143,6 +143,7 @@ def rows(trainer, learner, db_session):
     )
     return {
         "user_roles": ("id", grant.id),
+        "users": ("id", learner.id),
         "org_units": ("id", learner.unit_id),
         "classes": ("id", klass.id),
         "class_sessions": ("id", sessions[1].id),
@@ -176,6 +177,8 @@ def _update(table: str, key: tuple[str, int], values: dict[str, str]) -> sa.Upda
 #: (table, new values as SQL, the constraint that refuses them)
 REFUSED = [
     ("user_roles", {"role": "'superuser'"}, "ck_user_roles_role"),
+    ("users", {"sex": "'male'"}, "ck_users_sex"),
+    ("users", {"sex": "'nữ'"}, "ck_users_sex"),
     ("org_units", {"kind": "'planet'"}, "ck_org_units_kind"),
     (
         "org_units",
@@ -260,6 +263,9 @@ ACCEPTED = [
     ("certificates", {"status": "'revoked'", "revoke_reason": "'not-met'"}),
     ("org_units", {"valid_from": "'2026-01-01'", "valid_to": "'2026-01-01'"}),
     ("quizzes", {"open_at": "NULL", "close_at": "'2026-01-01 00:00:00'"}),
+    ("users", {"sex": "'nam'"}),
+    ("users", {"sex": "'nu'"}),
+    ("users", {"sex": "NULL"}),
 ]
 
 

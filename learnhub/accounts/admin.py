@@ -92,6 +92,7 @@ def new():
                 roles=grants,
                 unit=_unit(form.unit.data),
                 birth_date=form.birth_date.data,
+                sex=form.sex.data or None,
                 position=form.position.data or "",
                 rank=form.rank.data or "",
                 must_change_password=True,
@@ -115,7 +116,9 @@ def new():
 @role_required(Role.admin)
 def show(user_id: int):
     user = db.get_or_404(User, user_id)
-    form = UserForm(obj=user, login=user.login, unit=user.unit.code if user.unit else "")
+    form = UserForm(
+        obj=user, login=user.login, unit=user.unit.code if user.unit else "", sex=user.sex or ""
+    )
     form.unit.choices = _unit_choices()
     return _show_page(user, form)
 
@@ -167,6 +170,7 @@ def update(user_id: int):
                 login=form.login.data,
                 email=form.email.data or None,
                 birth_date=form.birth_date.data,
+                sex=form.sex.data or None,
                 position=form.position.data or "",
                 rank=form.rank.data or "",
                 unit=_unit(form.unit.data),

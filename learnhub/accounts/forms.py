@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from learnhub.accounts.models import ROLE_LABELS, Role
+from learnhub.accounts.models import ROLE_LABELS, SEX_LABELS, Role, Sex
 from learnhub.forms import DateField, LearnHubForm, TextField, choices
 
 
@@ -36,6 +36,7 @@ class ChangePasswordForm(LearnHubForm):
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 ROLE_CHOICES = choices([(r.value, ROLE_LABELS[r]) for r in Role])
+SEX_CHOICES = choices([("", _l("— Chưa rõ —"))] + [(s.value, SEX_LABELS[s]) for s in Sex])
 
 
 class UserForm(LearnHubForm):
@@ -52,6 +53,13 @@ class UserForm(LearnHubForm):
         validators=[Optional(), Regexp(EMAIL, message=_l("Email không hợp lệ.")), Length(max=254)],
     )
     birth_date = DateField(_l("Ngày sinh (dd/mm/yyyy)"), validators=[Optional()])
+    sex = SelectField(
+        _l("Giới tính"),
+        choices=SEX_CHOICES,
+        default="",
+        validate_choice=True,
+        description=_l("Giấy chứng nhận và giấy triệu tập ghi “Ông” hoặc “Bà” theo giới tính."),
+    )
     position = TextField(_l("Chức vụ"), validators=[Optional(), Length(max=200)])
     rank = TextField(_l("Ngạch"), validators=[Optional(), Length(max=200)])
     unit = SelectField(_l("Đơn vị"), coerce=str, validate_choice=True)

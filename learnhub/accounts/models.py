@@ -31,6 +31,28 @@ ROLE_LABELS = {
 }
 
 
+class Sex(enum.StrEnum):
+    """Giới tính as the register and the documents print it; unknown is NULL."""
+
+    male = "nam"
+    female = "nu"
+
+
+SEX_LABELS = {Sex.male: _l("Nam"), Sex.female: _l("Nữ")}
+#: How a document addresses the person: "Ông", "Bà", or "Ông/Bà" when the sex is unknown.
+SALUTATIONS = {Sex.male: "Ông", Sex.female: "Bà"}
+
+
+def salutation(sex: str | None) -> str:
+    """ "Ông" / "Bà" by sex; "Ông/Bà" when it is not recorded (or not a known value)."""
+    return SALUTATIONS.get(sex, "Ông/Bà") if sex else "Ông/Bà"
+
+
+def sex_label(sex: str | None) -> str:
+    """ "Nam" / "Nữ" for a register column; "" when unknown."""
+    return str(SEX_LABELS[Sex(sex)]) if sex in set(Sex) else ""
+
+
 #: A login name: lower-case ASCII letters, digits and . _ - ("Chữ thường, không dấu").
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
 
@@ -44,6 +66,7 @@ class User(UserMixin, Base):
     """A person who signs in: a learner, and possibly trainer, HR officer or admin."""
 
     __tablename__ = "users"
+    __table_args__ = (enum_check("sex", Sex),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Họ và tên, always NFC.
@@ -53,6 +76,8 @@ class User(UserMixin, Base):
     #: Lower-case e-mail; unique when set.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     birth_date: Mapped[date | None]
+    #: Giới tính; None when not recorded (documents then say "Ông/Bà").
+    sex: Mapped[Sex | None] = mapped_column(String(10))
     position: Mapped[str] = mapped_column(String(200), default="")
     rank: Mapped[str] = mapped_column(String(200), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)

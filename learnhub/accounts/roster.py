@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from learnhub import db, tables
 from learnhub.accounts import services
-from learnhub.accounts.models import USERNAME, Role, RoleGrant, User, nfc
+from learnhub.accounts.models import USERNAME, Role, RoleGrant, Sex, User, nfc, sex_label
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.orgunits.models import OrgUnit
@@ -28,6 +28,7 @@ from learnhub.timeutil import parse_date
 HEADERS = {
     "full_name": ("ho va ten", "ho ten", "full name"),
     "birth_date": ("ngay sinh", "date of birth", "birth date"),
+    "sex": ("gioi tinh", "gioi", "sex", "gender"),
     "login": ("ten dang nhap/email", "ten dang nhap / email", "ten dang nhap", "login"),
     "email": ("email", "e-mail", "thu dien tu"),
     "unit": ("don vi", "ma don vi", "unit"),
@@ -38,6 +39,7 @@ HEADERS = {
 LABELS = {
     "full_name": "Họ và tên",
     "birth_date": "Ngày sinh",
+    "sex": "Giới tính",
     "login": "Tên đăng nhập/Email",
     "email": "Email",
     "unit": "Đơn vị",
@@ -58,6 +60,15 @@ ROLE_WORDS = {
     "hr": Role.hr,
 }
 LIMITS = {"full_name": 200, "login": 254, "email": 254, "position": 200, "rank": 200, "unit": 255}
+#: What a "Giới tính" cell may say (folded); an empty cell means not recorded.
+SEX_WORDS = {
+    "nam": Sex.male,
+    "m": Sex.male,
+    "male": Sex.male,
+    "nu": Sex.female,
+    "f": Sex.female,
+    "female": Sex.female,
+}
 MAX_ROWS = 200_000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -80,10 +91,15 @@ class RosterRow:
     login: str
     email: str | None
     birth_date: date | None
+    sex: Sex | None
     unit: OrgUnit | None
     position: str
     rank: str
     roles: set[Role]
+
+    @property
+    def sex_label(self) -> str:
+        return sex_label(self.sex)
 
 
 @dataclass
@@ -193,6 +209,12 @@ def _parse_row(number: int, cells: list[object], columns: dict[str, int], units:
             )
     if birth_date and not (1930 <= birth_date.year <= date.today().year - 15):  # noqa: DTZ011
         problems.append(Problem(number, LABELS["birth_date"], "năm sinh không hợp lý"))
+    sex_text = str(values.get("sex", ""))
+    sex = SEX_WORDS.get(fold(sex_text).strip(" ."))
+    if sex_text and sex is None:
+        problems.append(
+            Problem(number, LABELS["sex"], f"'{sex_text}' không phải giới tính; ghi Nam hoặc Nữ")
+        )
     unit = None
     unit_text = str(values.get("unit", ""))
     if unit_text:
@@ -218,6 +240,7 @@ def _parse_row(number: int, cells: list[object], columns: dict[str, int], units:
         login,
         email if "@" not in login else None,
         birth_date,
+        sex,
         unit,
         str(values.get("position", "")),
         str(values.get("rank", "")),
@@ -243,6 +266,7 @@ def _differs(row: RosterRow, user: User) -> bool:
     return (
         user.full_name != row.full_name
         or (row.birth_date is not None and user.birth_date != row.birth_date)
+        or (row.sex is not None and user.sex != row.sex)
         or (row.unit is not None and user.unit_id != row.unit.id)
         or (bool(row.position) and user.position != row.position)
         or (bool(row.rank) and user.rank != row.rank)
@@ -343,6 +367,7 @@ def apply_plan(actor: Actor, plan: Plan, progress: Callable[[int], None] | None 
             username=None if "@" in row.login else row.login,
             email=row.login if "@" in row.login else row.email,
             birth_date=row.birth_date,
+            sex=row.sex,
             unit=row.unit,
             position=row.position,
             rank=row.rank,
@@ -359,17 +384,20 @@ def apply_plan(actor: Actor, plan: Plan, progress: Callable[[int], None] | None 
     for row, user in plan.update:
         before = {
             "full_name": user.full_name,
+            "sex": user.sex,
             "unit": user.unit.code if user.unit else None,
             "roles": sorted(user.roles),
         }
         user.full_name = row.full_name
         user.birth_date = row.birth_date or user.birth_date
+        user.sex = row.sex or user.sex
         user.unit = row.unit or user.unit
         user.position = row.position or user.position
         user.rank = row.rank or user.rank
         user.grants += _grants(row.roles - user.roles, _hr_unit(row, user))
         after = {
             "full_name": user.full_name,
+            "sex": user.sex,
             "unit": user.unit.code if user.unit else None,
             "roles": sorted(user.roles | row.roles),
         }

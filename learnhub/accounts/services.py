@@ -9,7 +9,7 @@ from sqlalchemy import Select, or_, select
 
 from learnhub import db
 from learnhub.accounts import passwords, throttle
-from learnhub.accounts.models import USERNAME, Role, RoleGrant, User, nfc
+from learnhub.accounts.models import USERNAME, Role, RoleGrant, Sex, User, nfc
 from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.orgunits.models import OrgUnit
@@ -149,6 +149,7 @@ def _snapshot(user: User) -> dict:
         "username": user.username,
         "email": user.email,
         "birth_date": user.birth_date,
+        "sex": user.sex,
         "position": user.position,
         "rank": user.rank,
         "unit": user.unit.code if user.unit else None,
@@ -182,6 +183,7 @@ def create_user(
     roles: list[Grant] | None = None,
     unit: OrgUnit | None = None,
     birth_date: date | None = None,
+    sex: Sex | None = None,
     position: str = "",
     rank: str = "",
     must_change_password: bool = False,
@@ -200,6 +202,7 @@ def create_user(
         email=email,
         unit=unit,
         birth_date=birth_date,
+        sex=Sex(sex) if sex else None,
         position=nfc(position),
         rank=nfc(rank),
         must_change_password=must_change_password,
@@ -218,7 +221,7 @@ def create_user(
 
 
 def update_profile(actor: Actor, user: User, **fields) -> User:
-    """Change profile fields (full_name, login, email, birth_date, position, rank, unit)."""
+    """Change profile fields (full_name, login, email, birth_date, sex, position, rank, unit)."""
     require_admin(actor)
     before = _snapshot(user)
     if "login" in fields:
@@ -233,6 +236,8 @@ def update_profile(actor: Actor, user: User, **fields) -> User:
     if "birth_date" in fields:
         check_birth_date(fields["birth_date"])
         user.birth_date = fields["birth_date"]
+    if "sex" in fields:
+        user.sex = Sex(fields["sex"]) if fields["sex"] else None
     if "unit" in fields:
         user.unit = fields["unit"]
     db.session.flush()

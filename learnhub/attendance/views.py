@@ -23,17 +23,17 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from learnhub import db, pdf, policy, signals
+from learnhub import db, policy, signals
 from learnhub.accounts.auth import client_ip, current_actor, role_required
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.accounts.models import Role
 from learnhub.attendance import checkin, services
 from learnhub.attendance.models import STATUS_LABELS, AttendanceRecord, Method, Status
 from learnhub.audit.services import Actor
-from learnhub.certificates.frame import document_frame, issuer_of
 from learnhub.classes import services as classes
 from learnhub.classes.forms import CodeForm
 from learnhub.classes.models import ClassSession, TrainingClass
+from learnhub.reports import class_documents
 from learnhub.timeutil import utcnow
 
 bp = Blueprint("attendance", __name__)
@@ -357,32 +357,15 @@ def code(class_id: int):
     return render_template("attendance/code.html", c=training_class, form=form)
 
 
-def _sheet(training_class: TrainingClass, sessions: list[ClassSession], name: str) -> Response:
-    """The printable sign-in sheet (danh sách học viên ký tên): plain values into the template."""
-    people = classes.roster(training_class)  # Vietnamese order: given name, then the rest
-    decision = training_class.decision_no + (
-        f" ngày {training_class.decision_on.strftime('%d/%m/%Y')}"
-        if training_class.decision_on
-        else ""
-    )
-    # Dated by the (first) session it is signed at, not by the day it is printed.
-    day = min((s.on for s in sessions), default=training_class.starts_on)
-    data = pdf.render(
-        "attendance/sheet.html",
-        f=document_frame(issuer_of(training_class.issuer_id), on=day, kind="sheet", copies=()),
-        class_title=training_class.title,
-        class_code=training_class.code,
-        decision=decision,
-        place=training_class.place,
-        organisers=training_class.organisers,
-        period=f"từ ngày {training_class.starts_on:%d/%m/%Y} "
-        f"đến ngày {training_class.ends_on:%d/%m/%Y}",
-        sessions=[f"Buổi {s.number} ({s.on:%d/%m/%Y})" for s in sessions],
-        rows=[
-            {"name": u.full_name, "unit": u.unit.name if u.unit else "", "position": u.position}
-            for u in people
-        ],
-    )
+def _sheet(training_class: TrainingClass, number: int | None, name: str) -> Response:
+    """The sign-in sheet (danh sách học viên ký tên) is the class document of that name, in the
+    official frame: one page per session (or the one asked for), dated by its session."""
+    try:
+        doc = class_documents.build(training_class, "danh-sach-ky-ten", number)
+    except class_documents.UnknownDocument:
+        abort(404)
+    data = class_documents.pdf_bytes(doc)
+    db.session.commit()  # the default issuer, created on first use
     return Response(
         data,
         mimetype="application/pdf",
@@ -397,8 +380,8 @@ def session_sheet(session_id: int):
     training_class = class_session.training_class
     return _sheet(
         training_class,
-        [class_session],
-        f"ky-nhan-{training_class.code}-buoi-{class_session.number}",
+        class_session.number,
+        f"danh-sach-ky-ten-{training_class.code}-buoi-{class_session.number}",
     )
 
 
@@ -408,7 +391,7 @@ def class_sheet(class_id: int):
     training_class = db.get_or_404(TrainingClass, class_id)
     allowed = policy.may_manage_class(current_user, training_class)
     policy.require(allowed, "class", class_id, current_user, 403)
-    return _sheet(training_class, list(training_class.sessions), f"ky-nhan-{training_class.code}")
+    return _sheet(training_class, None, f"danh-sach-ky-ten-{training_class.code}")
 
 
 @bp.route("/manage/classes/<int:class_id>/paper", methods=["GET", "POST"])

@@ -146,6 +146,7 @@ FIELD_LABELS = {
     "username": _l("Tên đăng nhập"),
     "email": _l("Email"),
     "birth_date": _l("Ngày sinh"),
+    "sex": _l("Giới tính"),
     "position": _l("Chức vụ"),
     "rank": _l("Ngạch"),
     "unit": _l("Đơn vị"),

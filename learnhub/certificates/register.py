@@ -32,7 +32,7 @@ from sqlalchemy.orm import selectinload
 
 from learnhub import db, pdf, policy, xlsx
 from learnhub.accounts.auth import role_required
-from learnhub.accounts.models import Role
+from learnhub.accounts.models import Role, User, sex_label
 from learnhub.certificates import services
 from learnhub.certificates.frame import document_frame
 from learnhub.certificates.models import STATUS_LABELS, Certificate, Issuer, Kind, Status
@@ -187,6 +187,8 @@ class Row:
     note: str
     #: The course (chuyên đề) the certificate is for.
     module_title: str = ""
+    #: Giới tính ("Nam" / "Nữ"), "" when not recorded.
+    sex: str = ""
 
     @property
     def result(self) -> str:
@@ -202,6 +204,7 @@ class Row:
             "kind": self.kind,
             "full_name": self.full_name,
             "birth_date": format_date(self.birth_date),
+            "sex": self.sex,
             "unit": self.unit,
             "class_code": self.class_code,
             "module_title": self.module_title,
@@ -256,10 +259,26 @@ def _birth_dates_shown(certs: list[Certificate]) -> set[int]:
     return shown
 
 
+def _sexes(certs: list[Certificate]) -> dict[int, str | None]:
+    """Each certificate's holder's sex: as recorded at issue; for one issued before sex was
+    recorded (no "sex" in its snapshot), as the person's account says now."""
+    found = {c.id: c.data["sex"] for c in certs if c.data and "sex" in c.data}
+    older = [c.id for c in certs if c.id not in found]
+    for start in range(0, len(older), 500):
+        rows = db.session.execute(
+            select(Certificate.id, User.sex)
+            .join(User, User.id == Certificate.user_id)
+            .where(Certificate.id.in_(older[start : start + 500]))
+        )
+        found.update((cert_id, sex) for cert_id, sex in rows)
+    return found
+
+
 def _rows(certs: list[Certificate]) -> list[Row]:
     on = today()
     replaced_by = _superseded_by(certs)
     born_shown = _birth_dates_shown(certs)
+    sexes = _sexes(certs)
     rows = []
     for cert in certs:
         data = cert.data or {}
@@ -296,6 +315,7 @@ def _rows(certs: list[Certificate]) -> list[Row]:
                 status=status,
                 note="; ".join(notes),
                 module_title=data.get("module_title", ""),
+                sex=sex_label(sexes.get(cert.id)),
             )
         )
     return rows
@@ -387,6 +407,7 @@ XLSX_COLUMNS = (
     ("Loại giấy", 16),
     ("Họ và tên", 26),
     ("Ngày sinh", 12),
+    ("Giới tính", 9),
     ("Đơn vị", 30),
     ("Lớp", 16),
     ("Ngày cấp", 12),
@@ -415,6 +436,7 @@ def _xlsx(f: Filters, rows: list[Row]) -> bytes:
                 cell(row.kind),
                 cell(row.full_name),
                 cell(row.birth_date, number_format="DD/MM/YYYY"),
+                cell(row.sex),
                 cell(row.unit, wrap=True),
                 cell(row.class_code),
                 cell(row.issued_on, number_format="DD/MM/YYYY"),

@@ -20,7 +20,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learnhub import db, pdf, policy
-from learnhub.accounts.models import User
+from learnhub.accounts.models import User, salutation
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import Completion
 from learnhub.audit.services import Actor, record
@@ -273,6 +273,8 @@ def snapshot(
     return {
         "full_name": user.full_name,
         "birth_date": user.birth_date.isoformat() if user.birth_date else None,
+        # "nam" / "nu" or None: "Ông" / "Bà" on the certificate, the register's "Giới tính".
+        "sex": str(user.sex) if user.sex else None,
         "position": user.position,
         "unit": unit.name if unit is not None else "",
         "module_title": version.title if version else training_class.title,
@@ -343,10 +345,6 @@ def _iso_date(text: str | None) -> str:
     return format_date(date.fromisoformat(text)) if text else ""
 
 
-#: "Ông"/"Bà" when the person's sex is known (the user model has none yet), else "Ông/Bà".
-HONORIFICS = {"male": "Ông", "female": "Bà"}
-
-
 def class_line(title: str) -> str:
     """The class line of a certificate: "Lớp bồi dưỡng …" is not prefixed "Lớp: " again, and the
     internal class code is not printed."""
@@ -370,7 +368,8 @@ def render_pdf(cert: Certificate, issuer: Issuer) -> bytes:
         starts_on=_iso_date(data["starts_on"]),
         ends_on=_iso_date(data["ends_on"]),
         format_label=FORMAT_LABELS.get(data["format"], data["format"]),
-        honorific=HONORIFICS.get(data.get("sex", ""), "Ông/Bà"),
+        # Certificates issued before sex was recorded have no "sex": "Ông/Bà".
+        honorific=salutation(data.get("sex")),
         class_line=class_line(data["class_title"]),
         valid_until=format_date(cert.valid_until),
         original=cert.refers_to or cert.supersedes,

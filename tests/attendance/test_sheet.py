@@ -65,7 +65,10 @@ def test_sheet_pdf_names_exact_and_in_vietnamese_order(
     response = client.get(f"/manage/sessions/{training_class.sessions[0].id}/sheet.pdf")
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF-")
-    assert "filename*=UTF-8''ky-nhan-KN-SHEET-buoi-1.pdf" in response.headers["Content-Disposition"]
+    assert (
+        "filename*=UTF-8''danh-sach-ky-ten-KN-SHEET-buoi-1.pdf"
+        in response.headers["Content-Disposition"]
+    )
     path = tmp_path / "sheet.pdf"
     path.write_bytes(response.data)
     text = subprocess.run(

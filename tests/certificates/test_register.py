@@ -217,13 +217,14 @@ def test_xlsx_typed_cells_and_formula_injection(client, login, admin, klass, peo
     first = by_label[certs[0].number_label]
     assert first[0].value == 1  # the register number, as a number
     assert first[4].value == "Nguyễn Thị Hồng Nhung"
-    issued = first[8]
+    assert first[6].value is None  # Giới tính: not recorded for these people
+    issued = first[9]
     assert issued.is_date
     assert isinstance(issued.value, datetime)
     assert issued.value.date() == certs[0].issued_on
     assert issued.number_format == "DD/MM/YYYY"
-    assert first[9].value == 8.5  # the score, as a number
-    assert first[9].data_type == "n"
+    assert first[10].value == 8.5  # the score, as a number
+    assert first[10].data_type == "n"
 
     injected = by_label[certs[3].number_label][4]
     assert injected.data_type == "s"

@@ -7,7 +7,7 @@ from datetime import date
 from flask import current_app
 
 from learnhub import db
-from learnhub.accounts.models import User
+from learnhub.accounts.models import User, sex_label
 from learnhub.certificates import services as certificates
 from learnhub.certificates.models import Issuer
 from learnhub.classes import services as classes
@@ -114,18 +114,19 @@ def unit_name(user: User) -> str:
 
 def learner_table(learners: list[User]) -> Table:
     return Table(
-        ("STT", "Họ và tên", "Ngày sinh", "Chức vụ", "Đơn vị công tác"),
+        ("STT", "Họ và tên", "Ngày sinh", "Giới tính", "Chức vụ", "Đơn vị công tác"),
         tuple(
             (
                 str(n),
                 u.full_name,
                 day(u.birth_date) if u.birth_date else "",
+                sex_label(u.sex),
                 u.position,
                 unit_name(u),
             )
             for n, u in enumerate(learners, start=1)
         ),
-        (7, 28, 15, 20, 30),
+        (7, 26, 14, 10, 18, 25),
     )
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import select
 
 from learnhub import db
+from learnhub.accounts.models import sex_label
 from learnhub.certificates.models import Certificate, Kind, Status
 from learnhub.classes.models import FORMAT_LABELS
 from learnhub.documents import Document, Page, Paragraph, Table
@@ -139,6 +140,8 @@ def completion_decision(ctx: Context) -> Document:
             str(n),
             cert.data.get("full_name", cert.user.full_name),
             day(date.fromisoformat(cert.data["birth_date"])) if cert.data.get("birth_date") else "",
+            # As recorded at issue; a certificate issued before sex was recorded: the account's.
+            sex_label(cert.data.get("sex", cert.user.sex)),
             cert.data.get("unit", ""),
             cert.data.get("band", ""),
             cert.number_label,
@@ -163,13 +166,14 @@ def completion_decision(ctx: Context) -> Document:
                     "STT",
                     "Họ và tên",
                     "Ngày sinh",
+                    "Giới tính",
                     "Đơn vị công tác",
                     "Xếp loại",
                     "Số vào sổ",
                     "Số hiệu",
                 ),
                 rows,
-                (5, 20, 11, 22, 9, 18, 15),
+                (5, 19, 11, 8, 20, 8, 16, 13),
             ),
             Paragraph(f"Tổng số: {len(certs)} học viên.", "body"),
         ),

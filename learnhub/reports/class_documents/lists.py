@@ -1,7 +1,9 @@
 """The class list and the learners' signature list per session."""
 
+from dataclasses import replace
+
 from learnhub.classes.models import ClassSession
-from learnhub.documents import Document, Page, Paragraph, Signer, Table
+from learnhub.documents import Document, Page, Paragraph, Table
 from learnhub.reports.class_documents.common import (
     Context,
     UnknownDocument,
@@ -40,21 +42,35 @@ def _session_page(ctx: Context, s: ClassSession) -> Page:
         for n, u in enumerate(ctx.learners, start=1)
     )
     topic = f": {s.topic}" if s.topic else ""
+    c = ctx.c
+    # Dated by the session it is signed at (never the day it is printed); the head of the
+    # organising agency confirms it, the person who drew it up signs on the left.
     return Page(
         kind="DANH SÁCH HỌC VIÊN KÝ TÊN",
-        subject=ctx.c.title,
+        subject=c.title,
         place_date=place_date_line(ctx.issuer, s.on, s.on.year),
         blocks=(
             Paragraph(
+                f"Mã lớp: {c.code}"
+                + (f"; {ctx.opening} về việc mở lớp" if ctx.opening else "")
+                + ".",
+                "body",
+            ),
+            Paragraph(
+                f"Thời gian: {ctx.period}" + (f"; Địa điểm: {c.place}" if c.place else "") + ".",
+                "body",
+            ),
+            *([Paragraph(f"Đơn vị tổ chức: {c.organisers}.", "body")] if c.organisers else []),
+            Paragraph(
                 f"Buổi {s.number}{topic}, ngày {day(s.on)}, từ {s.starts_at:%H:%M} đến "
-                f"{s.ends_at:%H:%M} ({s.periods} tiết). Mã lớp: {ctx.c.code}."
-                + (f" Địa điểm: {ctx.c.place}." if ctx.c.place else ""),
+                f"{s.ends_at:%H:%M} ({s.periods} tiết).",
                 "body",
             ),
             Table(("STT", "Họ và tên", "Đơn vị", "Chức vụ", "Ký tên"), rows, (7, 30, 30, 18, 15)),
-            Paragraph(f"Tổng số học viên: {len(ctx.learners)}; có mặt: ……; vắng mặt: …….", "body"),
+            Paragraph(f"Tổng số: {len(ctx.learners)} học viên. Có mặt: ……; vắng mặt: …….", "body"),
         ),
-        signer=Signer(title="XÁC NHẬN CỦA ĐƠN VỊ TỔ CHỨC"),
+        signer=replace(ctx.signer, heading="XÁC NHẬN CỦA ĐƠN VỊ TỔ CHỨC"),
+        maker="NGƯỜI LẬP DANH SÁCH",
     )
 
 

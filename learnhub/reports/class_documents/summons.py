@@ -1,6 +1,6 @@
 """Giấy triệu tập: one per learner, or one per unit listing that unit's learners."""
 
-from learnhub.accounts.models import User
+from learnhub.accounts.models import User, salutation, sex_label
 from learnhub.documents import Document, Page, Paragraph, Table
 from learnhub.reports.class_documents.common import (
     Context,
@@ -44,13 +44,13 @@ def summons_per_learner(ctx: Context, learner_id: int | None = None) -> Document
             blocks=(
                 *_bases(ctx),
                 Paragraph("Triệu tập:", "body"),
-                Paragraph(f"Ông/Bà: {u.full_name}", "body"),
+                Paragraph(f"{salutation(u.sex)}: {u.full_name}", "body"),
                 Paragraph(f"Chức vụ: {u.position or '……'}", "body"),
                 Paragraph(f"Đơn vị công tác: {unit_name(u) or '……'}", "body"),
                 Paragraph(_attend(ctx), "body"),
                 Paragraph(
-                    "Đề nghị Thủ trưởng cơ quan, đơn vị tạo điều kiện để ông/bà "
-                    f"{u.full_name} tham dự đầy đủ khóa học.",
+                    "Đề nghị Thủ trưởng cơ quan, đơn vị tạo điều kiện để "
+                    f"{salutation(u.sex).lower()} {u.full_name} tham dự đầy đủ khóa học.",
                     "body",
                 ),
             ),
@@ -77,9 +77,12 @@ def summons_per_unit(ctx: Context, unit_id: int | None = None) -> Document:
         people = by_unit[key]
         name = unit_name(people[0]) or "Thủ trưởng cơ quan, đơn vị"
         table = Table(
-            ("STT", "Họ và tên", "Chức vụ"),
-            tuple((str(n), u.full_name, u.position) for n, u in enumerate(people, start=1)),
-            (10, 50, 40),
+            ("STT", "Họ và tên", "Giới tính", "Chức vụ"),
+            tuple(
+                (str(n), u.full_name, sex_label(u.sex), u.position)
+                for n, u in enumerate(people, start=1)
+            ),
+            (8, 45, 12, 35),
         )
         pages.append(
             Page(
