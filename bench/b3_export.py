@@ -1,12 +1,19 @@
-"""B3: the HR export. 1,000,000 completion records to CSV and to XLSX by `flask reports export`
-(a separate process each, timed from launch to exit, peak memory from os.wait4), against the
-sqlite3 command-line tool exporting the same joined SELECT with -csv.
+"""B3: the HR export. Completion records to CSV (and XLSX) by `flask reports export`, each a
+separate process timed from launch to exit, its peak memory its own ru_maxrss (taken by a small
+launcher, bench.m_growth_extra.run_own), against the database's own tools exporting the same
+rows: the sqlite3 command-line tool with -csv, and psql running COPY (…) TO STDOUT WITH (FORMAT
+csv, HEADER). Both run the SELECT of records.statement (every join, the status CASE) with its
+values inlined; the export runs the same statement, its cells formatted in SQL
+(records.csv_chunks: COPY on PostgreSQL, csv.writer over raw rows on SQLite).
 
-The database is a dedicated one (B4's size S has 200,000 enrolments): `flask bench seed --size S
---enrolments 1000000 --classes 2500 --attendance 0 --attempts 0`, i.e. S's people and units, five
-times its classes and enrolments (400 a class, as in S), their completions and certificates, and
-no attendance or attempts, which an export does not read (they would double the seeding time).
-BENCH_B3_ENROLMENTS changes the number of rows; BENCH_KEEP=1 keeps the files.
+Each backend gets a dedicated database (B4's size S has 200,000 enrolments): `flask bench seed
+--size S --enrolments N --classes N/400 --attendance 0 --attempts 0`, i.e. S's people and units,
+N enrolments (400 a class, as in S), their completions and certificates, and no attendance or
+attempts, which an export does not read. N is 1,000,000 (BENCH_B3_ENROLMENTS changes it).
+SQLite: a file in a temporary folder. PostgreSQL: BENCH_PG_URL, a database the bench may empty
+(its public schema is dropped before and after); without it, or without psql, that part is
+skipped with a line saying so. BENCH_B3_XLSX=0 skips the XLSX export (on SQLite, about 4 minutes
+for a million rows); BENCH_KEEP=1 keeps the files.
 """
 
 import os
@@ -19,6 +26,8 @@ from pathlib import Path
 from bench.seed import flask_command, run_measured, seed_database
 
 ENROLMENTS = int(os.environ.get("BENCH_B3_ENROLMENTS", "1000000"))
+PG_URL = os.environ.get("BENCH_PG_URL", "").strip()
+XLSX = os.environ.get("BENCH_B3_XLSX", "1").strip() not in ("", "0")
 CSV_RATIO = 2.0
 CSV_MIB = 120
 XLSX_MIB = 250
@@ -26,7 +35,7 @@ XLSX_MIB = 250
 
 def _select_sql(env: dict[str, str]) -> tuple[str, int]:
     """The records statement of `flask reports export` (no filter, no scope), with its values
-    inlined for the sqlite3 tool, and the number of enrolments."""
+    inlined for the database's own tool, and the number of enrolments."""
     from sqlalchemy import func, select
 
     from learnhub import create_app, db
@@ -45,7 +54,8 @@ def _select_sql(env: dict[str, str]) -> tuple[str, int]:
         total = db.session.scalar(select(func.count()).select_from(Enrolment))
         db.session.remove()
     app.extensions["learnhub.engine"].dispose()
-    return sql, total
+    # The psycopg dialect doubles every % for its placeholders; there are none left.
+    return sql.replace("%%", "%") if "postgresql" in env["LEARNHUB_DATABASE_URL"] else sql, total
 
 
 def _lines(path: Path) -> int:
@@ -77,90 +87,154 @@ def _xlsx_rows(path: Path) -> int:
     return sheet_rows(path, name)
 
 
-def run() -> dict:
-    sqlite3 = shutil.which("sqlite3")
-    if sqlite3 is None:
-        raise RuntimeError("the sqlite3 command-line tool is missing: apt-get install -y sqlite3")
-    tmp = Path(tempfile.mkdtemp(prefix="learnhub-b3-"))
-    db_path = tmp / "b3.sqlite"
-    url = f"sqlite:///{db_path}"
-    env = {
+def _env(tmp: Path, url: str) -> dict[str, str]:
+    return {
         **os.environ,
         "LEARNHUB_ENV": "development",
         "LEARNHUB_SECRET_KEY": "bench-b3-secret",
         "LEARNHUB_STORAGE_DIR": str(tmp / "storage"),
         "LEARNHUB_DATABASE_URL": url,
     }
-    load = [os.getloadavg()[0]]
-    try:
-        print(f"  B3: flask bench seed ({ENROLMENTS:,} enrolments) …", flush=True)
-        seeded = seed_database(
-            env,
-            url,
-            "--size",
-            "S",
-            "--enrolments",
-            str(ENROLMENTS),
-            "--classes",
-            str(max(ENROLMENTS // 400, 1)),
-            "--attendance",
-            "0",
-            "--attempts",
-            "0",
+
+
+def _seed(env: dict[str, str], url: str, label: str) -> dict:
+    print(f"  B3 {label}: flask bench seed ({ENROLMENTS:,} enrolments) …", flush=True)
+    return seed_database(
+        env,
+        url,
+        "--size",
+        "S",
+        "--enrolments",
+        str(ENROLMENTS),
+        "--classes",
+        str(max(ENROLMENTS // 400, 1)),
+        "--attendance",
+        "0",
+        "--attempts",
+        "0",
+    )
+
+
+def _exports(env: dict[str, str], tmp: Path, label: str, formats: tuple[str, ...]) -> dict:
+    """`flask reports export` in each format, each measured on its own; the files' rows."""
+    from bench.m_growth_extra import run_own
+
+    runs, rows, files = {}, {}, {}
+    for fmt in formats:
+        print(f"  B3 {label}: flask reports export --format {fmt} …", flush=True)
+        target = tmp / f"export.{fmt}"
+        run = run_own(
+            flask_command("reports", "export", "--format", fmt, "--output", str(target)), env
         )
-        sql, total = _select_sql(env)
-        version = run_measured([sqlite3, "--version"], env).output.split()[0]
-        print("  B3: sqlite3 -csv (baseline) …", flush=True)
-        base_csv = tmp / "sqlite3.csv"
-        with base_csv.open("wb") as out:
-            baseline = run_measured([sqlite3, "-csv", "-header", str(db_path), sql], env, out)
-        count_sql = f"SELECT count(*) FROM ({sql})"  # noqa: S608 (our own statement)
-        count_only = run_measured([sqlite3, str(db_path), count_sql], env)
-        startup = run_measured(flask_command("reports", "export", "--help"), env)
-        runs = {}
-        for fmt in ("csv", "xlsx"):
-            print(f"  B3: flask reports export --format {fmt} …", flush=True)
-            target = tmp / f"export.{fmt}"
-            runs[fmt] = run_measured(
-                flask_command("reports", "export", "--format", fmt, "--output", str(target)),
-                env,
-            )
-            if runs[fmt].returncode != 0:
-                raise RuntimeError(f"export {fmt} failed:\n{runs[fmt].output[-3000:]}")
-            load.append(os.getloadavg()[0])
-        files = {
-            "sqlite3": base_csv.stat().st_size,
-            "csv": (tmp / "export.csv").stat().st_size,
-            "xlsx": (tmp / "export.xlsx").stat().st_size,
-        }
-        rows = {
-            "sqlite3": _lines(base_csv) - 1,
-            "csv": _lines(tmp / "export.csv") - 1,
-            "xlsx": _xlsx_rows(tmp / "export.xlsx") - 1,
-        }
-    finally:
-        if not os.environ.get("BENCH_KEEP"):
-            shutil.rmtree(tmp, ignore_errors=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"export {fmt} failed:\n{run.output[-3000:]}")
+        runs[fmt] = vars(run)
+        rows[fmt] = (_lines(target) if fmt == "csv" else _xlsx_rows(target)) - 1
+        files[fmt] = target.stat().st_size
+    return {"runs": runs, "rows": rows, "files": files}
+
+
+def _sqlite(tmp: Path) -> dict:
+    from bench.m_growth_extra import run_own
+
+    sqlite3 = shutil.which("sqlite3")
+    if sqlite3 is None:
+        raise RuntimeError("the sqlite3 command-line tool is missing: apt-get install -y sqlite3")
+    db_path = tmp / "b3.sqlite"
+    url = f"sqlite:///{db_path}"
+    env = _env(tmp, url)
+    seeded = _seed(env, url, "SQLite")
+    sql, total = _select_sql(env)
+    version = run_measured([sqlite3, "--version"], env).output.split()[0]
+    print("  B3 SQLite: sqlite3 -csv (baseline) …", flush=True)
+    base = tmp / "sqlite3.csv"
+    with base.open("wb") as out:
+        baseline = run_own([sqlite3, "-csv", "-header", str(db_path), sql], env, out)
+    if baseline.returncode != 0:
+        raise RuntimeError(f"sqlite3 failed:\n{baseline.output[-3000:]}")
+    startup = run_own(flask_command("reports", "export", "--help"), env)
+    done = _exports(env, tmp, "SQLite", ("csv", "xlsx") if XLSX else ("csv",))
     return {
+        "tool": f"sqlite3 `-csv -header` (SQLite {version})",
         "seeded": seeded,
         "enrolments": total,
-        "sqlite_version": version,
         "baseline": vars(baseline),
-        "count_only": vars(count_only),
         "startup": vars(startup),
-        "csv": vars(runs["csv"]),
-        "xlsx": vars(runs["xlsx"]),
-        "files": files,
-        "rows": rows,
-        "load": load,
-        "tmp": str(tmp),
+        **done,
+        "rows": {"tool": _lines(base) - 1, **done["rows"]},
+        "files": {"tool": base.stat().st_size, **done["files"]},
     }
 
 
+def _postgresql(tmp: Path) -> dict:
+    from bench.b4_reports import _reset_pg
+    from bench.m_growth_extra import _plain, run_own
+
+    psql = shutil.which("psql")
+    env = _env(tmp, PG_URL)
+    _reset_pg(PG_URL)
+    try:
+        seeded = _seed(env, PG_URL, "PostgreSQL")
+        sql, total = _select_sql(env)
+        version = run_measured([psql, "--version"], env).output.split()[2]
+        print("  B3 PostgreSQL: psql COPY (baseline) …", flush=True)
+        base = tmp / "psql.csv"
+        copy = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)"
+        argv = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", _plain(PG_URL), "-c", copy]
+        with base.open("wb") as out:
+            baseline = run_own(argv, env, out)
+        if baseline.returncode != 0:
+            raise RuntimeError(f"psql COPY failed:\n{baseline.output[-3000:]}")
+        startup = run_own(flask_command("reports", "export", "--help"), env)
+        done = _exports(env, tmp, "PostgreSQL", ("csv",))
+    finally:
+        if not os.environ.get("BENCH_KEEP"):
+            _reset_pg(PG_URL)
+    return {
+        "tool": f"psql `COPY (…) TO STDOUT WITH (FORMAT csv, HEADER)` (psql {version})",
+        "seeded": seeded,
+        "enrolments": total,
+        "baseline": vars(baseline),
+        "startup": vars(startup),
+        **done,
+        "rows": {"tool": _lines(base) - 1, **done["rows"]},
+        "files": {"tool": base.stat().st_size, **done["files"]},
+    }
+
+
+def _pg_skipped() -> str | None:
+    """Why the PostgreSQL part does not run (None: it does)."""
+    if not PG_URL:
+        return "BENCH_PG_URL is not set"
+    if shutil.which("psql") is None:
+        return "psql is not installed (apt-get install -y postgresql-client)"
+    return None
+
+
+def run() -> dict:
+    load = [os.getloadavg()[0]]
+    backends: dict[str, dict] = {}
+    skipped = _pg_skipped()
+    for name, measure in (("sqlite", _sqlite), ("postgresql", _postgresql)):
+        if name == "postgresql" and skipped:
+            print(f"  B3 PostgreSQL: skipped ({skipped}).", flush=True)
+            continue
+        tmp = Path(tempfile.mkdtemp(prefix=f"learnhub-b3-{name}-"))
+        try:
+            backends[name] = measure(tmp)
+        finally:
+            if not os.environ.get("BENCH_KEEP"):
+                shutil.rmtree(tmp, ignore_errors=True)
+        load.append(os.getloadavg()[0])
+    return {"backends": backends, "pg_skipped": skipped, "load": load}
+
+
 def correct(r: dict) -> bool:
-    """Every file holds every record: the tool's rows, the CSV's and the XLSX's are the
-    enrolments."""
-    return r["enrolments"] > 0 and all(n == r["enrolments"] for n in r["rows"].values())
+    """Every file holds every record: the tool's rows and each export's are the enrolments."""
+    return all(
+        b["enrolments"] > 0 and all(n == b["enrolments"] for n in b["rows"].values())
+        for b in r["backends"].values()
+    )
 
 
 def _verdict(ok: bool) -> str:
@@ -171,22 +245,22 @@ def _mib(size: int) -> str:
     return f"{size / 1048576:.0f} MiB"
 
 
-def section(r: dict) -> str:
-    base, csv, xlsx = r["baseline"], r["csv"], r["xlsx"]
+def _rows(b: dict) -> list[tuple[str, str, str, str]]:
+    base, csv = b["baseline"], b["runs"]["csv"]
     ratio = csv["seconds"] / base["seconds"]
-    s = r["seeded"]
-    rows = [
+    out = [
         (
-            "sqlite3 tool, `-csv -header`, the same joined SELECT (baseline)",
+            f"{b['tool']}, the same rows (baseline)",
             f"{base['seconds']:.1f} s, peak {base['peak_mib']:.0f} MiB, "
-            f"{r['rows']['sqlite3']:,} rows, {_mib(r['files']['sqlite3'])}",
+            f"{b['rows']['tool']:,} rows, {_mib(b['files']['tool'])}",
             "baseline",
             "",
         ),
         (
             "`flask reports export --format csv`: time",
-            f"{csv['seconds']:.1f} s (**{ratio:.1f}×** the tool; CPU {csv['cpu_seconds']:.1f} s), "
-            f"{r['rows']['csv']:,} rows, {_mib(r['files']['csv'])}",
+            f"{csv['seconds']:.1f} s (**{ratio:.1f}×** the tool; CPU {csv['cpu_seconds']:.1f} s; "
+            f"start-up {b['startup']['seconds']:.1f} s), {b['rows']['csv']:,} rows, "
+            f"{_mib(b['files']['csv'])}",
             f"≤ {CSV_RATIO:.0f}×",
             _verdict(ratio <= CSV_RATIO),
         ),
@@ -196,73 +270,65 @@ def section(r: dict) -> str:
             f"< {CSV_MIB} MiB",
             _verdict(csv["peak_mib"] < CSV_MIB),
         ),
-        (
-            "`flask reports export --format xlsx` (openpyxl write-only)",
-            f"{xlsx['seconds']:.1f} s ({xlsx['seconds'] / base['seconds']:.0f}× the tool; "
-            f"{r['rows']['xlsx']:,} rows, {_mib(r['files']['xlsx'])}), "
-            f"peak **{xlsx['peak_mib']:.0f} MiB**",
-            f"streamed, < {XLSX_MIB} MiB",
-            _verdict(xlsx["peak_mib"] < XLSX_MIB),
-        ),
+    ]
+    if "xlsx" in b["runs"]:
+        xlsx = b["runs"]["xlsx"]
+        out.append(
+            (
+                "`flask reports export --format xlsx` (openpyxl write-only)",
+                f"{xlsx['seconds']:.1f} s ({xlsx['seconds'] / base['seconds']:.0f}× the tool; "
+                f"{b['rows']['xlsx']:,} rows, {_mib(b['files']['xlsx'])}), "
+                f"peak **{xlsx['peak_mib']:.0f} MiB**",
+                f"streamed, < {XLSX_MIB} MiB",
+                _verdict(xlsx["peak_mib"] < XLSX_MIB),
+            )
+        )
+    out.append(
         (
             "Every record in every file",
-            " = ".join(f"{k} {v:,}" for k, v in r["rows"].items())
-            + f"; enrolments {r['enrolments']:,}",
+            " = ".join(f"{k} {v:,}" for k, v in b["rows"].items())
+            + f"; enrolments {b['enrolments']:,}",
             "all equal",
-            _verdict(correct(r)),
-        ),
-    ]
-    table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
+            _verdict(b["enrolments"] > 0 and all(n == b["enrolments"] for n in b["rows"].values())),
+        )
+    )
+    return out
+
+
+def _seeded(b: dict) -> str:
+    s = b["seeded"]
+    return (
+        f"`flask bench seed {s['options']}` ({s['total']:,} rows in {s['seconds']:.0f} s, "
+        f"peak {s['peak_mib']:.0f} MiB): {b['enrolments']:,} enrolments of "
+        f"{s['rows'].get('users', 0):,} people in {s['rows'].get('classes', 0):,} classes, "
+        f"{s['rows'].get('completions', 0):,} completions, "
+        f"{s['rows'].get('certificates', 0):,} certificates"
+    )
+
+
+def section(r: dict) -> str:
     intro = textwrap.fill(
-        f"A dedicated SQLite database, `flask bench seed {s['options']}` ({s['total']:,} rows in "
-        f"{s['seconds']:.0f} s, {s['rate']:,.0f} rows/s, peak {s['peak_mib']:.0f} MiB): "
-        f"{r['enrolments']:,} enrolments of {s['rows'].get('users', 0):,} people in "
-        f"{s['rows'].get('classes', 0):,} classes, {s['rows'].get('completions', 0):,} "
-        f"completions, {s['rows'].get('certificates', 0):,} certificates; no attendance or "
-        f"attempts (an export does not read them; B4's size S has 200,000 enrolments, and "
-        f"size M would take most of `make bench`'s time to seed). Every export is a separate "
-        f"process timed from launch to exit, its peak memory the ru_maxrss of os.wait4. The "
-        f"baseline is the sqlite3 tool (SQLite {r['sqlite_version']}) running the SELECT of "
-        f"records.statement (every join, the status CASE; values inlined) with `-csv -header` "
-        f"into a file. Load average: {', '.join(f'{x:.1f}' for x in r['load'])}.",
+        f"Every completion record of a dedicated database per backend, exported by `flask "
+        f"reports export` (no filter, no scope) and by the database's own tool running the "
+        f"query of records.statement with its values inlined. The export writes the same rows "
+        f"with its cells formatted in SQL (dates dd/mm/yyyy, the formula guard, Vietnamese "
+        f"status, numbers), the BOM and header from Python: on PostgreSQL the server writes "
+        f"the rows (COPY … TO STDOUT through psycopg's cursor.copy(), rows re-ended with CRLF), "
+        f"on SQLite csv.writer.writerows over the raw DBAPI rows, 2,000 a batch; it no longer "
+        f"counts the records first. Each command is a separate process timed from launch to "
+        f"exit (Python start-up and the app included), its peak memory its own ru_maxrss. "
+        f"Load average: {', '.join(f'{x:.1f}' for x in r['load'])}.",
         100,
         break_on_hyphens=False,
     )
-    return f"## B3: HR export\n\n{intro}\n\n| Measure | Figure | Target | |\n|---|---|---|---|\n{table}\n\n{_analysis(r)}"
-
-
-def _analysis(r: dict) -> str:
-    base, csv, xlsx = r["baseline"], r["csv"], r["xlsx"]
-    count, startup = r["count_only"]["seconds"], r["startup"]["seconds"]
-    ratio = csv["seconds"] / base["seconds"]
-    rest = csv["seconds"] - count - startup
-    bullets = [
-        f"**Where the CSV time goes.** The command first counts the records for its progress "
-        f"bar: the same joined statement wrapped in a count, {count:.1f} s with the sqlite3 tool. "
-        f"Python start-up and the app take {startup:.1f} s (`flask reports export --help`). The "
-        f"remaining {rest:.1f} s stream the rows (Core, `yield_per` 1,000) and write them: per "
-        f"row a tuple of Python values (dates parsed from SQLite's text, Decimals), the module "
-        f"title looked up, each cell formatted and formula-neutralised, the csv module, UTF-8 "
-        f"encoding; the tool does the join and the text in C. Ratio {ratio:.1f}× "
-        f"({_verdict(ratio <= CSV_RATIO)}); memory stays flat ({csv['peak_mib']:.0f} MiB peak for "
-        f"{r['rows']['csv']:,} rows: nothing is held).",
-        f"**What would bring the ratio down**: no count pass (a progress bar without a total, "
-        f"or the number of enrolments as its length) saves about {count:.1f} s; dates and "
-        f"numbers formatted in SQL (strftime, printf) would leave less Python per cell; on "
-        f"PostgreSQL, COPY (…) TO STDOUT WITH CSV does both in the server (performance.md: "
-        f'"COPY on PostgreSQL may come later"). For scale: 2× the tool leaves '
-        f"{(CSV_RATIO * base['seconds'] - startup) / r['rows']['csv'] * 1e6:.1f} µs a row for "
-        f"the query and the Python together; the export spends "
-        f"{rest / r['rows']['csv'] * 1e6:.0f} µs a row after its count and start-up, the tool "
-        f"{base['seconds'] / r['rows']['sqlite3'] * 1e6:.1f} µs for everything.",
-        f"**XLSX**: {xlsx['seconds']:.0f} s, {xlsx['seconds'] / max(csv['seconds'], 0.1):.0f}× "
-        f"the CSV, nearly all of it openpyxl building a cell object per value and writing its "
-        f"XML (15 cells a row). Memory stays at {xlsx['peak_mib']:.0f} MiB because the "
-        f"write-only workbook streams rows to a temporary file. A million rows is close to "
-        f"Excel's limit of 1,048,576 rows a sheet: a larger export needs CSV or more sheets.",
-    ]
-    text = "\n".join(
-        textwrap.fill(b, 100, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
-        for b in bullets
-    )
-    return f"### Analysis\n\n{text}\n"
+    parts = [f"## B3: HR export\n\n{intro}\n"]
+    titles = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    for name, b in r["backends"].items():
+        table = "\n".join(f"| {a} | {b_} | {c} | {d} |" for a, b_, c, d in _rows(b))
+        parts.append(
+            f"### {titles[name]}\n\n{textwrap.fill(_seeded(b) + '.', 100)}\n\n"
+            f"| Measure | Figure | Target | |\n|---|---|---|---|\n{table}\n"
+        )
+    if r["pg_skipped"]:
+        parts.append(f"### PostgreSQL\n\nSkipped: {r['pg_skipped']}.\n")
+    return "\n".join(parts)

@@ -11,6 +11,12 @@ The API is small on purpose; any report can use it:
   rows continue on a further sheet with the header again.
 - ``csv_response`` / ``xlsx_response`` wrap these as streamed Flask downloads.
 - ``neutralise(text)`` (learnhub.xlsx, the one formula guard) is applied to every text cell.
+- ``query_csv_chunks(columns, select)`` is the fast CSV writer for a SELECT whose columns are
+  already the cells' text (formatted in SQL with ``sql_text``, ``sql_date``, ``sql_fixed``):
+  on PostgreSQL the server writes the rows (``COPY (SELECT …) TO STDOUT WITH (FORMAT csv)``,
+  streamed through psycopg's ``cursor.copy()``), on SQLite ``csv.writer.writerows`` runs over
+  the raw DBAPI rows in batches. The bytes are the ones ``csv_chunks`` writes for the same
+  values (tests/reports/test_fast_csv.py compares them byte for byte on both backends).
 
 *rows* is any iterable of sequences (e.g. a streamed SQLAlchemy result mapped by a generator); it
 is consumed once and never held in memory. Cell values by type:
@@ -43,9 +49,11 @@ from decimal import Decimal
 from typing import IO
 
 from flask import Response, stream_with_context
+from sqlalchemy import ColumnElement, Integer, Select, String, Text, case, cast, func, literal
+from sqlalchemy import literal_column as sql_literal
 
-from learnhub import xlsx
-from learnhub.xlsx import neutralise
+from learnhub import db, xlsx
+from learnhub.xlsx import FORMULA_START, neutralise
 
 #: Rows written to the CSV buffer before a chunk is yielded.
 CSV_ROWS_PER_CHUNK = 500
@@ -101,14 +109,18 @@ def _csv_value(value: object) -> str:
     return neutralise(str(value))
 
 
+def _csv_header(columns: Sequence[Column]) -> bytes:
+    """The BOM and the header row."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([neutralise(c.header) for c in columns])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence]) -> Iterator[bytes]:
     """The CSV file as a series of byte chunks: the BOM and header first, then the rows."""
+    yield _csv_header(columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # excel dialect: comma, double quotes, CRLF (RFC 4180)
-    writer.writerow([neutralise(c.header) for c in columns])
-    yield b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
     pending = 0
     by_type, fallback = _CSV_BY_TYPE, _csv_value
     for row in rows:
@@ -121,6 +133,148 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence]) -> Iterator[
             pending = 0
     if pending:
         yield buffer.getvalue().encode("utf-8")
+
+
+# -- the fast path: cells formatted in SQL, rows written by the database or by C ---------------
+
+#: Rows fetched a batch on SQLite (each batch goes through csv.writer.writerows at once).
+SQL_BATCH = 2000
+#: COPY rows gathered before a chunk is yielded (psycopg hands them over one row at a time).
+COPY_ROWS_PER_CHUNK = 2000
+#: The characters neutralise() guards against that a database text can hold (PostgreSQL text
+#: cannot hold NUL; the app's text cleaning removes it before it is stored on SQLite).
+_SQL_FORMULA_START = [ch for ch in FORMULA_START if ch != "\0"]
+
+
+def sql_text(value: ColumnElement) -> ColumnElement[str]:
+    """neutralise() in SQL: text a spreadsheet would read as a formula gets a leading
+    apostrophe. Empty text becomes NULL, which both writers leave empty (PostgreSQL's COPY
+    would write an empty string as "")."""
+    guarded = case(
+        (func.substr(value, 1, 1).in_(_SQL_FORMULA_START), literal("'", String) + value),
+        else_=value,
+    )
+    return func.nullif(guarded, literal("", String), type_=String)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def sql_date(value: ColumnElement, hours: int = 0) -> ColumnElement[str]:
+    """A date (or a date-time shifted by *hours*, then its day) as dd/mm/yyyy, like
+    csv_chunks writes a date; NULL stays NULL."""
+    if _dialect() == "sqlite":
+        if hours:
+            # SQLite's date arithmetic rounds to milliseconds (23:59:59.9999 would become the
+            # next day): the whole seconds, 'yyyy-mm-dd hh:mm:ss', are shifted instead.
+            seconds = func.substr(value, 1, 19)
+            return func.strftime("%d/%m/%Y", seconds, f"{hours:+d} hours", type_=String)
+        # SQLite keeps dates as 'yyyy-mm-dd' text: cutting is cheaper than parsing.
+        day, month, year = (
+            func.substr(value, i, n, type_=String) for i, n in ((9, 2), (6, 2), (1, 4))
+        )
+        return day + "/" + month + "/" + year
+    if hours:
+        value = value + sql_literal(f"interval '{int(hours)} hours'")
+    return func.to_char(value, "DD/MM/YYYY", type_=String)
+
+
+def sql_fixed_units(units: ColumnElement, places: int) -> ColumnElement[str]:
+    """A non-negative whole number of 10**-places as "i.ff" (places >= 1)."""
+    scale = 10**places
+    whole, part = units // scale, units % scale
+    if _dialect() == "sqlite":
+        return func.printf(f"%d.%0{places}d", whole, part, type_=String)
+    return cast(whole, Text) + "." + func.lpad(cast(part, Text), places, "0")
+
+
+def sql_fixed(value: ColumnElement, places: int) -> ColumnElement[str]:
+    """A non-negative NUMERIC(p, *places*) as the Decimal SQLAlchemy reads and csv_chunks
+    writes: all its places, decimal point, never scientific ("8.50"). SQLite holds it as a
+    float: the float rounded to whole hundredths (for places=2) in integers, never by SQLite's
+    printf("%.2f"), whose rounding differs from Python's."""
+    if _dialect() == "sqlite":
+        units = cast(func.round(value * 10**places), Integer)
+        return case((value.is_(None), None), else_=sql_fixed_units(units, places))
+    return cast(value, Text)
+
+
+def sql_half_even(units: ColumnElement, drop: int) -> ColumnElement[int]:
+    """A whole number *units* (non-negative) divided by 10**drop, rounded half to even (as
+    Decimal.quantize does by default)."""
+    step = 10**drop
+    quotient, rest = units // step, units % step
+    up = (rest > step // 2) | ((rest == step // 2) & (quotient % 2 == 1))
+    return quotient + case((up, 1), else_=0)
+
+
+def _raw_connection():
+    """The DBAPI connection under the session's (after a flush: the export reads what the
+    request wrote, in its transaction)."""
+    db.session.flush()
+    return db.session.connection().connection.driver_connection
+
+
+def _copy_sql(stmt: Select) -> str:
+    """*stmt* as the text of a COPY … TO STDOUT in CSV. The values are inlined by SQLAlchemy's
+    literal rendering for this server (quotes doubled; backslashes too when the server does
+    not use standard strings), since COPY takes no parameters. The psycopg dialect doubles
+    every % of the text for its %s placeholders; there are none here, so they are undone."""
+    dialect = db.session.get_bind().dialect
+    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return f"COPY ({sql.replace('%%', '%')}) TO STDOUT WITH (FORMAT csv)"
+
+
+def _copy_chunks(stmt: Select, written: list[int]) -> Iterator[bytes]:
+    cursor = _raw_connection().cursor()
+    try:
+        with cursor.copy(_copy_sql(stmt)) as copy:
+            batch: list[bytes] = []
+            for row in copy:
+                # One row a read, ending in "\n"; csv_chunks ends rows with "\r\n". A newline
+                # inside a quoted cell stays as it is, as in csv_chunks.
+                batch.append(bytes(row)[:-1])
+                if len(batch) >= COPY_ROWS_PER_CHUNK:
+                    written[0] += len(batch)
+                    yield b"\r\n".join(batch) + b"\r\n"
+                    batch = []
+            if batch:
+                written[0] += len(batch)
+                yield b"\r\n".join(batch) + b"\r\n"
+    finally:
+        cursor.close()
+
+
+def _sqlite_chunks(stmt: Select, written: list[int]) -> Iterator[bytes]:
+    result = db.session.connection().execute(stmt)
+    cursor = result.cursor  # the DBAPI cursor: tuples of text, no Row objects
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    try:
+        while rows := cursor.fetchmany(SQL_BATCH):
+            writer.writerows(rows)
+            written[0] += len(rows)
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    finally:
+        result.close()
+
+
+def query_csv_chunks(
+    columns: Sequence[Column], stmt: Select, written: list[int] | None = None
+) -> Iterator[bytes]:
+    """The CSV file of *stmt*, whose columns are the cells' text (or NULL) in the order of
+    *columns*: the BOM and header from Python, then the rows written by PostgreSQL's COPY or,
+    on SQLite, by csv.writer over the raw rows. *written*, when given, is a one-item list that
+    counts the rows written."""
+    written = written if written is not None else [0]
+    yield _csv_header(columns)
+    if _dialect() == "postgresql":
+        yield from _copy_chunks(stmt, written)
+    else:
+        yield from _sqlite_chunks(stmt, written)
 
 
 #: Excel opens at most 1,048,576 rows a sheet: the header and 1,048,575 rows.

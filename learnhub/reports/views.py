@@ -92,7 +92,7 @@ def records_csv():
     parsed = records.parse_filters(request.args)
     if parsed.errors:
         return _form_page(parsed, 400)
-    chunks = exports.csv_chunks(records.EXPORT_COLUMNS, _export_rows(parsed))
+    chunks = records.csv_chunks(records.statement(parsed.filters, current_user))
     return exports.csv_response(chunks, f"{_file_stem()}.csv")
 
 
