@@ -266,9 +266,10 @@ def _keyed(rows: list[dict], key: tuple[str, ...]) -> dict:
     return out
 
 
-def differences(conn: sa.Connection) -> list[Difference]:
-    """Where the stored summary differs from a recomputation from the base tables."""
-    ids = all_class_ids(conn)
+def differences(conn: sa.Connection, class_ids: Iterable[int] | None = None) -> list[Difference]:
+    """Where the stored summary differs from a recomputation from the base tables (of every
+    class, or of *class_ids*)."""
+    ids = all_class_ids(conn) if class_ids is None else sorted(set(class_ids))
     found: list[Difference] = []
     orphans = conn.scalars(
         select(UnitFigures.class_id)
