@@ -17,10 +17,11 @@ units (a successor) changes nothing here, the report maps units to rows when it 
 touched (an enrolment, withdrawal or attendance counter; a completion or grade; a certificate
 issued, revoked or re-issued; a class's dates or module; a person's unit) and recomputes those
 classes' rows from the base tables inside the same transaction (``refresh``). A per-class
-recompute is a few grouped statements over one roster: cheap, and exact whatever path wrote,
-as long as it writes through the ORM unit of work (every service does; a bulk ``update()`` of
-these tables would have to call ``refresh`` itself). ``flask reports check-summary`` recomputes
-everything and lists differences (``--fix`` rebuilds).
+recompute is a few grouped statements over one roster: cheap, and exact whatever path wrote.
+ORM bulk statements through the session (``session.execute(update(Enrolment)...)``) are caught
+by a ``do_orm_execute`` hook. Only SQL that bypasses the session (a Core connection, psql) is
+not seen: the bench seed calls ``rebuild`` after its Core inserts, and ``flask reports
+check-summary`` recomputes everything and lists differences (``--fix`` rebuilds).
 """
 
 from collections.abc import Iterable
@@ -371,3 +372,61 @@ def _keep_summary(session: Session, _context) -> None:
     if people:
         classes |= classes_of_people(conn, people)
     refresh(conn, {i for i in classes if i is not None})
+
+
+#: The columns of a bulk UPDATE that change the summary, for the models that are not _WATCHED.
+_BULK_COLUMNS = {TrainingClass: ("ends_on", "module_id"), User: ("unit_id",)}
+
+
+def _set_columns(stmt) -> set[str] | None:
+    """The names an UPDATE sets (None when they cannot be told: treat it as relevant)."""
+    values = getattr(stmt, "_values", None)
+    if not values:
+        return None
+    return {getattr(k, "key", k) for k in values}
+
+
+def _classes_matching(conn: sa.Connection, entity, where) -> set[int]:
+    """The classes whose rows the rows of *entity* that *where* matches feed."""
+    if entity is User:
+        stmt = select(User.id)
+    elif entity is TrainingClass:
+        stmt = select(TrainingClass.id)
+    else:
+        stmt = select(entity.class_id)
+    if where is not None:
+        stmt = stmt.where(where)
+    ids = set(conn.scalars(stmt))
+    return classes_of_people(conn, ids) if entity is User and ids else ids
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _keep_summary_bulk(state) -> object:
+    """ORM bulk statements (``session.execute(update(Enrolment)...)``) bypass the flush: the
+    classes their rows feed are found with the statement's own WHERE (before, and for an UPDATE
+    after it ran) and recomputed in the same transaction."""
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return None
+    entity = (state.statement.entity_description or {}).get("entity")
+    watched = entity in _WATCHED
+    if not watched and entity not in _BULK_COLUMNS:
+        return None
+    if state.is_update and not watched:
+        names = _set_columns(state.statement)
+        if names is not None and not names & set(_BULK_COLUMNS[entity]):
+            return None
+    if (state.is_delete or state.is_insert) and not watched:
+        return None  # a class's or person's rows go with them (ON DELETE CASCADE)
+    conn = state.session.connection()
+    if state.is_insert:
+        params = state.parameters
+        rows = params if isinstance(params, list) else [params or {}]
+        result = state.invoke_statement()
+        refresh(conn, {r.get("class_id") for r in rows if isinstance(r, dict)})
+        return result
+    where = state.statement.whereclause
+    before = _classes_matching(conn, entity, where)
+    result = state.invoke_statement()
+    after = _classes_matching(conn, entity, where) if state.is_update else set()
+    refresh(conn, before | after)
+    return result

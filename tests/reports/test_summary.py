@@ -22,10 +22,11 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from learnhub import db
 from learnhub.accounts import services as accounts
+from learnhub.accounts.models import User
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import Completion, Method, Status
 from learnhub.audit.services import Actor
@@ -34,7 +35,7 @@ from learnhub.certificates import services as certificates
 from learnhub.certificates.models import Certificate, RevokeReason
 from learnhub.classes import matching
 from learnhub.classes import services as classes
-from learnhub.classes.models import Enrolment
+from learnhub.classes.models import Enrolment, TrainingClass
 from learnhub.orgunits import services as units
 from learnhub.reports import periodic, summary
 from learnhub.timeutil import utcnow
@@ -412,3 +413,27 @@ def test_summary_equals_recomputation_after_random_writes(admin, trainer, create
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
+
+
+def test_orm_bulk_statements_keep_the_summary(admin, unit, setting):
+    """A bulk UPDATE/DELETE/INSERT through the session bypasses the flush; the session's
+    do_orm_execute hook recomputes the classes it touched."""
+    klass, (a, b, c) = setting
+    db.session.execute(insert(Enrolment), [{"class_id": klass.id, "user_id": a.id}])
+    assert_exact(admin, klass)
+    enrol(klass, b, c)
+    db.session.execute(
+        update(Enrolment).where(Enrolment.user_id == b.id).values(withdrawn_at=utcnow())
+    )
+    assert_exact(admin, klass)
+    db.session.execute(update(User).where(User.id == c.id).values(unit_id=unit("CM-SNV").id))
+    assert_exact(admin, klass)
+    db.session.execute(
+        update(TrainingClass)
+        .where(TrainingClass.id == klass.id)
+        .values(ends_on=date(YEAR + 1, 1, 2))
+    )
+    assert_exact(admin, klass)
+    db.session.execute(delete(Enrolment).where(Enrolment.user_id == a.id))
+    db.session.expire_all()
+    assert_exact(admin, klass)
