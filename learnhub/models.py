@@ -15,6 +15,7 @@ from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
 from learnhub.orgunits.models import OrgUnit
 from learnhub.quizzes.models import Attempt, AttemptItem, Question, Quiz, QuizOverride
 from learnhub.ratelimit import RateWindow
+from learnhub.reports.summary import UnitFigures, UnitPerson
 
 __all__ = [
     "ApiToken",
@@ -42,5 +43,7 @@ __all__ = [
     "RoleGrant",
     "StoredAsset",
     "TrainingClass",
+    "UnitFigures",
+    "UnitPerson",
     "User",
 ]

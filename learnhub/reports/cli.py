@@ -12,13 +12,14 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from learnhub import db
 from learnhub.orgunits.services import by_code as unit_by_code
-from learnhub.reports import exports, records
+from learnhub.reports import exports, records, summary
 
 
 @click.group("reports")
 def reports() -> None:
-    """Reports for HR: completion records."""
+    """Reports for HR: completion records, the unit report's summary."""
 
 
 def _date_option(_ctx, param, value: str | None) -> date | None:
@@ -94,3 +95,27 @@ def export_command(
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
     click.echo(f"{total} records written to {output} ({fmt}).")
+
+
+@reports.command("check-summary")
+@click.option("--fix", is_flag=True, help="Rebuild the summary from the base tables.")
+@with_appcontext
+def check_summary_command(fix: bool) -> None:
+    """Compare the unit report's summary rows with a recomputation from the base tables.
+
+    Lists the differences (the first 50) and exits with 1 when there is any; with --fix,
+    rebuilds every class's rows instead and exits with 0.
+    """
+    conn = db.session.connection()
+    found = summary.differences(conn)
+    for d in found[:50]:
+        click.echo(f"class {d.class_id} {d.what}: stored {d.stored!r}, computed {d.computed!r}")
+    if fix:
+        summary.rebuild(conn)
+        db.session.commit()
+        click.echo(f"{len(found)} differences; summary rebuilt.")
+        return
+    if found:
+        click.echo(f"{len(found)} differences (run with --fix to rebuild).", err=True)
+        raise SystemExit(1)
+    click.echo("Summary matches the base tables.")

@@ -24,9 +24,12 @@ own people), then a breakdown by module and a totals row. Definitions (the page 
 - **scope**: an HR officer limited to units sees only their units (policy.unit_ids):
   other rows never appear and the totals only count people in scope.
 
-Cost: a fixed handful of GROUP BY queries whatever the number of units or people (units, scope,
-classes, enrolments with their attendance periods, persons twice, completions, certificates);
-no attendance record is read; people are mapped to rows in Python from the small units table.
+Cost: a fixed handful of statements whatever the number of units or people (units, scope,
+classes, then five over the summary rows of reports/summary.py: figures per (class, unit) and
+one narrow row per person and class for the distinct-person counts). No enrolment, completion,
+certificate or attendance record is read; the summary is kept by a session listener in the same
+transaction as every write, and `flask reports check-summary` compares it with the base tables.
+People are mapped to rows in Python from the small units table.
 """
 
 import re
@@ -42,17 +45,15 @@ from sqlalchemy.orm import aliased
 
 from learnhub import db, policy
 from learnhub.accounts.models import Role, User
-from learnhub.attendance.models import Completion
 from learnhub.attendance.models import Status as Attendance
 from learnhub.attendance.services import weights
 from learnhub.catalog.models import Module, ModuleVersion
-from learnhub.certificates.models import Certificate, Kind
-from learnhub.certificates.models import Status as CertStatus
-from learnhub.classes.models import Enrolment, TrainingClass
+from learnhub.classes.models import TrainingClass
 from learnhub.content import completion
 from learnhub.i18n import format_number, format_percent
 from learnhub.orgunits import services as units
 from learnhub.orgunits.models import OrgUnit
+from learnhub.reports import summary
 from learnhub.textutil import fold
 from learnhub.timeutil import format_date, parse_date, today
 from learnhub.xlsx import Book as XlsxBook
@@ -376,14 +377,14 @@ def _rows_for(
 # -- the queries -----------------------------------------------------------------------------
 
 
-def _in_period(stmt, period: Period):
-    return stmt.where(TrainingClass.ends_on >= period.start, TrainingClass.ends_on <= period.end)
+def _in_period(stmt, period: Period, column=TrainingClass.ends_on):
+    return stmt.where(column >= period.start, column <= period.end)
 
 
-def _scoped(stmt, viewer: User):
+def _scoped(stmt, viewer: User, column=User.unit_id):
     """Limit to people in scope in SQL too (fewer groups to read at national scale)."""
     ids = policy.unit_ids(viewer, Role.hr)
-    return stmt if ids is None else stmt.where(User.unit_id.in_(ids.scalar_subquery()))
+    return stmt if ids is None else stmt.where(column.in_(ids.scalar_subquery()))
 
 
 @dataclass(frozen=True)
@@ -430,96 +431,61 @@ def _classes(period: Period) -> tuple[dict[int, ClassInfo], dict[int, tuple[str,
 
 
 def _counts(viewer: User, period: Period):
-    """The grouped figures, each keyed by the person's unit id."""
-    person_unit = User.unit_id
-    # Core execution on the session's connection: plain rows, without the ORM's result layer
-    # (tens of thousands of grouped rows at province scale).
+    """The grouped figures, each keyed by the person's unit id, read from the summary rows
+    (reports/summary.py) rather than from the period's enrolments."""
+    figures, persons = summary.UnitFigures, summary.UnitPerson
+    # Core execution on the session's connection: plain rows, without the ORM's result layer.
     run = db.session.connection().execute
-    # Attendance comes with the enrolments: each enrolment carries its recorded periods by
-    # status (kept by attendance.services.record), so no attendance record is read here.
+
+    def query(table, *columns, where=None):
+        stmt = _scoped(_in_period(select(*columns), period, table.ends_on), viewer, table.unit_id)
+        return stmt if where is None else stmt.where(where)
+
+    # Attendance comes with the enrolments: the periods by status of the (class, unit) rows.
     enrolments = run(
-        _scoped(
-            _in_period(
-                select(
-                    person_unit,
-                    Enrolment.class_id,
-                    func.count(),
-                    func.sum(Enrolment.present_periods),
-                    func.sum(Enrolment.late_periods),
-                    func.sum(Enrolment.excused_periods),
-                    func.sum(Enrolment.absent_periods),
-                )
-                .select_from(Enrolment)
-                .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
-                .where(Enrolment.is_active),
-                period,
-            ),
-            viewer,
-        ).group_by(person_unit, Enrolment.class_id)
+        query(
+            figures,
+            figures.unit_id,
+            figures.class_id,
+            figures.enrolments,
+            figures.present_periods,
+            figures.late_periods,
+            figures.excused_periods,
+            figures.absent_periods,
+            where=figures.enrolments > 0,
+        )
     ).all()
     persons_by_module = run(
-        _scoped(
-            _in_period(
-                select(
-                    person_unit, TrainingClass.module_id, func.count(distinct(Enrolment.user_id))
-                )
-                .select_from(Enrolment)
-                .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
-                .where(Enrolment.is_active),
-                period,
-            ),
-            viewer,
-        ).group_by(person_unit, TrainingClass.module_id)
+        query(
+            persons, persons.unit_id, persons.module_id, func.count(distinct(persons.user_id))
+        ).group_by(persons.unit_id, persons.module_id)
     ).all()
-    persons = run(
-        _scoped(
-            _in_period(
-                select(person_unit, func.count(distinct(Enrolment.user_id)))
-                .select_from(Enrolment)
-                .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
-                .where(Enrolment.is_active),
-                period,
-            ),
-            viewer,
-        ).group_by(person_unit)
+    persons_by_unit = run(
+        query(persons, persons.unit_id, func.count(distinct(persons.user_id))).group_by(
+            persons.unit_id
+        )
     ).all()
     completions = run(
-        _scoped(
-            _in_period(
-                select(
-                    person_unit,
-                    TrainingClass.module_id,
-                    func.count(),
-                    func.count(Completion.score),
-                    func.sum(Completion.score),
-                )
-                .select_from(Completion)
-                .join(User, User.id == Completion.user_id)
-                .join(TrainingClass, TrainingClass.id == Completion.class_id),
-                period,
-            ),
-            viewer,
-        ).group_by(person_unit, TrainingClass.module_id)
+        query(
+            figures,
+            figures.unit_id,
+            figures.module_id,
+            func.sum(figures.completed),
+            func.sum(figures.scored),
+            func.sum(figures.score_sum),
+            where=figures.completed > 0,
+        ).group_by(figures.unit_id, figures.module_id)
     ).all()
     certificates = run(
-        _scoped(
-            _in_period(
-                select(person_unit, TrainingClass.module_id, func.count())
-                .select_from(Certificate)
-                .join(User, User.id == Certificate.user_id)
-                .join(TrainingClass, TrainingClass.id == Certificate.class_id)
-                .where(
-                    Certificate.kind == Kind.certificate, Certificate.status == CertStatus.valid
-                ),
-                period,
-            ),
-            viewer,
-        ).group_by(person_unit, TrainingClass.module_id)
+        query(
+            figures,
+            figures.unit_id,
+            figures.module_id,
+            func.sum(figures.certified),
+            where=figures.certified > 0,
+        ).group_by(figures.unit_id, figures.module_id)
     ).all()
-    return enrolments, persons_by_module, persons, completions, certificates
+    return enrolments, persons_by_module, persons_by_unit, completions, certificates
 
 
 def build(viewer: User, period: Period, code: str = "") -> Report:

@@ -141,10 +141,8 @@ UNIT_PAGES = (
 
 @pytest.mark.parametrize("url", UNIT_PAGES)
 def test_unit_report_reads_only_the_period_through_indexes(explained, url):
-    """The period's classes first (classes.ends_on), then their enrolments, completions and
-    certificates by class; attendance comes summed on the enrolments, never from the records."""
+    """The unit report reads no big table at all: its figures come from the summary rows
+    (reports/summary.py; test_summary.py checks they stay exact)."""
     found = explained(url)
     read = {t for s, _plan in found for t in BIG_TABLES if re.search(rf"\b{t}\b", s)}
-    assert read == {"enrolments", "completions", "certificates"}, read
-    problems = _report(found)
-    assert not problems, "whole-table reads:\n" + "\n".join(problems)
+    assert read == set(), read
