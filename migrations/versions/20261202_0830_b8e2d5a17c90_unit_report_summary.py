@@ -2,7 +2,7 @@
 from the base tables (reports/summary.py keeps them afterwards)
 
 Revision ID: b8e2d5a17c90
-Revises: f3b9d2c41a6e
+Revises: c4e8a1f7b2d9
 Create Date: 2026-12-02 08:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b8e2d5a17c90"
-down_revision: str | None = "f3b9d2c41a6e"
+down_revision: str | None = "c4e8a1f7b2d9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
