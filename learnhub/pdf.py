@@ -9,15 +9,22 @@ process, started on first use and kept warm (its FontConfiguration serves every 
 that runs past the limit is stopped by killing that process (the next render starts a new one)
 and reported as RenderTimeout; a signal alarm would only work on the main thread, and gunicorn's
 threaded workers answer requests on other threads.
+
+A bulk run (issuing a class's certificates) renders with a RenderPool instead: N render processes
+of its own (``PDF_WORKERS``, by default one per core), each driven by one thread of the pool, so N
+renders run side by side while the app process prepares the next HTML and writes the database.
+The pool stops its processes when it closes (no orphan survives it, also after a failure).
 """
 
 import atexit
 import ctypes.util
 import logging
 import os
+import queue
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -259,13 +266,32 @@ def _shutdown() -> None:
 atexit.register(_shutdown)
 
 
+def html_of(template: str, **context) -> str:
+    """The HTML a PDF is rendered from: a Jinja template, autoescaped (in the app process)."""
+    return render_template(template, **context)
+
+
+def timeout() -> float:
+    return float(current_app.config.get("PDF_TIMEOUT", 30))
+
+
+def workers() -> int:
+    """Render processes of a bulk run: PDF_WORKERS, or one per core when it is not set."""
+    value = current_app.config.get("PDF_WORKERS")
+    return max(1, int(value)) if value not in (None, "") else max(1, os.cpu_count() or 1)
+
+
 def render(template: str, **context) -> bytes:
     """Render a Jinja template (autoescaped) to PDF bytes, within PDF_TIMEOUT seconds.
 
     Raises RenderTimeout when the render was stopped at its limit, RenderFailed when it failed.
     """
-    html = render_template(template, **context)
-    seconds = float(current_app.config.get("PDF_TIMEOUT", 30))
+    return render_html(html_of(template, **context))
+
+
+def render_html(html: str) -> bytes:
+    """render() of HTML already made by html_of(), in this app process's warm render process."""
+    seconds = timeout()
     # One render at a time per app process: it has one render process. Nothing else is ever
     # locked while this lock is held.
     with _RENDER_LOCK:
@@ -281,3 +307,74 @@ def _forget(process: _RenderProcess) -> None:
     global _process
     if _process is process:
         _process = None
+
+
+class RenderPool:
+    """*size* render processes of their own, for a bulk run: submit(html) returns a Future of
+    the PDF bytes (or of RenderTimeout / RenderFailed), and up to *size* renders run at once.
+
+    Use it as a context manager: closing it waits for the renders under way (each bounded by
+    *seconds*) and stops every process it started. A process that timed out or died is replaced
+    by the next render that needs one.
+    """
+
+    def __init__(self, size: int, seconds: float) -> None:
+        self.size, self.seconds = max(1, size), seconds
+        self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="pdf-render")
+        self._idle: queue.SimpleQueue[_RenderProcess] = queue.SimpleQueue()
+        self._started: list[_RenderProcess] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __enter__(self) -> "RenderPool":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def submit(self, html: str) -> "Future[bytes]":
+        return self._executor.submit(self._render, html)
+
+    def _render(self, html: str) -> bytes:
+        try:
+            process = self._idle.get_nowait()
+        except queue.Empty:
+            process = self._start()
+        if not process.alive:
+            process = self._start()
+        try:
+            return process.render(html, self.seconds)
+        finally:
+            if process.alive:
+                self._idle.put(process)
+
+    def _start(self) -> _RenderProcess:
+        with self._lock:
+            if self._closed:
+                raise RenderFailed("the PDF render pool is closed")
+        process = _RenderProcess()
+        with self._lock:
+            self._started.append(process)
+            closed = self._closed
+        if closed:  # closed while this one started: it must not outlive the pool
+            process.stop()
+            raise RenderFailed("the PDF render pool is closed")
+        return process
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids this pool started (for tests and the bench)."""
+        with self._lock:
+            return [p.process.pid for p in self._started]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            started, self._started = self._started, []
+        for process in started:
+            try:
+                process.stop()
+            except (OSError, subprocess.TimeoutExpired):
+                log.warning("PDF render process %s did not stop cleanly", process.process.pid)

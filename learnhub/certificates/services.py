@@ -355,12 +355,18 @@ def class_line(title: str) -> str:
 
 def render_pdf(cert: Certificate, issuer: Issuer) -> bytes:
     """The certificate as a PDF (WeasyPrint, through learnhub.pdf)."""
+    return pdf.render_html(certificate_html(cert, issuer))
+
+
+def certificate_html(cert: Certificate, issuer: Issuer) -> str:
+    """The HTML the certificate's PDF is rendered from (made in the app process: a render
+    process, or a RenderPool's, turns it into the PDF)."""
     data = cert.data
     text = qr_text(cert)
     # A fixed mask (choosing the best of eight costs ~25 ms) and a PNG (WeasyPrint draws an SVG
     # path in Python, ~40 ms): the code scans the same.
     qr = segno.make(text, error="m", mask=0)
-    return pdf.render(
+    return pdf.html_of(
         "certificates/certificate.html",
         cert=cert,
         d=data,
@@ -522,6 +528,29 @@ def issue(
     that re-issues or confirms one document) the number is taken first and the PDF rendered
     under the lock: a thread never waits for a process lock while it holds a connection.
     """
+    cert = draft(actor, training_class, user, now, kind, supersedes, refers_to)
+    if not is_draft(cert):
+        return cert
+    predict = getattr(_SLOT, "held", False) and not db.is_writer()
+    return _number_and_store(actor, cert, cert.issuer, training_class, user, reason, predict)
+
+
+def is_draft(cert: Certificate) -> bool:
+    """Whether *cert* is a draft() not yet in the register (rather than one already issued)."""
+    return cert.id is None
+
+
+def draft(
+    actor: Actor,
+    training_class: TrainingClass,
+    user: User,
+    now: datetime,
+    kind: Kind = Kind.certificate,
+    supersedes: Certificate | None = None,
+    refers_to: Certificate | None = None,
+) -> Certificate:
+    """The certificate issue() would give, without a number, a PDF or a row yet (is_draft()),
+    or the register entry that already answers this issue (see _standing)."""
     completion = db.session.scalar(
         select(Completion).where(
             Completion.class_id == training_class.id, Completion.user_id == user.id
@@ -563,8 +592,32 @@ def issue(
         refers_to_id=refers_to.id if refers_to else None,
     )
     cert.issuer, cert.refers_to, cert.supersedes = issuer, refers_to, supersedes
-    predict = getattr(_SLOT, "held", False) and not db.is_writer()
-    return _number_and_store(actor, cert, issuer, training_class, user, reason, predict)
+    cert.training_class, cert.user = training_class, user
+    return cert
+
+
+def predict_number(cert: Certificate, number: int) -> None:
+    """Print *number* on a draft (the register number it will most likely get: see
+    predicted_number); issue_drafted() checks it under the counter's lock."""
+    cert.register_no = number
+    cert.number_label = number_label(number, cert.year, cert.kind, cert.issuer)
+
+
+def predicted_number(cert: Certificate) -> int:
+    """The number the next certificate of *cert*'s register will most likely get."""
+    key = (cert.issuer.id, cert.year)
+    return max(_predicted_number(cert.issuer, cert.year), _LAST_GIVEN.get(key, 0) + 1)
+
+
+def issue_drafted(actor: Actor, cert: Certificate, rendered: bytes) -> Certificate:
+    """issue() of a draft whose PDF was rendered elsewhere (a RenderPool) with the number
+    predict_number() printed on it: the PDF is stored, then the number is taken under the
+    counter's lock; when another issue took that number meanwhile, the PDF is rendered again
+    with the number it gets (as issue() does). Call it inside issuing(); the caller commits."""
+    cert.pdf_sha256, cert.pdf_size = store(rendered), len(rendered)
+    return _number_and_store(
+        actor, cert, cert.issuer, cert.training_class, cert.user, "", predict=False
+    )
 
 
 #: Serialises the issuing jobs of one process, so each renders once with the number it gets.
@@ -606,8 +659,7 @@ def _number_and_store(
 ) -> Certificate:
     key = (issuer.id, cert.year)
     if predict:
-        guess = max(_predicted_number(issuer, cert.year), _LAST_GIVEN.get(key, 0) + 1)
-        _number_and_render(cert, issuer, guess)
+        _number_and_render(cert, issuer, predicted_number(cert))
     standing = (Kind(cert.kind), training_class, user, cert.supersedes, cert.refers_to)
     try:
         db.write_transaction()
