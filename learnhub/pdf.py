@@ -333,6 +333,9 @@ class RenderPool:
         self.close()
 
     def submit(self, html: str) -> "Future[bytes]":
+        with self._lock:
+            if self._closed:
+                raise RenderFailed("the PDF render pool is closed")
         return self._executor.submit(self._render, html)
 
     def _render(self, html: str) -> bytes:
