@@ -21,11 +21,12 @@ import ctypes.util
 import logging
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cache
+from functools import cache, lru_cache
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -129,6 +130,28 @@ class _CapturedLogs(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()[:2000]))
 
 
+#: A document's own style sheets: plain <style> elements (our templates write no other kind).
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+@lru_cache(maxsize=32)
+def _parsed_css(text: str):
+    """A <style> element's CSS, parsed once per render process (the same few sheets serve
+    every certificate: parsing them again cost about a tenth of a render)."""
+    from weasyprint import CSS
+
+    base = STATIC.as_uri() + "/"
+    return CSS(string=text, base_url=base, url_fetcher=url_fetcher(), font_config=_fonts())
+
+
+def _html_and_css(html: str) -> tuple[str, list]:
+    """The HTML without its <style> elements, and their CSS parsed (cached). WeasyPrint takes
+    them as user style sheets: the cascade is the same, since our templates put no other author
+    style sheet beside them and no !important in them (style="" attributes still win)."""
+    sheets = [_parsed_css(text) for text in _STYLE.findall(html)]
+    return _STYLE.sub("", html), sheets
+
+
 def _serve(connection: "_Pipe") -> None:
     """The render process: HTML in, PDF bytes out, until the app process goes away."""
     from weasyprint import HTML
@@ -144,8 +167,10 @@ def _serve(connection: "_Pipe") -> None:
         captured = _CapturedLogs()
         root.addHandler(captured)
         try:
+            html, sheets = _html_and_css(html)
             document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher())
-            reply = ("ok", document.write_pdf(font_config=_fonts()), captured.records)
+            data = document.write_pdf(stylesheets=sheets, font_config=_fonts())
+            reply = ("ok", data, captured.records)
         except Exception as exc:  # reported to the app process, which raises RenderFailed
             reply = ("error", f"{type(exc).__name__}: {exc}"[:2000], captured.records)
         finally:

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import io
 import logging
 import os
 import secrets
@@ -353,6 +354,31 @@ def class_line(title: str) -> str:
     return title if title.casefold().startswith("lớp") else f"Lớp: {title}"
 
 
+#: Pixels per QR module and modules of quiet zone of the certificate's QR image.
+QR_SCALE, QR_BORDER = 5, 2
+
+
+def qr_png_uri(text: str) -> str:
+    """The QR code of *text* as an 8-bit greyscale PNG data URI, the pixels segno's PNG has.
+
+    A fixed mask (choosing the best of eight costs ~25 ms); a PNG, not a vector (WeasyPrint
+    draws segno's SVG path in Python: slower, measured); 8-bit grey because WeasyPrint takes
+    such a PNG's data as it is, where segno's 1-bit PNG is converted to RGB and encoded twice
+    more, about a tenth of a certificate's render."""
+    from PIL import Image
+
+    qr = segno.make(text, error="m", mask=0)
+    size = qr.symbol_size(scale=1, border=QR_BORDER)[0]
+    rows = b"".join(
+        bytes(0 if dark else 255 for dark in row) for row in qr.matrix_iter(border=QR_BORDER)
+    )
+    image = Image.frombytes("L", (size, size), rows)
+    image = image.resize((size * QR_SCALE, size * QR_SCALE), Image.Resampling.NEAREST)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return _png_uri(out.getvalue())
+
+
 def render_pdf(cert: Certificate, issuer: Issuer) -> bytes:
     """The certificate as a PDF (WeasyPrint, through learnhub.pdf)."""
     return pdf.render_html(certificate_html(cert, issuer))
@@ -363,9 +389,6 @@ def certificate_html(cert: Certificate, issuer: Issuer) -> str:
     process, or a RenderPool's, turns it into the PDF)."""
     data = cert.data
     text = qr_text(cert)
-    # A fixed mask (choosing the best of eight costs ~25 ms) and a PNG (WeasyPrint draws an SVG
-    # path in Python, ~40 ms): the code scans the same.
-    qr = segno.make(text, error="m", mask=0)
     return pdf.html_of(
         "certificates/certificate.html",
         cert=cert,
@@ -380,7 +403,7 @@ def certificate_html(cert: Certificate, issuer: Issuer) -> str:
         class_line=class_line(data["class_title"]),
         valid_until=format_date(cert.valid_until),
         original=cert.refers_to or cert.supersedes,
-        qr_uri=qr.png_data_uri(scale=5, border=2),
+        qr_uri=qr_png_uri(text),
         token=signing.token_from(text),
         verify_url=verify_url(cert.code),
         signature_uri=_png_uri(issuer.signature_png),
