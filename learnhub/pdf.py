@@ -152,11 +152,18 @@ def _html_and_css(html: str) -> tuple[str, list]:
     return _STYLE.sub("", html), sheets
 
 
+#: Entries of a render process's image cache past which it is emptied (between two renders).
+IMAGE_CACHE_ENTRIES = 64
+
+
 def _serve(connection: "_Pipe") -> None:
     """The render process: HTML in, PDF bytes out, until the app process goes away."""
     from weasyprint import HTML
 
     _fonts()
+    # WeasyPrint's image cache, kept across renders: the issuer's seal and signature are
+    # decoded once. Every QR code is a new image, so it is emptied when it grows.
+    images: dict = {}
     connection.send(("ready", b"", []))
     root = logging.getLogger()
     while True:
@@ -164,12 +171,14 @@ def _serve(connection: "_Pipe") -> None:
             html = connection.recv()
         except (EOFError, OSError):
             return
+        if len(images) > IMAGE_CACHE_ENTRIES:
+            images.clear()
         captured = _CapturedLogs()
         root.addHandler(captured)
         try:
             html, sheets = _html_and_css(html)
             document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher())
-            data = document.write_pdf(stylesheets=sheets, font_config=_fonts())
+            data = document.write_pdf(stylesheets=sheets, font_config=_fonts(), cache=images)
             reply = ("ok", data, captured.records)
         except Exception as exc:  # reported to the app process, which raises RenderFailed
             reply = ("error", f"{type(exc).__name__}: {exc}"[:2000], captured.records)
