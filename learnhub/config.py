@@ -19,6 +19,7 @@ ENV_KEYS = (
     "CERTIFICATE_KEY_FILE",
     "PROXIES",
     "TOTP_REQUIRED_ROLES",
+    "PDF_WORKERS",
 )
 
 
@@ -102,6 +103,9 @@ def defaults(instance_path: str) -> dict:
         "VERIFY_RATE_LIMIT": 30,
         # Seconds a PDF render may take: past it, the render process is killed (learnhub/pdf.py).
         "PDF_TIMEOUT": 30,
+        # Render processes a bulk issue of certificates uses side by side (learnhub/pdf.py
+        # RenderPool); None: one per core (os.cpu_count()). 1: the app process's one render process.
+        "PDF_WORKERS": None,
         # Uploaded CSV/XLSX files (roster import, class enrolment; learnhub/tables.py): an XLSX
         # part may unpack to IMPORT_MAX_PART_BYTES, all parts to IMPORT_MAX_XLSX_BYTES, a part
         # over 1 MiB may be compressed at most IMPORT_MAX_RATIO:1; rows (empty ones count),

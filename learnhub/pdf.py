@@ -9,16 +9,24 @@ process, started on first use and kept warm (its FontConfiguration serves every 
 that runs past the limit is stopped by killing that process (the next render starts a new one)
 and reported as RenderTimeout; a signal alarm would only work on the main thread, and gunicorn's
 threaded workers answer requests on other threads.
+
+A bulk run (issuing a class's certificates) renders with a RenderPool instead: N render processes
+of its own (``PDF_WORKERS``, by default one per core), each driven by one thread of the pool, so N
+renders run side by side while the app process prepares the next HTML and writes the database.
+The pool stops its processes when it closes (no orphan survives it, also after a failure).
 """
 
 import atexit
 import ctypes.util
 import logging
 import os
+import queue
+import re
 import subprocess
 import sys
 import threading
-from functools import cache
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache, lru_cache
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -122,11 +130,40 @@ class _CapturedLogs(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()[:2000]))
 
 
+#: A document's own style sheets: plain <style> elements (our templates write no other kind).
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+@lru_cache(maxsize=32)
+def _parsed_css(text: str):
+    """A <style> element's CSS, parsed once per render process (the same few sheets serve
+    every certificate: parsing them again cost about a tenth of a render)."""
+    from weasyprint import CSS
+
+    base = STATIC.as_uri() + "/"
+    return CSS(string=text, base_url=base, url_fetcher=url_fetcher(), font_config=_fonts())
+
+
+def _html_and_css(html: str) -> tuple[str, list]:
+    """The HTML without its <style> elements, and their CSS parsed (cached). WeasyPrint takes
+    them as user style sheets: the cascade is the same, since our templates put no other author
+    style sheet beside them and no !important in them (style="" attributes still win)."""
+    sheets = [_parsed_css(text) for text in _STYLE.findall(html)]
+    return _STYLE.sub("", html), sheets
+
+
+#: Entries of a render process's image cache past which it is emptied (between two renders).
+IMAGE_CACHE_ENTRIES = 64
+
+
 def _serve(connection: "_Pipe") -> None:
     """The render process: HTML in, PDF bytes out, until the app process goes away."""
     from weasyprint import HTML
 
     _fonts()
+    # WeasyPrint's image cache, kept across renders: the issuer's seal and signature are
+    # decoded once. Every QR code is a new image, so it is emptied when it grows.
+    images: dict = {}
     connection.send(("ready", b"", []))
     root = logging.getLogger()
     while True:
@@ -134,11 +171,15 @@ def _serve(connection: "_Pipe") -> None:
             html = connection.recv()
         except (EOFError, OSError):
             return
+        if len(images) > IMAGE_CACHE_ENTRIES:
+            images.clear()
         captured = _CapturedLogs()
         root.addHandler(captured)
         try:
+            html, sheets = _html_and_css(html)
             document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher())
-            reply = ("ok", document.write_pdf(font_config=_fonts()), captured.records)
+            data = document.write_pdf(stylesheets=sheets, font_config=_fonts(), cache=images)
+            reply = ("ok", data, captured.records)
         except Exception as exc:  # reported to the app process, which raises RenderFailed
             reply = ("error", f"{type(exc).__name__}: {exc}"[:2000], captured.records)
         finally:
@@ -259,13 +300,32 @@ def _shutdown() -> None:
 atexit.register(_shutdown)
 
 
+def html_of(template: str, **context) -> str:
+    """The HTML a PDF is rendered from: a Jinja template, autoescaped (in the app process)."""
+    return render_template(template, **context)
+
+
+def timeout() -> float:
+    return float(current_app.config.get("PDF_TIMEOUT", 30))
+
+
+def workers() -> int:
+    """Render processes of a bulk run: PDF_WORKERS, or one per core when it is not set."""
+    value = current_app.config.get("PDF_WORKERS")
+    return max(1, int(value)) if value not in (None, "") else max(1, os.cpu_count() or 1)
+
+
 def render(template: str, **context) -> bytes:
     """Render a Jinja template (autoescaped) to PDF bytes, within PDF_TIMEOUT seconds.
 
     Raises RenderTimeout when the render was stopped at its limit, RenderFailed when it failed.
     """
-    html = render_template(template, **context)
-    seconds = float(current_app.config.get("PDF_TIMEOUT", 30))
+    return render_html(html_of(template, **context))
+
+
+def render_html(html: str) -> bytes:
+    """render() of HTML already made by html_of(), in this app process's warm render process."""
+    seconds = timeout()
     # One render at a time per app process: it has one render process. Nothing else is ever
     # locked while this lock is held.
     with _RENDER_LOCK:
@@ -281,3 +341,77 @@ def _forget(process: _RenderProcess) -> None:
     global _process
     if _process is process:
         _process = None
+
+
+class RenderPool:
+    """*size* render processes of their own, for a bulk run: submit(html) returns a Future of
+    the PDF bytes (or of RenderTimeout / RenderFailed), and up to *size* renders run at once.
+
+    Use it as a context manager: closing it waits for the renders under way (each bounded by
+    *seconds*) and stops every process it started. A process that timed out or died is replaced
+    by the next render that needs one.
+    """
+
+    def __init__(self, size: int, seconds: float) -> None:
+        self.size, self.seconds = max(1, size), seconds
+        self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="pdf-render")
+        self._idle: queue.SimpleQueue[_RenderProcess] = queue.SimpleQueue()
+        self._started: list[_RenderProcess] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __enter__(self) -> "RenderPool":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def submit(self, html: str) -> "Future[bytes]":
+        with self._lock:
+            if self._closed:
+                raise RenderFailed("the PDF render pool is closed")
+        return self._executor.submit(self._render, html)
+
+    def _render(self, html: str) -> bytes:
+        try:
+            process = self._idle.get_nowait()
+        except queue.Empty:
+            process = self._start()
+        if not process.alive:
+            process = self._start()
+        try:
+            return process.render(html, self.seconds)
+        finally:
+            if process.alive:
+                self._idle.put(process)
+
+    def _start(self) -> _RenderProcess:
+        with self._lock:
+            if self._closed:
+                raise RenderFailed("the PDF render pool is closed")
+        process = _RenderProcess()
+        with self._lock:
+            self._started.append(process)
+            closed = self._closed
+        if closed:  # closed while this one started: it must not outlive the pool
+            process.stop()
+            raise RenderFailed("the PDF render pool is closed")
+        return process
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids this pool started (for tests and the bench)."""
+        with self._lock:
+            return [p.process.pid for p in self._started]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            started, self._started = self._started, []
+        for process in started:
+            try:
+                process.stop()
+            except (OSError, subprocess.TimeoutExpired):
+                log.warning("PDF render process %s did not stop cleanly", process.process.pid)

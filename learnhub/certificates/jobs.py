@@ -10,11 +10,18 @@ valid certificate is the last word.
 Automatic issue at completion is such a job too: the request that recorded the completion (a
 lesson read, a roll call) only queues it, and it is handed to the worker once that request's
 transaction has committed. No PDF is rendered inside the request.
+
+A job of more than one learner renders with a pool of render processes (``PDF_WORKERS``, one per
+core by default; learnhub.pdf.RenderPool): the register numbers are still taken one learner at a
+time, in order, under the counter's lock (see _issue_pooled).
 """
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -22,7 +29,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from learnhub import db, signals
+from learnhub import db, pdf, signals
 from learnhub.accounts.models import User
 from learnhub.attendance.models import Completion
 from learnhub.audit.services import Actor, record
@@ -188,6 +195,100 @@ def issue_one(actor: Actor, class_id: int, user_id: int) -> Certificate | None:
     return services.issue(actor, training_class, user, utcnow())
 
 
+@dataclass
+class _InFlight:
+    """A learner's draft certificate, its PDF being rendered with a predicted number."""
+
+    cert: Certificate
+    number: int
+    pdf: "Future[bytes]"
+
+
+def _count(job_id: int, issued: Certificate | None) -> None:
+    db.write_transaction()
+    job = db.session.get(IssueJob, job_id)
+    if issued is not None:
+        job.issued += 1
+    else:
+        job.skipped += 1  # issued meanwhile (another job, a trainer), or barred
+    job.heartbeat_at = utcnow()
+
+
+def _issue_pooled(
+    job_id: int,
+    requester_id: int | None,
+    class_id: int,
+    ids: list[int],
+    renderers: pdf.RenderPool,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """run()'s loop with a pool of render processes: the next learners' drafts are rendered side
+    by side with the register numbers they will most likely get (consecutive, from the counter),
+    while each learner in turn, in order, takes the number under the counter's lock in a short
+    transaction of its own (services.issue_drafted), as in the one-process loop. When a number
+    was taken meanwhile (another issuer), that PDF is rendered again under the lock and the
+    drafts under way are sent again with the numbers that now follow. A render that fails
+    raises here, before that learner's transaction: the learners before have their
+    certificates, this one and those after have none, and no number was used (as without a pool).
+    """
+    window: deque[_InFlight] = deque()
+    todo = deque(ids)
+    next_number = 0
+
+    def submit(cert: Certificate, number: int) -> _InFlight:
+        services.predict_number(cert, number)
+        html = services.certificate_html(cert, cert.issuer)
+        return _InFlight(cert, number, renderers.submit(html))
+
+    while todo or window:
+        # Keep every render process busy, and one more draft ready for each.
+        while todo and len(window) < 2 * renderers.size:
+            user_id = todo[0]
+            training_class = db.session.get(TrainingClass, class_id)
+            user = db.session.get(User, user_id)
+            cert = None
+            if services.latest_certificate(training_class, user) is None:
+                requester = db.session.get(User, requester_id) if requester_id else None
+                actor = Actor(requester, via="job")
+                drafted = services.draft(actor, training_class, user, utcnow())
+                cert = drafted if services.is_draft(drafted) else None
+            if cert is None:
+                if window:
+                    break  # counted in learner order, after those under way
+                todo.popleft()
+                _count(job_id, None)
+                db.session.commit()
+                if progress is not None:
+                    progress(1)
+                continue
+            todo.popleft()
+            next_number = max(next_number, services.predicted_number(cert))
+            window.append(submit(cert, next_number))
+            next_number += 1
+        db.session.commit()  # ends the reads: the wait below holds no connection
+        if not window:
+            continue
+        head = window.popleft()
+        rendered = head.pdf.result()  # RenderFailed / RenderTimeout: the job fails here
+        with services.issuing():  # before this learner's transaction begins
+            requester = db.session.get(User, requester_id) if requester_id else None
+            issued = services.issue_drafted(Actor(requester, via="job"), head.cert, rendered)
+            _count(job_id, issued)
+            db.session.commit()
+        if progress is not None:
+            progress(1)
+        if issued is not head.cert or issued.register_no != head.number:
+            # The register moved under the predictions: send the drafts under way again.
+            for entry in window:
+                entry.pdf.cancel()
+            drafts = [entry.cert for entry in window]
+            window.clear()
+            next_number = services.predicted_number(drafts[0]) if drafts else 0
+            for cert in drafts:
+                window.append(submit(cert, next_number))
+                next_number += 1
+
+
 def run(job_id: int, progress: Callable[[int], None] | None = None) -> IssueJob:
     """Issue every certificate the job's class still needs; resumable, never issues twice."""
     job = db.session.get(IssueJob, job_id)
@@ -210,6 +311,11 @@ def run(job_id: int, progress: Callable[[int], None] | None = None) -> IssueJob:
         )
         job.total = max(job.total, job.done_count + len(ids))
         db.session.commit()
+        size = min(pdf.workers(), len(ids))
+        if size > 1:
+            with pdf.RenderPool(size, pdf.timeout()) as renderers:
+                _issue_pooled(job_id, requester_id, class_id, ids, renderers, progress)
+            ids = []
         for user_id in ids:
             with services.issuing():  # before this learner's transaction begins
                 requester = db.session.get(User, requester_id) if requester_id else None

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import io
 import logging
 import os
 import secrets
@@ -351,14 +352,42 @@ def class_line(title: str) -> str:
     return title if title.casefold().startswith("lớp") else f"Lớp: {title}"
 
 
+#: Pixels per QR module and modules of quiet zone of the certificate's QR image.
+QR_SCALE, QR_BORDER = 5, 2
+
+
+def qr_png_uri(text: str) -> str:
+    """The QR code of *text* as an 8-bit greyscale PNG data URI, the pixels segno's PNG has.
+
+    A fixed mask (choosing the best of eight costs ~25 ms); a PNG, not a vector (WeasyPrint
+    draws segno's SVG path in Python: slower, measured); 8-bit grey because WeasyPrint takes
+    such a PNG's data as it is, where segno's 1-bit PNG is converted to RGB and encoded twice
+    more, about a tenth of a certificate's render."""
+    from PIL import Image
+
+    qr = segno.make(text, error="m", mask=0)
+    size = qr.symbol_size(scale=1, border=QR_BORDER)[0]
+    rows = b"".join(
+        bytes(0 if dark else 255 for dark in row) for row in qr.matrix_iter(border=QR_BORDER)
+    )
+    image = Image.frombytes("L", (size, size), rows)
+    image = image.resize((size * QR_SCALE, size * QR_SCALE), Image.Resampling.NEAREST)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return _png_uri(out.getvalue())
+
+
 def render_pdf(cert: Certificate, issuer: Issuer) -> bytes:
     """The certificate as a PDF (WeasyPrint, through learnhub.pdf)."""
+    return pdf.render_html(certificate_html(cert, issuer))
+
+
+def certificate_html(cert: Certificate, issuer: Issuer) -> str:
+    """The HTML the certificate's PDF is rendered from (made in the app process: a render
+    process, or a RenderPool's, turns it into the PDF)."""
     data = cert.data
     text = qr_text(cert)
-    # A fixed mask (choosing the best of eight costs ~25 ms) and a PNG (WeasyPrint draws an SVG
-    # path in Python, ~40 ms): the code scans the same.
-    qr = segno.make(text, error="m", mask=0)
-    return pdf.render(
+    return pdf.html_of(
         "certificates/certificate.html",
         cert=cert,
         d=data,
@@ -373,7 +402,7 @@ def render_pdf(cert: Certificate, issuer: Issuer) -> bytes:
         class_line=class_line(data["class_title"]),
         valid_until=format_date(cert.valid_until),
         original=cert.refers_to or cert.supersedes,
-        qr_uri=qr.png_data_uri(scale=5, border=2),
+        qr_uri=qr_png_uri(text),
         token=signing.token_from(text),
         verify_url=verify_url(cert.code),
         signature_uri=_png_uri(issuer.signature_png),
@@ -521,6 +550,29 @@ def issue(
     that re-issues or confirms one document) the number is taken first and the PDF rendered
     under the lock: a thread never waits for a process lock while it holds a connection.
     """
+    cert = draft(actor, training_class, user, now, kind, supersedes, refers_to)
+    if not is_draft(cert):
+        return cert
+    predict = getattr(_SLOT, "held", False) and not db.is_writer()
+    return _number_and_store(actor, cert, cert.issuer, training_class, user, reason, predict)
+
+
+def is_draft(cert: Certificate) -> bool:
+    """Whether *cert* is a draft() not yet in the register (rather than one already issued)."""
+    return cert.id is None
+
+
+def draft(
+    actor: Actor,
+    training_class: TrainingClass,
+    user: User,
+    now: datetime,
+    kind: Kind = Kind.certificate,
+    supersedes: Certificate | None = None,
+    refers_to: Certificate | None = None,
+) -> Certificate:
+    """The certificate issue() would give, without a number, a PDF or a row yet (is_draft()),
+    or the register entry that already answers this issue (see _standing)."""
     completion = db.session.scalar(
         select(Completion).where(
             Completion.class_id == training_class.id, Completion.user_id == user.id
@@ -562,8 +614,32 @@ def issue(
         refers_to_id=refers_to.id if refers_to else None,
     )
     cert.issuer, cert.refers_to, cert.supersedes = issuer, refers_to, supersedes
-    predict = getattr(_SLOT, "held", False) and not db.is_writer()
-    return _number_and_store(actor, cert, issuer, training_class, user, reason, predict)
+    cert.training_class, cert.user = training_class, user
+    return cert
+
+
+def predict_number(cert: Certificate, number: int) -> None:
+    """Print *number* on a draft (the register number it will most likely get: see
+    predicted_number); issue_drafted() checks it under the counter's lock."""
+    cert.register_no = number
+    cert.number_label = number_label(number, cert.year, cert.kind, cert.issuer)
+
+
+def predicted_number(cert: Certificate) -> int:
+    """The number the next certificate of *cert*'s register will most likely get."""
+    key = (cert.issuer.id, cert.year)
+    return max(_predicted_number(cert.issuer, cert.year), _LAST_GIVEN.get(key, 0) + 1)
+
+
+def issue_drafted(actor: Actor, cert: Certificate, rendered: bytes) -> Certificate:
+    """issue() of a draft whose PDF was rendered elsewhere (a RenderPool) with the number
+    predict_number() printed on it: the PDF is stored, then the number is taken under the
+    counter's lock; when another issue took that number meanwhile, the PDF is rendered again
+    with the number it gets (as issue() does). Call it inside issuing(); the caller commits."""
+    cert.pdf_sha256, cert.pdf_size = store(rendered), len(rendered)
+    return _number_and_store(
+        actor, cert, cert.issuer, cert.training_class, cert.user, "", predict=False
+    )
 
 
 #: Serialises the issuing jobs of one process, so each renders once with the number it gets.
@@ -605,8 +681,7 @@ def _number_and_store(
 ) -> Certificate:
     key = (issuer.id, cert.year)
     if predict:
-        guess = max(_predicted_number(issuer, cert.year), _LAST_GIVEN.get(key, 0) + 1)
-        _number_and_render(cert, issuer, guess)
+        _number_and_render(cert, issuer, predicted_number(cert))
     standing = (Kind(cert.kind), training_class, user, cert.supersedes, cert.refers_to)
     try:
         db.write_transaction()

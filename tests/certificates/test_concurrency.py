@@ -163,16 +163,19 @@ def test_double_click_gives_one_certificate(app):
     assert len(_certificates(app, class_id)) == 1
 
 
-def test_a_job_that_dies_half_way_resumes_without_issuing_twice(app, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_job_that_dies_half_way_resumes_without_issuing_twice(app, monkeypatch, workers):
+    # Both loops (one render process, a pool of them) store each learner's PDF once, in order.
+    monkeypatch.setitem(app.config, "PDF_WORKERS", workers)
     class_id, user_ids = committed_class(app, 6)
-    real_issue = certificates.issue
+    real_store = certificates.store
     calls = []
 
     def dies_on_the_fourth(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             raise RuntimeError("worker killed")
-        return real_issue(*args, **kwargs)
+        return real_store(*args, **kwargs)
 
     with app.app_context():
         klass = db.session.get(TrainingClass, class_id)
@@ -181,7 +184,7 @@ def test_a_job_that_dies_half_way_resumes_without_issuing_twice(app, monkeypatch
         job_id = job.id
         assert job.total == 6
         with monkeypatch.context() as m:
-            m.setattr(certificates, "issue", dies_on_the_fourth)
+            m.setattr(certificates, "store", dies_on_the_fourth)
             job = jobs.run(job_id)
         assert job.state == JobState.failed
         assert job.issued == 3
