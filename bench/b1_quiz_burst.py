@@ -57,7 +57,7 @@ from learnhub.content.sync import sync_content
 from learnhub.quizzes import services as quizzes
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState
 
-__all__ = ["free_port", "start_server", "run", "section", "correct"]
+__all__ = ["correct", "free_port", "run", "section", "start_server"]
 
 LEARNERS = int(os.environ.get("BENCH_B1_LEARNERS", "1000"))
 RAMP = int(os.environ.get("BENCH_B1_RAMP", "500"))
@@ -494,3 +494,135 @@ def correct(r: dict) -> bool:
             return False
     wrk = r["wrk"]
     return wrk is None or all(v.errors == 0 for k, v in wrk.items() if k != "attempt_bytes")
+
+
+# --- the section of RESULTS.md ----------------------------------------------------------------
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    return " / ".join(f"{x:.1f}" for x in load)
+
+
+def _wrk_table(w: dict) -> str:
+    hello = w["hello"].rps
+    rows = []
+    labels = {
+        "hello": ("Bare Flask hello (bench/hello_wsgi.py) — baseline", None),
+        "signed_in": ("Signed-in no-op `/__bench/signed-in` (bench/wsgi.py) — baseline", None),
+        "save": ("Answer save (JSON autosave, CSRF + session cookie, rotating answers)", "save"),
+        "attempt": (f"Attempt page (20 questions, {w['attempt_bytes'] / 1024:.1f} KB)", "attempt"),
+        "lesson": ("Lesson page (first lesson of a shipped module)", "lesson"),
+        "save_burst": ("Write burst: answer save at 200 connections", None),
+    }
+    for key, (label, target) in labels.items():
+        r = w[key]
+        ratio = r.rps / hello if hello else 0.0
+        goal = f"≥ {TARGETS[target]:.2f}" if target else ("baseline" if key == "hello" else "")
+        verdict = _verdict(ratio >= TARGETS[target]) if target else ""
+        conns = 200 if key == "save_burst" else 50
+        rows.append(
+            f"| {label} | {r.rps:,.0f} | {ratio:.2f} | {goal} | {verdict} | {r.server_cpu_ms:.2f} | "
+            f"{r.p50_ms:.0f} / {r.p99_ms:.0f} | {r.requests:,} | {r.errors} "
+            f"(non-2xx/3xx {r.non_2xx}) | {conns} | {_load(r.load)} |"
+        )
+    return (
+        "| Target | req/s | ÷ hello | Target | | Server CPU ms/request | p50 / p99 ms "
+        "| Requests | Errors | Connections | Load 1/5/15 min at end |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
+    )
+
+
+def _backend_rows(name: str, b: dict) -> str:
+    ramp, e = b["ramp"], b["exam"]
+    share = e["client_cpu"] / max(e["client_cpu"] + e["server_cpu"], 1e-9)
+    ok = e["attempts"] == e["graded"] == e["learners"]
+    return "\n".join(
+        [
+            f"| {name}: {ramp['learners']} simultaneous sign-ins | {ramp['seconds']:.1f} s, "
+            f"{ramp['errors']} errors; sign-in p50 {ramp['p50']:.1f} s, p99 {ramp['p99']:.1f} s; "
+            f"server CPU {ramp['server_cpu_ms']:.0f} ms per sign-in | 0 errors | "
+            f"{_verdict(ramp['errors'] == 0)} |",
+            f"| {name}: server memory during the ramp | peak {ramp['rss_peak_mib']:,.0f} MiB "
+            f"(master + 4 workers; {ramp['rss_start_mib']:,.0f} MiB before), one worker at most "
+            f"{ramp['worker_peak_mib']:,.0f} MiB; load {_load(ramp['load'])} | bounded, stated | "
+            f"stated |",
+            f"| {name}: exam errors | {e['errors']} of "
+            f"{sum(e['statuses'].values()) + e['errors']:,} requests (statuses "
+            f"{', '.join(f'{k}: {v:,}' for k, v in e['statuses'].items())}) | 0 | "
+            f"{_verdict(e['errors'] == 0)} |",
+            f"| {name}: attempts / graded / learners | {e['attempts']} / {e['graded']} / "
+            f"{e['learners']} | equal | {_verdict(ok)} |",
+            f"| {name}: answers acknowledged / stored / lost | {e['acknowledged']:,} / "
+            f"{e['stored']:,} / {e['lost']} | equal, 0 lost | "
+            f"{_verdict(e['acknowledged'] == e['stored'] and e['lost'] == 0)} |",
+            f"| {name}: save latency | p50 {e['save_p50'] * 1000:,.0f} ms, **p99 "
+            f"{e['save_p99'] * 1000:,.0f} ms**, max {e['save_max'] * 1000:,.0f} ms "
+            f"({e['saves']:,} saves); start p99 {e['start_p99'] * 1000:,.0f} ms | p99 ≤ 1 s | "
+            f"{_verdict(e['save_p99'] <= 1.0)} |",
+            f"| {name}: exam wall time, memory, load | {e['seconds']:.0f} s; server peak "
+            f"{e['rss_peak_mib']:,.0f} MiB; load {_load(e['load'])} at the end | | |",
+            f"| {name}: the client's share | client CPU {e['client_cpu']:.1f} s, server CPU "
+            f"{e['server_cpu']:.1f} s: the client used {share:.0%} of the CPU spent | small | |",
+        ]
+    )
+
+
+def section(r: dict) -> str:
+    w = r["wrk"]
+    parts = [
+        "## B1: the quiz hot path\n",
+        "Server: gunicorn as docs/deploy.md runs it (`--workers 4 --threads 8`, gthread, access "
+        "log on stdout, sent to /dev/null), on 127.0.0.1, the same options for every target.",
+        "",
+        "### Throughput (wrk, SQLite)\n",
+    ]
+    if w is None:
+        parts.append("Not measured: `wrk` is not installed (`scripts/system-deps.sh bench`).\n")
+    else:
+        parts += [
+            f"`wrk -t2 -c50 -d{WRK_SECONDS}s --latency` (C client) with bench/wrk/get.lua or "
+            "bench/wrk/save.lua, one target after the other. The bare hello runs in its own "
+            "gunicorn (bench/hello_wsgi.py: Flask, one view, nothing of LearnHub); the others in "
+            "the app's (bench/wsgi.py). The signed-in targets use the session cookie of a "
+            "learner who signed in through the real form (a Python client, before wrk); the save "
+            "script posts to that learner's in-progress attempt (no time limit), rotating the "
+            "20 positions and 4 choices, with the CSRF header. A response other than 200 (and "
+            'for a save, other than `"saved":true`) is an error, as is any wrk socket error. '
+            "Server CPU is utime + stime of the gunicorn master and workers from /proc/<pid>/stat "
+            "before and after, divided by the requests. The load average is read as wrk ends; "
+            "wrk itself runs on the same 2 cores.\n",
+            _wrk_table(w),
+            "",
+        ]
+    parts += [
+        "### The sign-in ramp and the exam\n",
+        f"A fresh database per backend with a 20-question quiz (4 choices each, no time limit) "
+        f"and {LEARNERS:,} learners. **Sign-in ramp**, on its own: {RAMP} learners fetch the "
+        f"sign-in form (50 at a time), then all post it at the same moment (real Argon2 check, "
+        f"real session); a response other than 302 is an error; server memory is the sum of "
+        f"VmRSS of the master and workers sampled every 0.2 s. **Exam**: {LEARNERS:,} learners "
+        f"whose sessions were made beforehand in bulk by a bench-only helper (`prepare`: the "
+        f"cookie `start_session` would set, signed by Flask's own serializer with the server's "
+        f"key; not the sign-in form) start the quiz at the same moment (an asyncio event), load "
+        f"the attempt page, save {ANSWERS} answers through the JSON autosave, **one every "
+        f"{PACE:g} s** each (the first within one pace, at random), then submit. The client is "
+        f"one asyncio thread with a new connection per request (gunicorn closes idle keep-alive "
+        f"connections after 2 s); a request is never retried; a timeout "
+        f"({CLIENT_TIMEOUT:.0f} s), a connection error, an unexpected status, a save not "
+        f"acknowledged and a learner that raised are each an error. Then the database must hold "
+        f"one graded attempt per learner and every acknowledged answer.\n",
+        "| Measure | Figure | Target | |",
+        "|---|---|---|---|",
+    ]
+    parts += [_backend_rows(name, b) for name, b in r["backends"].items()]
+    if "PostgreSQL" not in r["backends"]:
+        parts.append(
+            "\nPostgreSQL skipped: set BENCH_PG_URL to a database the bench may empty to run "
+            "the ramp and the exam on PostgreSQL too."
+        )
+    parts.append(f"\nB1 took {r['seconds'] / 60:.1f} minutes in all.\n")
+    return "\n".join(parts)

@@ -301,7 +301,7 @@ class Client:
     def sign_in(self, login: str, password: str) -> None:
         status, _h, body = self.get("/login")
         token = CSRF.search(body.decode())[1]
-        status, headers, _b = self.post_form(
+        status, _h, _b = self.post_form(
             "/login", {"login": login, "password": password, "csrf_token": token}
         )
         if status != 302:
