@@ -235,8 +235,13 @@ def run_wrk(
         check=True,
     )
     cpu = cpu_seconds(server_pid) - cpu_before
-    load = os.getloadavg()
-    out = proc.stdout
+    return parse_wrk(name, proc.stdout, cpu, os.getloadavg())
+
+
+def parse_wrk(
+    name: str, out: str, server_cpu: float, load: tuple[float, float, float]
+) -> WrkResult:
+    """wrk's report (with --latency) and the script's "BENCH {json}" line."""
     found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
     requests = int(found[1])
     elapsed = float(found[2]) * (1 if found[3] == "s" else 0.001)
@@ -256,7 +261,7 @@ def run_wrk(
         socket_errors=sum(int(x) for x in sockets.groups()) if sockets else 0,
         non_2xx=int(non_2xx[1]) if non_2xx else 0,
         bad_sample=bench["sample"],
-        server_cpu_ms=cpu * 1000 / max(requests, 1),
+        server_cpu_ms=server_cpu * 1000 / max(requests, 1),
         load=load,
     )
 
