@@ -292,6 +292,7 @@ def ramp(server_pid: int, port: int, learners: int) -> dict:
         "seconds": done["seconds"],
         "errors": len(tally.errors),
         "error_samples": tally.errors[:5],
+        "error_kinds": _kinds(tally.errors),
         "p50": percentile(latencies, 50),
         "p99": percentile(latencies, 99),
         "server_cpu_ms": (cpu_seconds(server_pid) - cpu) * 1000 / max(len(latencies), 1),
@@ -389,6 +390,15 @@ def _check_database(env: dict[str, str], ready: dict, acks: dict) -> dict:
     return {"attempts": attempts, "graded": graded, "stored": len(stored), "lost": lost}
 
 
+def _kinds(errors: list[str]) -> dict[str, int]:
+    """Errors by request kind and cause ("start: HTTP 503", "save: client timeout")."""
+    kinds: dict[str, int] = {}
+    for message in errors:
+        kind = " ".join(message.split()[:3]) if ": HTTP" in message else message.split(" after")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return dict(sorted(kinds.items(), key=lambda kv: -kv[1]))
+
+
 def exam(env: dict[str, str], server_pid: int, port: int, ready: dict) -> dict:
     memory = ServerMemory(server_pid)
     memory.start()
@@ -409,6 +419,7 @@ def exam(env: dict[str, str], server_pid: int, port: int, ready: dict) -> dict:
         "seconds": done["seconds"],
         "errors": len(tally.errors),
         "error_samples": sorted(set(tally.errors))[:5],
+        "error_kinds": _kinds(tally.errors),
         "statuses": dict(sorted(tally.statuses.items())),
         "saves": len(saves),
         "acknowledged": len(acks),
@@ -574,6 +585,30 @@ def _backend_rows(name: str, b: dict) -> str:
     )
 
 
+ANALYSIS = """### What the figures say, and the next steps
+
+- **Which writers retry (Build 2).** SQLite's write lock is taken with `BEGIN IMMEDIATE` in two
+  places of learnhub/db.py. The lean answer save (`lean_read`, then `write_transaction`) goes
+  through `_begin_immediate`, which waits busy_timeout (10 s) and then asks again, up to
+  `LOCK_ATTEMPTS` (3) times, within the request. Every other write transaction (starting an
+  attempt, signing in, submitting) starts with `BEGIN IMMEDIATE` in the connection's `begin`
+  event: it waits busy_timeout once and answers 503 ("database is locked") when that runs out.
+  So a save does not fail under the burst unless it waited 30 s; a quiz start or a sign-in that
+  queued behind the others for more than 10 s does. The exam's error kinds above show which.
+- **When SQLite is not enough.** The synchronised start is the peak: every learner's start is a
+  write (an attempt and its 20 items) at the same second, and they queue one after the other
+  behind SQLite's single writer on 2 cores. If the exam's SQLite row shows `start: HTTP 503`,
+  that load (the number of learners starting in the same second) needs either the bounded retry
+  on every `BEGIN IMMEDIATE` (one home for taking the write lock: the `begin` event calling
+  `_begin_immediate`), or PostgreSQL, whose row locks do not serialise different learners.
+- **The throughput ratios** compare the same gunicorn with two different apps: the bare hello
+  shows what the server, the sockets and wrk cost; the signed-in no-op adds LearnHub's request
+  handling (session cookie, user row, session checks); the rest is the view. Server CPU per
+  request is the figure that does not depend on the load of the machine; req/s do, and these
+  runs share the 2 cores with wrk and with whatever else runs.
+"""
+
+
 def section(r: dict) -> str:
     w = r["wrk"]
     parts = [
@@ -622,10 +657,16 @@ def section(r: dict) -> str:
         "|---|---|---|---|",
     ]
     parts += [_backend_rows(name, b) for name, b in r["backends"].items()]
+    for name, b in r["backends"].items():
+        for part in ("ramp", "exam"):
+            if kinds := b[part]["error_kinds"]:
+                listed = "; ".join(f"`{k}` × {v}" for k, v in kinds.items())
+                parts.append(f"\n{name}, {part} errors by kind: {listed}.")
     if "PostgreSQL" not in r["backends"]:
         parts.append(
             "\nPostgreSQL skipped: set BENCH_PG_URL to a database the bench may empty to run "
             "the ramp and the exam on PostgreSQL too."
         )
     parts.append(f"\nB1 took {r['seconds'] / 60:.1f} minutes in all.\n")
+    parts.append(ANALYSIS)
     return "\n".join(parts)
