@@ -588,13 +588,16 @@ def _backend_rows(name: str, b: dict) -> str:
 ANALYSIS = """### What the figures say, and the next steps
 
 - **Which writers retry (Build 2).** SQLite's write lock is taken with `BEGIN IMMEDIATE` in two
-  places of learnhub/db.py. The lean answer save (`lean_read`, then `write_transaction`) goes
-  through `_begin_immediate`, which waits busy_timeout (10 s) and then asks again, up to
-  `LOCK_ATTEMPTS` (3) times, within the request. Every other write transaction (starting an
-  attempt, signing in, submitting) starts with `BEGIN IMMEDIATE` in the connection's `begin`
-  event: it waits busy_timeout once and answers 503 ("database is locked") when that runs out.
-  So a save does not fail under the burst unless it waited 30 s; a quiz start or a sign-in that
-  queued behind the others for more than 10 s does. The exam's error kinds above show which.
+  places of learnhub/db.py. The answer save (`LEAN_WRITERS`: its reads run without a transaction,
+  then `write_transaction`) goes through `_begin_immediate`, which waits busy_timeout (10 s) and
+  then asks again, up to `LOCK_ATTEMPTS` (3) times, within the request. Every other write
+  transaction starts with `BEGIN IMMEDIATE` in the connection's `begin` event: it waits
+  busy_timeout once and answers 503 ("database is locked") when that runs out. A POST that is not
+  a late writer (starting an attempt, submitting) takes the lock when the request begins
+  (`_begin_writes`) and holds it to the commit, views and all; sign-in takes it after the
+  password check. So a save fails under the burst only after waiting 30 s; a quiz start or a
+  sign-in that queued behind the others for more than 10 s fails. The error kinds above show
+  which happened.
 - **When SQLite is not enough.** The synchronised start is the peak: every learner's start is a
   write (an attempt and its 20 items) at the same second, and they queue one after the other
   behind SQLite's single writer on 2 cores. If the exam's SQLite row shows `start: HTTP 503`,
