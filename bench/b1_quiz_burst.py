@@ -445,11 +445,18 @@ def _backend(database_url: str | None) -> dict:
         _reset_pg(database_url)
     env = _env(database_url, tmp)
     ready = prepare(env, LEARNERS)
+    # A fresh server for each part: sign-ins the ramp's client gave up on must not run on
+    # into the exam.
     port = free_port()
     server = start_server(env, port)
     try:
         print(f"  B1: {RAMP} simultaneous sign-ins …", flush=True)
         ramp_result = ramp(server.pid, port, min(RAMP, LEARNERS))
+    finally:
+        stop_server(server)
+    port = free_port()
+    server = start_server(env, port)
+    try:
         print(f"  B1: exam, {LEARNERS} learners × {ANSWERS} answers, one per {PACE:g} s …")
         exam_result = exam(env, server.pid, port, ready)
     finally:
@@ -652,7 +659,8 @@ def section(r: dict) -> str:
         f"the attempt page, save {ANSWERS} answers through the JSON autosave, **one every "
         f"{PACE:g} s** each (the first within one pace, at random), then submit. The client is "
         f"one asyncio thread with a new connection per request (gunicorn closes idle keep-alive "
-        f"connections after 2 s); a request is never retried; a timeout "
+        f"connections after 2 s); the ramp and the exam each get a fresh gunicorn; a request "
+        f"is never retried; a timeout "
         f"({CLIENT_TIMEOUT:.0f} s), a connection error, an unexpected status, a save not "
         f"acknowledged and a learner that raised are each an error. Then the database must hold "
         f"one graded attempt per learner and every acknowledged answer.\n",
