@@ -466,12 +466,15 @@ def _backend(database_url: str | None) -> dict:
 
 def run(database_url: str | None = None) -> dict:
     """Every part on SQLite (throughput with wrk, ramp, exam), then the ramp and the exam on
-    PostgreSQL when BENCH_PG_URL is set. `run(url)` (the growth workload) measures only *url*."""
+    PostgreSQL when BENCH_PG_URL is set. `run(url)` (the growth workload) measures every part on
+    *url* only."""
     started = time.perf_counter()
     backends = {}
     wrk = None
     if database_url:
-        backends["PostgreSQL"] = _backend(database_url)
+        backends["PostgreSQL"] = pg = _backend(database_url)
+        if wrk_available():
+            wrk = throughput(pg["env"], pg["ready"])
     else:
         print("  B1: SQLite …", flush=True)
         backends["SQLite"] = sqlite = _backend(None)
@@ -626,7 +629,7 @@ def section(r: dict) -> str:
         "Server: gunicorn as docs/deploy.md runs it (`--workers 4 --threads 8`, gthread, access "
         "log on stdout, sent to /dev/null), on 127.0.0.1, the same options for every target.",
         "",
-        "### Throughput (wrk, SQLite)\n",
+        f"### Throughput (wrk, {'PostgreSQL' if 'SQLite' not in r['backends'] else 'SQLite'})\n",
     ]
     if w is None:
         parts.append("Not measured: `wrk` is not installed (`scripts/system-deps.sh bench`).\n")
