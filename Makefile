@@ -54,6 +54,7 @@ test: setup $(AXE)
 	fi
 
 bench: setup
+	./scripts/system-deps.sh bench
 	$(BIN)/python -m bench
 
 clean-db:

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Make sure Debian's system packages that LearnHub needs are installed.
-# Usage: scripts/system-deps.sh run|test|ci
+# Usage: scripts/system-deps.sh run|test|ci|bench
 # As root, missing packages are installed with apt-get; otherwise the exact command is printed.
 set -euo pipefail
 
 run_pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-liberation2)
 test_pkgs=(poppler-utils zbar-tools redis-server libreoffice-calc libreoffice-writer)
 ci_pkgs=(postgresql chromium)
+# wrk: the C load generator of `make bench` (B1's throughput ratios).
+bench_pkgs=(wrk)
 
 case "${1:-run}" in
   run) wanted=("${run_pkgs[@]}") ;;
   test) wanted=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
   ci) wanted=("${run_pkgs[@]}" "${test_pkgs[@]}" "${ci_pkgs[@]}") ;;
-  *) echo "usage: $0 run|test|ci" >&2; exit 2 ;;
+  bench) wanted=("${run_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test|ci|bench" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -1,0 +1,62 @@
+"""The benchmark harness counts what it says it counts (issue 18, honest benchmarks): the bench-only
+route stays out of the app, wrk's errors are read, and the exam's client never retries."""
+
+import asyncio
+
+from bench.load import AsyncBrowser, Tally, parse_wrk
+
+WRK_OUT = """Running 10s test @ http://127.0.0.1:8000/attempts/1/items/1
+  2 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    70.00ms   10.00ms 500.00ms   90.00%
+  Latency Distribution
+     50%   65.20ms
+     75%   80.00ms
+     90%   95.00ms
+     99%    1.20s
+  7001 requests in 10.01s, 1.50MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 4
+Requests/sec:    699.40
+Transfer/sec:    150.00KB
+BENCH {"bad": 4, "sample": "HTTP 409 saved:false"}
+"""
+
+
+def test_bench_noop_route_is_not_in_the_app(app):
+    assert not [r.rule for r in app.url_map.iter_rules() if "__bench" in r.rule]
+
+
+def test_wrk_report_counts_refused_responses_and_socket_errors():
+    result = parse_wrk("save", WRK_OUT, server_cpu=7.0, load=(1.0, 0.5, 0.2))
+    assert (result.requests, result.rps, result.non_2xx) == (7001, 699.40, 4)
+    assert (result.p50_ms, result.p99_ms) == (65.2, 1200.0)
+    assert result.errors == 4 + 5
+    assert round(result.server_cpu_ms, 3) == round(7000 / 7001, 3)
+
+
+def test_async_client_counts_a_timed_out_post_once_and_never_retries():
+    async def scenario():
+        connections = 0
+
+        async def silent(reader, writer):
+            nonlocal connections
+            connections += 1
+            await reader.read()  # never answers; returns when the client hangs up
+            writer.close()
+            await writer.wait_closed()
+
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        tally = Tally()
+        got = await AsyncBrowser(port, tally, timeout=0.3).post_json("save", "/x", {}, "t")
+        await asyncio.sleep(0.1)  # the handler sees the client hang up and closes its side
+        server.close()
+        await server.wait_closed()
+        return got, tally, connections
+
+    got, tally, connections = asyncio.run(scenario())
+    assert got is None
+    assert connections == 1
+    assert tally.errors == ["save: client timeout after 0 s"]
+    assert "save" not in tally.latencies
