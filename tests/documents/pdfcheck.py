@@ -116,8 +116,8 @@ def page_count(data: bytes) -> int:
     return len(PdfReader(io.BytesIO(data)).pages)
 
 
-def page_size(data: bytes) -> tuple[float, float]:
-    box = PdfReader(io.BytesIO(data)).pages[0].mediabox
+def page_size(data: bytes, page: int = 1) -> tuple[float, float]:
+    box = PdfReader(io.BytesIO(data)).pages[page - 1].mediabox
     return float(box.width), float(box.height)
 
 
@@ -127,10 +127,10 @@ def assert_frame(data: bytes, *, agency: str, place_date: str | None = None) -> 
     inside the margins (left 30 mm, right 15 mm, top and bottom 20 mm)."""
     found = lines(data)
     pages = page_count(data)
-    width, height = page_size(data)
     assert pages >= 2, "make the document long enough for a second page"
-    centre = (30 * MM + width - 15 * MM) / 2
     for n in range(1, pages + 1):
+        width, _height = page_size(data, n)
+        centre = (30 * MM + width - 15 * MM) / 2
         top = [ln for ln in found if ln.page == n and ln.y1 <= 20 * MM]
         if n == 1:
             assert top == [], f"page 1 has text in its top margin: {top}"
@@ -139,9 +139,13 @@ def assert_frame(data: bytes, *, agency: str, place_date: str | None = None) -> 
         number = top[0]
         assert abs(number.centre - centre) < 2 * MM, (number, centre)
         assert 12 <= number.y1 - number.y0 <= 16, "page number not 13–14 pt"
+        sizes = [size for t, size in text_sizes(data, n) if t == str(n)]
+        assert sizes, f"page {n}: no page number run"
+        assert all(13 <= size <= 14 for size in sizes), f"page {n} number: {sizes} pt"
     for ln in found:
         if ln.page > 1 and ln.y1 <= 20 * MM:
             continue
+        width, height = page_size(data, ln.page)
         assert ln.x0 >= 30 * MM - 1, f"left margin: {ln}"
         assert ln.x1 <= width - 15 * MM + 1, f"right margin: {ln}"
         assert ln.y1 <= height - 20 * MM + 1, f"bottom margin: {ln}"
@@ -157,3 +161,56 @@ def assert_frame(data: bytes, *, agency: str, place_date: str | None = None) -> 
         place = first(found, place_date)
         assert place.text == place_date
         assert abs(place.centre - nation.centre) < 1.5 * MM, (place, nation)
+
+
+def text_sizes(data: bytes, page: int) -> list[tuple[str, float]]:
+    """Each text run of a page with its size in points (pypdf's visitor: font size times the
+    text and transformation matrices' vertical scale)."""
+    reader = PdfReader(io.BytesIO(data))
+    found: list[tuple[str, float]] = []
+
+    def visit(run, cm, tm, _font, size):
+        scale = (tm[2] ** 2 + tm[3] ** 2) ** 0.5 * (cm[2] ** 2 + cm[3] ** 2) ** 0.5
+        if run.strip():
+            found.append((run.strip(), round(size * scale, 1)))
+
+    reader.pages[page - 1].extract_text(visitor_text=visit)
+    return found
+
+
+def flat_text(data: bytes) -> str:
+    """The text of all pages on one line: NFC, no-break spaces and line breaks as single spaces."""
+    return " ".join(text(data).replace("\u00a0", " ").split())
+
+
+def assert_one_line(data: bytes, code: str) -> None:
+    """`code` (a class code such as KNDN-2026-01) is printed, and never broken across lines."""
+    texts = [line.text for line in lines(data)]
+    whole = sum(t.count(code) for t in texts)
+    assert whole, f"{code} is missing or broken across lines"
+    assert "".join(texts).count(code) == whole, f"{code} is broken across lines somewhere"
+
+
+def fonts(data: bytes) -> set[str]:
+    """The base names of the fonts the PDF uses (subset prefixes "ABCDEF+" dropped)."""
+    names = set()
+    for pdf_page in PdfReader(io.BytesIO(data)).pages:
+        resources = pdf_page.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            name = str(font.get_object().get("/BaseFont", ""))
+            names.add(name.lstrip("/").split("+", 1)[-1])
+    return names
+
+
+def expected_font() -> str:
+    """Times New Roman when the machine has it, else Liberation Serif (its metric twin)."""
+    listed = subprocess.run(["fc-list", ":family"], capture_output=True, text=True).stdout
+    return "TimesNewRoman" if "Times New Roman" in listed else "LiberationSerif"
+
+
+def assert_fonts(data: bytes) -> None:
+    want = expected_font()
+    used = fonts(data)
+    assert used, "no fonts"
+    squeezed = {name.replace("-", "").replace(" ", "").replace("PS", "") for name in used}
+    assert all(name.startswith(want) for name in squeezed), (want, used)
