@@ -17,6 +17,7 @@ from pypdf.generic import ContentStream
 from tests.support import require
 
 MM = 72 / 25.4  # points per millimetre
+NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 
 
 @dataclass
@@ -121,27 +122,49 @@ def page_size(data: bytes, page: int = 1) -> tuple[float, float]:
     return float(box.width), float(box.height)
 
 
-def assert_frame(data: bytes, *, agency: str, place_date: str | None = None) -> None:
-    """The NĐ 30/2020 frame: page numbers only from page 2, 13–14 pt, centred in the top margin;
-    the agency's rule 1/3–1/2 of its name; the place/date line centred under the motto; text
-    inside the margins (left 30 mm, right 15 mm, top and bottom 20 mm)."""
+def starts_a_part(found: list[Line], page: int) -> bool:
+    """Does the page open a document of its own (its header: the Quốc hiệu) or an annex (it
+    opens with "Phụ lục")? Each numbers its pages afresh (NĐ 30/2020, Phụ lục I, §I.7)."""
+    body = [ln for ln in found if ln.page == page and ln.y1 > 20 * MM]
+    if not body:
+        return False
+    opening = min(body, key=lambda ln: ln.y0)
+    return any(ln.text.startswith(NATION) for ln in body) or opening.text.startswith("Phụ lục")
+
+
+def assert_frame(
+    data: bytes, *, agency: str, place_date: str | None = None, one_page_parts: bool = False
+) -> None:
+    """The NĐ 30/2020 frame: page numbers only from the second page of each document or annex,
+    13–14 pt, centred in the top margin; the agency's rule 1/3–1/2 of its name; the place/date
+    line centred under the motto; text inside the margins (left 30 mm, right 15 mm, top and
+    bottom 20 mm). `one_page_parts`: a file of one-page documents (a letter per person), which
+    carry no page number at all."""
     found = lines(data)
     pages = page_count(data)
     assert pages >= 2, "make the document long enough for a second page"
+    numbered, start = 0, 1
     for n in range(1, pages + 1):
         width, _height = page_size(data, n)
         centre = (30 * MM + width - 15 * MM) / 2
         top = [ln for ln in found if ln.page == n and ln.y1 <= 20 * MM]
-        if n == 1:
-            assert top == [], f"page 1 has text in its top margin: {top}"
+        if n == 1 or starts_a_part(found, n):
+            start = n
+            assert top == [], f"page {n} opens a document or annex but has a page number: {top}"
             continue
-        assert [ln.text for ln in top] == [str(n)], f"page {n} top margin: {top}"
+        expected = str(n - start + 1)
+        assert [ln.text for ln in top] == [expected], f"page {n} top margin: {top}"
         number = top[0]
         assert abs(number.centre - centre) < 2 * MM, (number, centre)
         assert 12 <= number.y1 - number.y0 <= 16, "page number not 13–14 pt"
-        sizes = [size for t, size in text_sizes(data, n) if t == str(n)]
+        sizes = [size for t, size in text_sizes(data, n) if t == expected]
         assert sizes, f"page {n}: no page number run"
         assert all(13 <= size <= 14 for size in sizes), f"page {n} number: {sizes} pt"
+        numbered += 1
+    if one_page_parts:
+        assert numbered == 0
+    else:
+        assert numbered, "no page carries a number: make a document or annex run over two pages"
     for ln in found:
         if ln.page > 1 and ln.y1 <= 20 * MM:
             continue
@@ -156,7 +179,7 @@ def assert_frame(data: bytes, *, agency: str, place_date: str | None = None) -> 
     length, name_width = x1 - x0, name.x1 - name.x0
     assert name_width / 3 - 1 <= length <= name_width / 2 + 1, (length, name_width)
     assert abs((x0 + x1) / 2 - name.centre) < 1 * MM
-    nation = first(found, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    nation = first(found, NATION)
     if place_date is not None:
         place = first(found, place_date)
         assert place.text == place_date

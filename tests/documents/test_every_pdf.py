@@ -54,6 +54,7 @@ class Form:
     noi_nhan: bool
     dated: str  # "event": dated by the class/session; "today": the day it is made
     code: bool = True  # the class code appears (on one line)
+    one_page_parts: bool = False  # a file of one-page letters: no page numbers at all
 
 
 PDFS: dict[str, Form] = {
@@ -75,7 +76,9 @@ PDFS: dict[str, Form] = {
 #: The class documents (one route, /manage/classes/<id>/documents/<kind>.<fmt>), per kind.
 CLASS_DOCUMENTS: dict[str, Form] = {
     "quyet-dinh-mo-lop": Form("quyet-dinh-mo-lop", None, True, "opened"),
-    "giay-trieu-tap": Form("giay-trieu-tap", None, True, "opened"),  # "Triệu tập: Ông/Bà …"
+    "giay-trieu-tap": Form(
+        "giay-trieu-tap", None, True, "opened", one_page_parts=True
+    ),  # "Triệu tập: Ông/Bà …"
     "giay-trieu-tap-don-vi": Form("giay-trieu-tap-don-vi", "Kính gửi:", True, "opened"),
     "danh-sach-hoc-vien": Form("danh-sach-hoc-vien", None, False, "opened"),
     "danh-sach-ky-ten": Form("danh-sach-ky-ten", None, False, "session"),
@@ -175,7 +178,7 @@ def _dated(form: Form) -> str:
 
 def assert_form(data: bytes, form: Form, place: str | None) -> None:
     """The frame's positions, then the blocks the form has, then the class code on one line."""
-    pdfcheck.assert_frame(data, agency=AGENCY, place_date=place)
+    pdfcheck.assert_frame(data, agency=AGENCY, place_date=place, one_page_parts=form.one_page_parts)
     pdfcheck.assert_fonts(data)
     text = pdfcheck.flat_text(data)
     if form.kinh_gui is None:
@@ -264,3 +267,27 @@ def test_readme_names_the_fonts():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert "Times New Roman" in readme
     assert "Liberation Serif" in readme
+
+
+def test_finding1_docx_sections_number_their_own_pages(world):
+    """The DOCX twin of nd30-part: every section (a letter, an annex) restarts its page numbers
+    at 1 and shows none on its first page."""
+    from docx import Document as Word
+
+    from learnhub.reports import class_documents
+
+    training_class, _people = world
+    for kind in ("giay-trieu-tap", "quyet-dinh-mo-lop"):
+        data = class_documents.docx_bytes(class_documents.build(training_class, kind))
+        sections = Word(io.BytesIO(data)).sections
+        assert len(sections) >= 2, kind
+        for section in sections:
+            assert section.different_first_page_header_footer, kind
+            numbering = section._sectPr.find(
+                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}pgNumType"
+            )
+            assert numbering is not None, kind
+            assert (
+                numbering.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}start")
+                == "1"
+            )
