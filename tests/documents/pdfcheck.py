@@ -237,3 +237,24 @@ def assert_fonts(data: bytes) -> None:
     assert used, "no fonts"
     squeezed = {name.replace("-", "").replace(" ", "").replace("PS", "") for name in used}
     assert all(name.startswith(want) for name in squeezed), (want, used)
+
+
+def assert_signature(data: bytes, *lines_in_order: str) -> None:
+    """The signature block (ô 7): its lines (quyền hạn "KT. GIÁM ĐỐC", chức vụ, họ tên) one under
+    another on one page, centred on one axis in the right half of the page."""
+    found = lines(data)
+    pages = sorted({ln.page for ln in found if ln.text == lines_in_order[-1]})
+    assert pages, f"no signer line {lines_in_order[-1]!r}"
+    page = pages[-1]
+    block = []
+    for wanted in lines_in_order:
+        matches = [ln for ln in found if ln.page == page and ln.text == wanted]
+        assert matches, f"page {page}: no line {wanted!r} in the signature block"
+        below = [ln for ln in matches if not block or ln.y0 > block[-1].y0]
+        assert below, f"{wanted!r} is not below {block[-1].text!r}"
+        block.append(min(below, key=lambda ln: ln.y0))
+    width, _height = page_size(data, page)
+    axis = block[0].centre
+    assert axis > width / 2, f"signature block not in the right half: {block}"
+    for ln in block:
+        assert abs(ln.centre - axis) < 1.5 * MM, f"signature block not centred: {block}"

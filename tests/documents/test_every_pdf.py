@@ -39,7 +39,8 @@ from tests.documents import pdfcheck
 
 CODE = "KNDN-2026-01"
 AGENCY = "SỞ NỘI VỤ"
-SIGNER = "GIÁM ĐỐC"
+#: The signature block every form prints (the default issuer's, set in `world`).
+SIGNATURE = ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Trần Văn Ký")
 TO_PROVINCE = "Kính gửi: Ủy ban nhân dân tỉnh Cà Mau."
 OPENED = date(2026, 3, 2)  # the class's decision
 FIRST = date(2026, 3, 9)  # its first session
@@ -93,10 +94,6 @@ OTHER_PDF_ROUTES = {
 }
 
 
-def _prints_pdf(rule: str) -> bool:
-    return rule.endswith((".pdf", "/pdf", ".<fmt>")) or "dossier" in rule or "certif" in rule
-
-
 def test_every_pdf_route_is_checked(app):
     printing = {r.rule for r in app.url_map.iter_rules() if r.rule.endswith((".pdf", "/pdf"))}
     printing |= {r.rule for r in app.url_map.iter_rules() if r.rule.endswith((".<fmt>", ".zip"))}
@@ -109,6 +106,13 @@ def test_every_pdf_route_is_checked(app):
 
 @pytest.fixture
 def world(trainer, create_user, unit):
+    from learnhub import db
+    from learnhub.certificates import services as certificates
+
+    issuer = certificates.default_issuer()
+    issuer.signer_authority, issuer.signer_for = "KT.", "GIÁM ĐỐC"
+    issuer.signer_title, issuer.signer_name = "PHÓ GIÁM ĐỐC", "Trần Văn Ký"
+    db.session.flush()
     training_class = classes.open_class(
         Actor(trainer),
         catalog.by_slug("doi-ngoai-nhan-dan"),
@@ -188,7 +192,7 @@ def assert_form(data: bytes, form: Form, place: str | None) -> None:
     assert ("Nơi nhận:" in text) == form.noi_nhan
     if form.noi_nhan:
         assert "- Lưu: VT" in text
-    assert SIGNER in text, "no signature block"
+    pdfcheck.assert_signature(data, *SIGNATURE)
     if form.code:
         pdfcheck.assert_one_line(data, CODE)
 
