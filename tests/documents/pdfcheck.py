@@ -172,6 +172,12 @@ def assert_frame(
         assert ln.x0 >= 30 * MM - 1, f"left margin: {ln}"
         assert ln.x1 <= width - 15 * MM + 1, f"right margin: {ln}"
         assert ln.y1 <= height - 20 * MM + 1, f"bottom margin: {ln}"
+    for n in range(1, pages + 1):  # the rules (table borders, underlines) keep the margins too
+        width, height = page_size(data, n)
+        for x0, x1, y in rules(data, n):
+            assert x0 >= 30 * MM - 1, f"page {n}: a rule in the left margin: {x0, x1, y}"
+            assert x1 <= width - 15 * MM + 1, f"page {n}: a rule in the right margin: {x0, x1, y}"
+            assert 20 * MM - 1 <= y <= height - 20 * MM + 1, f"page {n}: a rule at y={y}"
     name = first(found, agency)
     under = [r for r in rules(data) if 0 < r[2] - name.y1 < 8 * MM]
     assert under, "no rule under the agency name"
