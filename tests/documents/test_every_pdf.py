@@ -295,3 +295,50 @@ def test_finding1_docx_sections_number_their_own_pages(world):
                 numbering.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}start")
                 == "1"
             )
+
+
+def test_finding1_docx_page_numbers_read_back_through_libreoffice(
+    world, trainer, create_user, unit, tmp_path
+):
+    """The DOCX as LibreOffice prints it: no number on the decision's first page nor on its
+    annex's first page; the pages after each carry 2, 3, … centred in the top margin."""
+    import shutil
+    import subprocess
+
+    from learnhub.reports import class_documents
+    from tests.support import require
+
+    soffice = shutil.which("soffice")
+    require(soffice is not None, "LibreOffice (soffice) is not installed")
+    training_class, _people = world
+    more = [create_user(f"pdf-m{i:02d}", full_name=f"Lê Thị Mai {i:02d}") for i in range(40)]
+    classes.enrol(Actor(trainer), training_class, more)  # the annex runs over two pages
+    source = tmp_path / "doc.docx"
+    doc = class_documents.build(training_class, "quyet-dinh-mo-lop")
+    source.write_bytes(class_documents.docx_bytes(doc))
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=180,
+    )
+    data = (tmp_path / "doc.pdf").read_bytes()
+    found = pdfcheck.lines(data)
+    starts = [
+        n for n in range(1, pdfcheck.page_count(data) + 1) if pdfcheck.starts_a_part(found, n)
+    ]
+    numbers = {ln.page: ln.text for ln in found if ln.y1 <= 20 * pdfcheck.MM and ln.text.isdigit()}
+    assert 1 in starts
+    assert len(starts) == 2, starts  # the decision and its annex
+    for n in range(1, pdfcheck.page_count(data) + 1):
+        start = max(s for s in starts if s <= n)
+        assert numbers.get(n) == (None if n == start else str(n - start + 1)), (n, numbers)
