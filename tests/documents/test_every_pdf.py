@@ -101,6 +101,32 @@ def test_every_pdf_route_is_checked(app):
     assert not missing, f"PDF routes with no read-back test in {__name__}: {sorted(missing)}"
 
 
+#: Every template the app prints a PDF from (pdf.render), and the test above that reads it back.
+PDF_TEMPLATES = {
+    "attendance/sheet.html": "test_pdf_reads_back[…/sheet.pdf]",
+    "certificates/register_pdf.html": "test_pdf_reads_back[/register/export.pdf], dossier",
+    "reports/periodic_pdf.html": "test_pdf_reads_back[/reports/units.pdf]",
+    "reports/annual_pdf.html": "test_pdf_reads_back[/reports/annual.pdf]",
+    "reports/history_pdf.html": "test_pdf_reads_back[/reports/people/…]",
+    "documents/document.html": "test_class_document_reads_back",
+    "certificates/certificate.html": "test_certificate_reads_back",
+}
+
+
+def test_every_pdf_template_is_checked():
+    """A PDF printed outside a .pdf route (inside a ZIP, by a command) is caught here."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "learnhub"
+    used = set()
+    for source in package.rglob("*.py"):
+        code = source.read_text(encoding="utf-8")
+        used |= set(re.findall(r"pdf\.render\(\s*\"([^\"]+)\"", code))
+    assert used - set(PDF_TEMPLATES) == set(), "PDFs with no read-back test"
+    assert set(PDF_TEMPLATES) - used == set(), "stale entries (or the pattern no longer matches)"
+
+
 # -- the world: one class long enough for every list to run over two pages -----------------
 
 
