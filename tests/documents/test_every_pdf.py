@@ -4,7 +4,10 @@ has: Kính gửi, the signature block, Nơi nhận) AND its positions (page numb
 1/3–1/2 of the name; margins; the class code on one line; the fonts).
 
 PDFS lists every route that prints a PDF; test_every_pdf_route_is_checked walks the URL map, so
-a new PDF route without an entry here fails. Which blocks each form has:
+a new PDF route without an entry here fails (and test_every_pdf_template_is_checked does the same
+for every template given to pdf.render). Each page of a file that opens a document or an annex
+of its own (a letter per learner, a decision's phụ lục) numbers its pages afresh (§I.7).
+Which blocks each form has:
 
 =====================  =========  =========================================  =========
 document               Kính gửi   signature block                            Nơi nhận
@@ -17,6 +20,9 @@ training history       no         yes (the certifying agency)                yes
 class dossier's sổ     no         yes                                        no
 quyết định mở lớp      no         yes                                        yes
 giấy triệu tập         no         yes                                        yes
+(per learner)
+giấy triệu tập         yes (the   yes                                        yes
+(per unit)             unit)
 danh sách học viên     no         yes                                        no
 danh sách ký tên       no         yes                                        no
 quyết định công nhận   no         yes                                        yes
@@ -53,7 +59,9 @@ class Form:
     url: str
     kinh_gui: str | None  # the "Kính gửi" text, or None when the form has none
     noi_nhan: bool
-    dated: str  # "event": dated by the class/session; "today": the day it is made
+    #: What dates it: "opened" (the decision opening the class), "session" (the session signed
+    #: at), "issued" (the certificates' issue), "today" (the day it is made: reports, register).
+    dated: str
     code: bool = True  # the class code appears (on one line)
     one_page_parts: bool = False  # a file of one-page letters: no page numbers at all
 
@@ -77,9 +85,8 @@ PDFS: dict[str, Form] = {
 #: The class documents (one route, /manage/classes/<id>/documents/<kind>.<fmt>), per kind.
 CLASS_DOCUMENTS: dict[str, Form] = {
     "quyet-dinh-mo-lop": Form("quyet-dinh-mo-lop", None, True, "opened"),
-    "giay-trieu-tap": Form(
-        "giay-trieu-tap", None, True, "opened", one_page_parts=True
-    ),  # "Triệu tập: Ông/Bà …"
+    # One letter per learner, naming them in its body ("Triệu tập: Ông/Bà …"): no Kính gửi.
+    "giay-trieu-tap": Form("giay-trieu-tap", None, True, "opened", one_page_parts=True),
     "giay-trieu-tap-don-vi": Form("giay-trieu-tap-don-vi", "Kính gửi:", True, "opened"),
     "danh-sach-hoc-vien": Form("danh-sach-hoc-vien", None, False, "opened"),
     "danh-sach-ky-ten": Form("danh-sach-ky-ten", None, False, "session"),
@@ -101,7 +108,7 @@ def test_every_pdf_route_is_checked(app):
     assert not missing, f"PDF routes with no read-back test in {__name__}: {sorted(missing)}"
 
 
-#: Every template the app prints a PDF from (pdf.render), and the test above that reads it back.
+#: Every template the app prints a PDF from (pdf.render), and the test that reads it back.
 PDF_TEMPLATES = {
     "attendance/sheet.html": "test_pdf_reads_back[…/sheet.pdf]",
     "certificates/register_pdf.html": "test_pdf_reads_back[/register/export.pdf], dossier",
