@@ -185,6 +185,21 @@ def _page_number_field(section) -> None:
         run._r.append(element)
 
 
+def _restart_numbering(section) -> None:
+    """Each page of a Document is a document or an annex of its own (NĐ 30/2020, §I.7): its
+    section numbers its pages from 1, none on its first page (the PDF's nd30-part)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    section.different_first_page_header_footer = True
+    sect_pr = section._sectPr
+    numbering = sect_pr.find(qn("w:pgNumType"))
+    if numbering is None:
+        numbering = OxmlElement("w:pgNumType")
+        sect_pr.append(numbering)
+    numbering.set(qn("w:start"), "1")
+
+
 def _section(document, page: Page, first: bool):
     from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.shared import Mm
@@ -207,6 +222,7 @@ def _section(document, page: Page, first: bool):
     section.left_margin, section.right_margin = Mm(30), Mm(15)
     if first:
         _page_number_field(section)
+    _restart_numbering(section)
     return (297 if page.landscape else 210) - 45
 
 
