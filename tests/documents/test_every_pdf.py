@@ -108,9 +108,9 @@ def test_every_pdf_route_is_checked(app):
     assert not missing, f"PDF routes with no read-back test in {__name__}: {sorted(missing)}"
 
 
-#: Every template the app prints a PDF from (pdf.render), and the test that reads it back.
+#: Every template the app prints a PDF from (pdf.render, or pdf.html_of for a render pool),
+#: and the test that reads it back.
 PDF_TEMPLATES = {
-    "attendance/sheet.html": "test_pdf_reads_back[…/sheet.pdf]",
     "certificates/register_pdf.html": "test_pdf_reads_back[/register/export.pdf], dossier",
     "reports/periodic_pdf.html": "test_pdf_reads_back[/reports/units.pdf]",
     "reports/annual_pdf.html": "test_pdf_reads_back[/reports/annual.pdf]",
@@ -129,7 +129,7 @@ def test_every_pdf_template_is_checked():
     used = set()
     for source in package.rglob("*.py"):
         code = source.read_text(encoding="utf-8")
-        used |= set(re.findall(r"pdf\.render\(\s*\"([^\"]+)\"", code))
+        used |= set(re.findall(r"pdf\.(?:render|html_of)\(\s*\"([^\"]+)\"", code))
     assert used - set(PDF_TEMPLATES) == set(), "PDFs with no read-back test"
     assert set(PDF_TEMPLATES) - used == set(), "stale entries (or the pattern no longer matches)"
 
@@ -245,20 +245,9 @@ def test_pdf_reads_back(rule, request, client, login, admin, trainer):
     assert_form(response.data, form, _dated(form))
 
 
-#: The class-document sign-in list confirms with a heading only, no head's title or name; helper
-#: d1 turns the attendance sign-in sheet (which has them) into this document. Strict: when that
-#: lands this passes, and the mark must go.
-SIGN_IN_PENDING = pytest.mark.xfail(
-    strict=True, reason="sign-in list's confirmation lacks the signer (d1 unifies the sheets)"
-)
-
-
 @pytest.mark.parametrize(
     "kind",
-    [
-        pytest.param(k, marks=SIGN_IN_PENDING) if k == "danh-sach-ky-ten" else k
-        for k in CLASS_DOCUMENTS
-    ],
+    CLASS_DOCUMENTS,
 )
 def test_class_document_reads_back(kind, client, login, trainer, certified):
     from learnhub.reports import class_documents
