@@ -2,6 +2,7 @@
 page 2, the agency rule, margins, place and date), the blocks each form has (Kính gửi, the
 signature block, Nơi nhận), and the class code on one line."""
 
+import re
 from datetime import date, time
 
 import pytest
@@ -114,3 +115,23 @@ def test_finding6_certificate_pdf(big_class):
     assert "Lớp: Lớp" not in text
     assert CODE not in text
     assert "ông/bà:" not in text
+
+
+def test_finding5_history_status_in_lower_case_and_one_dash(client, login, admin, big_class):
+    """Finding 5: "(Có hiệu lực)" was capitalised mid-sentence; an en dash here, a hyphen there."""
+    from learnhub.certificates import services as certificates
+    from learnhub.timeutil import utcnow
+    from tests.certificates.conftest import complete
+
+    training_class, people = big_class
+    complete(training_class, people[0])
+    certificates.issue(Actor(None), training_class, people[0], utcnow())
+    login(admin)
+    response = client.get(f"/reports/people/{people[0].id}.pdf")
+    assert response.status_code == 200
+    text = " ".join(pdfcheck.text(response.data).split())
+    assert "(có hiệu lực)" in text
+    assert "(Có hiệu lực)" not in text
+    # Date ranges use the en dash with spaces, never a hyphen between two dates.
+    assert re.search(r"\d{2}/\d{2}/\d{4} – \d{2}/\d{2}/\d{4}", text)
+    assert not re.search(r"\d{2}/\d{2}/\d{4} ?- ?\d{2}/\d{2}/\d{4}", text)
