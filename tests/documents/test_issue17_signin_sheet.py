@@ -72,3 +72,18 @@ def test_finding2_the_docx_carries_the_same_blocks(big_class):  # noqa: F811
 def test_finding2_a_session_of_another_class_or_outside_is_404(client, login, trainer, big_class):  # noqa: F811
     login(trainer)
     assert client.get("/manage/sessions/999999/sheet.pdf").status_code == 404
+
+
+def test_finding2_pages_never_call_the_sheet_a_receipt(client, login, trainer, big_class):  # noqa: F811
+    """ "Danh sách ký nhận" (signing for receipt) is not what learners sign at a session."""
+    training_class, _people = big_class
+    login(trainer)
+    for url in (
+        f"/manage/classes/{training_class.id}",
+        f"/manage/classes/{training_class.id}/paper",
+    ):
+        page = client.get(url).get_data(as_text=True)
+        assert "ký nhận" not in page, url
+    assert "Danh sách học viên ký tên" in client.get(
+        f"/manage/classes/{training_class.id}"
+    ).get_data(as_text=True)
