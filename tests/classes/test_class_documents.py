@@ -147,9 +147,10 @@ def test_decisions_say_what_the_class_says(demo_class):
     assert first.recipients[0] == "Như Điều 3;"
     recognition = class_documents.build(training_class, "quyet-dinh-cong-nhan")
     assert recognition.pages[0].number == "Số: …/QĐ-SNV"  # left to fill in when registered
-    annex_rows = recognition.pages[1].blocks[1].rows
-    assert [row[1] for row in annex_rows] == [c.data["full_name"] for c in certs]
-    assert [row[5] for row in annex_rows] == [c.number_label for c in certs]
+    annex = recognition.pages[1].blocks[1]
+    name, number = annex.headers.index("Họ và tên"), annex.headers.index("Số vào sổ")
+    assert [row[name] for row in annex.rows] == [c.data["full_name"] for c in certs]
+    assert [row[number] for row in annex.rows] == [c.number_label for c in certs]
 
 
 def test_summons_per_unit_lists_only_that_units_learners(demo_class):
