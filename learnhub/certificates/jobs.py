@@ -320,13 +320,7 @@ def run(job_id: int, progress: Callable[[int], None] | None = None) -> IssueJob:
             with services.issuing():  # before this learner's transaction begins
                 requester = db.session.get(User, requester_id) if requester_id else None
                 issued = issue_one(Actor(requester, via="job"), class_id, user_id)
-                db.write_transaction()
-                job = db.session.get(IssueJob, job_id)
-                if issued is not None:
-                    job.issued += 1
-                else:
-                    job.skipped += 1  # issued meanwhile (another job, a trainer), or barred
-                job.heartbeat_at = utcnow()
+                _count(job_id, issued)
                 db.session.commit()
             if progress is not None:
                 progress(1)
