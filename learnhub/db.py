@@ -53,9 +53,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+#: How long (ms) SQLite waits for a lock before answering "database is locked" (per attempt:
+#: a writer asks LOCK_ATTEMPTS times, see _begin_immediate).
+BUSY_TIMEOUT_MS = 10_000
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
@@ -64,8 +69,11 @@ def _sqlite_begin(conn: sa.Connection) -> None:
         # A lean writer (LEAN_WRITERS): its few reads run as single statements, and only its one
         # write takes the lock, with BEGIN IMMEDIATE (write_transaction).
         return
-    # A read-then-write that must be atomic asks for the write lock up front.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
+    if options.get("sqlite_immediate"):
+        # A read-then-write that must be atomic asks for the write lock up front.
+        _begin_immediate(conn)
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, **pool) -> sa.Engine:
@@ -114,8 +122,16 @@ def _ping_if_idle(dbapi_conn, record, _proxy) -> None:
 
 
 #: POST endpoints that do slow work (password hashing) before they write, or that must hold the
-#: lock as briefly as possible (answer saves): they call write_transaction() themselves.
-LATE_WRITERS = {"accounts.login", "accounts.reauth", "accounts.change_password", "quizzes.save"}
+#: lock as briefly as possible (answer saves; starting and submitting an attempt read and compute
+#: first): they call write_transaction() themselves (or their service does), before any write.
+LATE_WRITERS = {
+    "accounts.login",
+    "accounts.reauth",
+    "accounts.change_password",
+    "quizzes.save",
+    "quizzes.start",
+    "quizzes.submit",
+}
 #: Late writers whose reads need no snapshot (each read stands alone and the write re-checks
 #: everything it relies on): on SQLite their reads run without BEGIN, so the request is the
 #: session row, then BEGIN IMMEDIATE, one guarded UPDATE, COMMIT.
@@ -180,13 +196,15 @@ def write_transaction() -> None:
     session.connection(execution_options={"sqlite_immediate": True})
 
 
-#: How often a lean writer asks again for SQLite's write lock when busy_timeout ran out.
+#: How often a writer asks for SQLite's write lock when busy_timeout ran out.
 LOCK_ATTEMPTS = 3
 
 
 def _begin_immediate(conn: sa.Connection) -> None:
-    # busy_timeout already waits for the lock; under a burst a writer that still finds it taken
-    # tries again within the request (bounded) rather than answering 503.
+    """The one place SQLite's write lock is taken (BEGIN IMMEDIATE), for every writer: the
+    transactions begun as writers (write_transaction, _begin_writes) and the lean writers.
+    busy_timeout already waits for the lock; under a burst a writer that still finds it taken
+    tries again within the request (bounded: LOCK_ATTEMPTS waits) rather than answering 503."""
     for attempt in range(1, LOCK_ATTEMPTS + 1):
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")

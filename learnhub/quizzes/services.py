@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from learnhub import db, signals
 from learnhub.accounts.models import User
@@ -420,29 +421,27 @@ def attempts_of(quiz: Quiz, user: User) -> list[Attempt]:
 
 
 def open_attempt(quiz: Quiz, user: User) -> Attempt | None:
-    stmt = select(Attempt).where(
-        Attempt.quiz_id == quiz.id,
-        Attempt.user_id == user.id,
-        Attempt.state == AttemptState.in_progress,
-    )
-    return db.session.scalar(stmt)
+    return _open_attempt_of(quiz.id, user.id)
 
 
 def attempts_left(quiz: Quiz, user: User) -> int | None:
     """None: unlimited."""
+    allowed = _allowed(quiz, user)
+    if allowed is None:
+        return None
+    return max(0, allowed - _used(quiz.id, user.id))
+
+
+def _used(quiz_id: int, user_id: int) -> int:
+    stmt = select(func.count()).select_from(Attempt)
+    return db.session.scalar(stmt.where(Attempt.quiz_id == quiz_id, Attempt.user_id == user_id))
+
+
+def _allowed(quiz: Quiz, user: User) -> int | None:
+    """How many attempts *user* may make (None: unlimited)."""
     if not quiz.attempts_allowed:
         return None
-    extra = override_for(quiz, user)
-    allowed = quiz.attempts_allowed + (extra.extra_attempts if extra else 0)
-    used = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Attempt)
-            .where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
-        )
-        or 0
-    )
-    return max(0, allowed - used)
+    return quiz.attempts_allowed + _extra(quiz, user, "attempts")
 
 
 def draw(quiz: Quiz, rng: random.Random) -> list[Question]:
@@ -479,7 +478,12 @@ def display_order(data: dict, shuffle: bool, rng: random.Random) -> list[int]:
 def start_attempt(
     quiz: Quiz, user: User, now: datetime, rng: random.Random | None = None
 ) -> Attempt:
-    """Resume the attempt in progress, or start one (its questions and order frozen with it)."""
+    """Resume the attempt in progress, or start one (its questions and order frozen with it).
+
+    The rules are read and the questions drawn first; the write (SQLite: the lock) covers only
+    what a concurrent request may have changed since (an attempt started, one used up) and the
+    inserts. One attempt in progress per learner and quiz, whatever the race."""
+    quiz_id, user_id = quiz.id, user.id
     existing = open_attempt(quiz, user)
     if existing is not None:
         close_if_overdue(existing, now)
@@ -487,32 +491,58 @@ def start_attempt(
             return existing
     if not quiz.is_open(now):
         raise QuizClosed(_l("Bài kiểm tra chưa mở hoặc đã đóng."))
-    left = attempts_left(quiz, user)
-    if left == 0:
+    allowed = _allowed(quiz, user)
+    if allowed is not None and _used(quiz_id, user_id) >= allowed:
         raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài."))
-    rng = rng or random.SystemRandom()
+    attempt = _new_attempt(quiz, user, now, rng or random.SystemRandom())
+    db.write_transaction()
+    # Under the write: what another request may have done since the reads above.
+    used, last = db.session.execute(
+        select(func.count(), func.max(Attempt.number)).where(
+            Attempt.quiz_id == quiz_id, Attempt.user_id == user_id
+        )
+    ).one()
+    if used:
+        found = _open_attempt_of(quiz_id, user_id)
+        if found is not None and not close_if_overdue(found, now):
+            return found
+    if allowed is not None and used >= allowed:
+        raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài."))
+    attempt.number = (last or 0) + 1
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+    except IntegrityError:
+        # Another request started one at the same moment: that one is the attempt.
+        found = _open_attempt_of(quiz_id, user_id)
+        if found is not None:
+            return found
+        raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài.")) from None
+    return attempt
+
+
+def _extra(quiz: Quiz, user: User, what: str) -> int:
+    extra = override_for(quiz, user)
+    if extra is None:
+        return 0
+    return extra.extra_attempts if what == "attempts" else extra.extra_minutes
+
+
+def _new_attempt(quiz: Quiz, user: User, now: datetime, rng: random.Random) -> Attempt:
+    """A new attempt, not yet added: its questions drawn and frozen, its deadline set."""
     questions = draw(quiz, rng)
     if not questions:
         raise QuizError(_l("Bài kiểm tra chưa có câu hỏi."))
     deadline = None
     if quiz.time_limit_minutes:
-        extra = override_for(quiz, user)
-        minutes = quiz.time_limit_minutes + (extra.extra_minutes if extra else 0)
+        minutes = quiz.time_limit_minutes + _extra(quiz, user, "minutes")
         deadline = now + timedelta(minutes=minutes)
     if quiz.close_at is not None:
         deadline = min(deadline, quiz.close_at) if deadline else quiz.close_at
-    number = (
-        db.session.scalar(
-            select(func.max(Attempt.number)).where(
-                Attempt.quiz_id == quiz.id, Attempt.user_id == user.id
-            )
-        )
-        or 0
-    ) + 1
     attempt = Attempt(
         quiz_id=quiz.id,
         user_id=user.id,
-        number=number,
         started_at=now,
         version_id=quiz.module.published_version_id,
         deadline_at=deadline,
@@ -528,17 +558,16 @@ def start_attempt(
         )
         for i, q in enumerate(questions, start=1)
     ]
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-            db.session.flush()
-    except IntegrityError:
-        # Another request started one at the same moment: that one is the attempt.
-        found = open_attempt(quiz, user)
-        if found is not None:
-            return found
-        raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài.")) from None
     return attempt
+
+
+def _open_attempt_of(quiz_id: int, user_id: int) -> Attempt | None:
+    stmt = select(Attempt).where(
+        Attempt.quiz_id == quiz_id,
+        Attempt.user_id == user_id,
+        Attempt.state == AttemptState.in_progress,
+    )
+    return db.session.scalar(stmt)
 
 
 class NoSuchQuestion(grading.InvalidAnswer):
@@ -687,24 +716,45 @@ def _score(attempt: Attempt, now: datetime | None = None) -> None:
 
 
 def submit_attempt(attempt: Attempt, now: datetime) -> Attempt:
-    """Finish and grade; a second submit (or a race) returns the same single result."""
+    """Finish and grade; a second submit (or a race) returns the same single result.
+
+    The answers are read and graded first; the write (SQLite: the lock) is the guarded UPDATE
+    that finishes the attempt, one read of the answers as they are then (a save may have landed
+    since), the grades of any answer that changed, and the score."""
+    finished = attempt.is_finished
+    graded = {} if finished else {item.id: (item.answer, _grade(item)) for item in attempt.items}
+    attempt_id = attempt.id
+    db.write_transaction()
     result = db.session.execute(
         update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.state == AttemptState.in_progress)
+        .where(Attempt.id == attempt_id, Attempt.state == AttemptState.in_progress)
         .values(state=AttemptState.needs_grading, submitted_at=now)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(attempt)
     if result.rowcount != 1:
         return attempt
-    for item in attempt.items:
-        db.session.refresh(item)
-        item.fraction = grading.grade(
-            item.snapshot, item.order, item.answer, item.snapshot.get("ignore_accents", False)
+    items = list(
+        db.session.scalars(
+            select(AttemptItem)
+            .where(AttemptItem.attempt_id == attempt_id)
+            .order_by(AttemptItem.position)
+            .execution_options(populate_existing=True)
         )
+    )
+    set_committed_value(attempt, "items", items)  # the answers as they are now: no second read
+    for item in items:
+        answer, fraction = graded.get(item.id, (None, None))
+        item.fraction = fraction if item.id in graded and answer == item.answer else _grade(item)
     _score(attempt, now)
     db.session.flush()
     return attempt
+
+
+def _grade(item: AttemptItem) -> Decimal | None:
+    return grading.grade(
+        item.snapshot, item.order, item.answer, item.snapshot.get("ignore_accents", False)
+    )
 
 
 def close_if_overdue(attempt: Attempt, now: datetime) -> bool:

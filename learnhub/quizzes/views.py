@@ -91,8 +91,8 @@ def start(quiz_id: int):
     quiz = _quiz(quiz_id)
     if not ConfirmForm().validate():
         abort(400)
-    db.write_transaction()
     try:
+        # Reads and draws first; the service takes the write (SQLite: the lock) for its inserts.
         attempt = services.start_attempt(quiz, current_user, utcnow())
     except services.QuizError as exc:
         db.session.rollback()
@@ -273,7 +273,7 @@ def submit(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if not ConfirmForm().validate():
         abort(400)
-    db.write_transaction()
+    # Grades first; the service takes the write (SQLite: the lock) for the result alone.
     services.submit_attempt(attempt, utcnow())
     db.session.commit()
     return redirect(url_for(".review", attempt_id=attempt.id))

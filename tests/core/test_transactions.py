@@ -60,6 +60,12 @@ ALLOWED = {
         "commits right after"
     ),
     ("quizzes/services.py", "save_answer"): "the same write for callers outside a request",
+    ("quizzes/services.py", "start_attempt"): (
+        "late writer (issue 18 build 2): the draw before the lock, the inserts under it"
+    ),
+    ("quizzes/services.py", "submit_attempt"): (
+        "late writer (issue 18 build 2): grading before the lock, the result under it"
+    ),
     ("certificates/services.py", "next_register_no"): "a register number is taken under the lock",
     ("certificates/services.py", "_number_and_store"): "a register number under the lock",
     ("certificates/services.py", "_locked"): "a lifecycle change reads its row under the lock",
