@@ -325,6 +325,17 @@ def test_the_question_fragments_are_cached_per_revision_and_stay_exact(
     )
     html = client.get(url).get_data(as_text=True)
     assert 'name="choice" value="1" checked' in html
+    # Each cached form is put back with this attempt's save URL, its position and this session's
+    # token; the answered one says it is saved.
+    for item in items.values():
+        assert f'action="/attempts/{attempt_id}/items/{item.position}"' in html
+        assert f'id="q{item.position}" data-position="{item.position}"' in html
+    questions = html.split('<div id="attempt"', 1)[1].split("</div>", 1)[0]
+    page_token = re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+    assert questions.count(f'name="csrf_token" value="{page_token}"') == len(items)
+    answered = html.split(f'id="q{mc.position}"', 1)[1].split("</form>", 1)[0]
+    assert "Đã lưu" in answered
+    assert "\x00" not in html
     # The English page takes the English fragments.
     client.post("/lang", data={"lang": "en", "csrf_token": token, "next": url})
     assert "Select one or more answers." in client.get(url).get_data(as_text=True)
