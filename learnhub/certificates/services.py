@@ -352,8 +352,10 @@ def class_line(title: str) -> str:
     return title if title.casefold().startswith("lớp") else f"Lớp: {title}"
 
 
-#: Pixels per QR module and modules of quiet zone of the certificate's QR image.
-QR_SCALE, QR_BORDER = 5, 2
+#: Pixels per QR module and modules of quiet zone of the certificate's QR image. Two pixels,
+#: drawn without interpolation (the template's image-rendering: pixelated), print sharp; WeasyPrint
+#: re-encodes the PNG on every render, and at five pixels that was about a tenth of the render.
+QR_SCALE, QR_BORDER = 2, 2
 
 
 def qr_png_uri(text: str) -> str:

@@ -143,3 +143,27 @@ def test_fonts_and_subsetter_are_checked(monkeypatch, caplog):
     finally:
         pdf.check_environment.cache_clear()
     assert "PDF RENDERING DEGRADED" in caplog.text
+
+
+def test_issue18_certificate_lays_out_without_auto_tables_or_a_big_qr(klass, learner):
+    """Issue 18 (Build 5): WeasyPrint measured every table cell's min/max content width (the
+    URL, break-all, at every character) and re-encoded a 5-pixel-per-module QR PNG on every
+    render. The certificate is laid out with fixed-width boxes and its QR has 2 pixels per
+    module, drawn unsmoothed; the QR still decodes (test_qr_decodes_to_url_and_a_signed_payload)."""
+    import base64
+    import re
+
+    import segno
+    from PIL import Image
+
+    complete(klass, learner)
+    cert = certificates.issue(Actor(None), klass, learner, utcnow())
+    html = certificates.certificate_html(cert, certificates.default_issuer())
+    assert "<table" not in html
+    assert "display: inline-block; border-bottom" not in html
+    assert "image-rendering: pixelated" in html
+    png = re.search(r'class="qr" src="data:image/png;base64,([^"]+)"', html).group(1)
+    image = Image.open(io.BytesIO(base64.b64decode(png)))
+    modules = segno.make(certificates.qr_text(cert), error="m", mask=0).symbol_size(border=2)[0]
+    assert image.mode == "L"
+    assert image.size == (modules * 2, modules * 2)
