@@ -626,44 +626,111 @@ def _percent_sql(share: ColumnElement) -> ColumnElement[str]:
     return case((share.is_(None), None), else_=exports.sql_fixed_units(tenths, 1))
 
 
+def _module_title(version_id: ColumnElement, slug: ColumnElement) -> ColumnElement[str]:
+    """The title of module version *version_id*, or the module's *slug* (module_titles() and
+    document_rows in SQL); ModuleVersion must be joined on *version_id*."""
+    title = func.nullif(ModuleVersion.meta["title"].as_string(), "")
+    return func.coalesce(title, slug, type_=String)
+
+
+def _class_cells(code, title, module_title, starts_on, ends_on) -> list[ColumnElement[str]]:
+    """The class's five cells of a record: code, title, module, first and last day."""
+    text, day = exports.sql_text, exports.sql_date
+    return [text(code), text(title), text(module_title), day(starts_on), day(ends_on)]
+
+
+def _sqlite_class_and_unit_cells(r) -> tuple[list[ColumnElement], list]:
+    """On SQLite the database writes whole lines (exports.sql_cells): the cells of each class
+    and of each unit are written once, in materialised CTEs (a few thousand rows at most),
+    and each record reads them as one piece instead of formatting them again."""
+    version_id = func.coalesce(TrainingClass.version_id, Module.published_version_id)
+    classes = (
+        select(
+            TrainingClass.id.label("id"),
+            exports.sql_cells(
+                *_class_cells(
+                    TrainingClass.code,
+                    TrainingClass.title,
+                    _module_title(version_id, Module.slug),
+                    TrainingClass.starts_on,
+                    TrainingClass.ends_on,
+                )
+            ).label("cells"),
+        )
+        .join(Module, Module.id == TrainingClass.module_id)
+        .outerjoin(ModuleVersion, ModuleVersion.id == version_id)
+        .cte("class_cells")
+        .prefix_with("MATERIALIZED")
+    )
+    unit_cells = (
+        select(
+            OrgUnit.id.label("id"),
+            exports.sql_cells(exports.sql_text(OrgUnit.code), exports.sql_text(OrgUnit.name)).label(
+                "cells"
+            ),
+        )
+        .cte("unit_cells")
+        .prefix_with("MATERIALIZED")
+    )
+    # A person without a unit: two empty cells.
+    cells = [func.coalesce(unit_cells.c.cells, ","), classes.c.cells]
+    joins = [
+        (classes, classes.c.id == r.c.class_id, False),
+        (unit_cells, unit_cells.c.id == r.c.unit_id, True),
+    ]
+    return cells, joins
+
+
 def document_select(stmt: Select) -> Select:
     """The cells of document_rows as SQL text, in EXPORT_COLUMNS' order and enrolment order:
-    what the fast CSV writer (exports.query_csv_chunks) sends to the database."""
-    r = stmt.order_by(None).subquery("r")
-    title = func.nullif(ModuleVersion.meta["title"].as_string(), "")
+    what the fast CSV writer (exports.query_csv_chunks) sends to the database. On SQLite the
+    unit's two cells and the class's five come as one column each (exports.sql_cells)."""
+    r = (
+        stmt.order_by(None)
+        .add_columns(Enrolment.class_id.label("class_id"), User.unit_id.label("unit_id"))
+        .subquery("r")
+    )
     status = case(
         *((r.c.status == key, literal(text)) for key, text in STATUS_TEXT.items()),
         else_=r.c.status,
     )
     offset = int(_VN_OFFSET.total_seconds()) // 3600
     text = exports.sql_text
-    return (
-        select(
-            text(r.c.full_name),
-            text(r.c.login),
-            exports.sql_date(r.c.birth_date),
+    joins: list = []
+    if db.session.get_bind().dialect.name == "sqlite":
+        middle, joins = _sqlite_class_and_unit_cells(r)
+    else:
+        middle = [
             text(r.c.unit_code),
             text(r.c.unit_name),
-            text(r.c.class_code),
-            text(r.c.class_title),
-            text(func.coalesce(title, r.c.module_slug, type_=String)),
-            exports.sql_date(r.c.starts_on),
-            exports.sql_date(r.c.ends_on),
-            text(status),
-            exports.sql_date(r.c.completed_at, hours=offset),
-            exports.sql_fixed(r.c.score, 2),
-            _percent_sql(r.c.attendance_share),
-            text(r.c.certificate_no),
-        )
-        .select_from(r)
-        .outerjoin(ModuleVersion, ModuleVersion.id == r.c.version_id)
-        .order_by(r.c.id)
-    )
+            *_class_cells(
+                r.c.class_code,
+                r.c.class_title,
+                _module_title(r.c.version_id, r.c.module_slug),
+                r.c.starts_on,
+                r.c.ends_on,
+            ),
+        ]
+        joins = [(ModuleVersion, ModuleVersion.id == r.c.version_id, True)]
+    query = select(
+        text(r.c.full_name),
+        text(r.c.login),
+        exports.sql_date(r.c.birth_date),
+        *middle,
+        text(status),
+        exports.sql_date(r.c.completed_at, hours=offset),
+        exports.sql_fixed(r.c.score, 2),
+        _percent_sql(r.c.attendance_share),
+        text(r.c.certificate_no),
+    ).select_from(r)
+    for target, on, outer in joins:
+        query = query.join(target, on, isouter=outer)
+    return query.order_by(r.c.id)
 
 
 def csv_chunks(stmt: Select, written: list[int] | None = None) -> Iterator[bytes]:
     """The CSV document of the records of *stmt*, fast: the same bytes as
-    exports.csv_chunks(EXPORT_COLUMNS, document_rows(stmt)), written by the database (COPY on
-    PostgreSQL) or by csv.writer over raw rows (SQLite). Every CSV of completion records (the
+    exports.csv_chunks(EXPORT_COLUMNS, document_rows(stmt)), written by the database: COPY on
+    PostgreSQL, whole lines from the SELECT on SQLite. Every CSV of completion records (the
     records page, `flask reports export`) is this one."""
     return exports.query_csv_chunks(EXPORT_COLUMNS, document_select(stmt), written)
