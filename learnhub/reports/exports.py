@@ -59,6 +59,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    null,
     or_,
 )
 from sqlalchemy import literal_column as sql_literal
@@ -176,6 +177,18 @@ def sql_text(value: ColumnElement) -> ColumnElement[str]:
     needs_quotes = or_(*(func.instr(value, literal(ch, String)) > 0 for ch in _CSV_QUOTED))
     quoted = literal('"', String) + guard + func.replace(value, '"', '""') + literal('"', String)
     return case((needs_quotes, quoted), else_=func.coalesce(guard + value, literal("", String)))
+
+
+def sql_text_constant(value: str) -> ColumnElement[str]:
+    """A text known when the query is built (e.g. a status's label) as sql_text would write
+    it, worked out once in Python instead of for every row."""
+    text = neutralise(value)
+    if _dialect() == "sqlite":
+        if any(ch in text for ch in _CSV_QUOTED):
+            text = '"' + text.replace('"', '""') + '"'
+    elif not text:
+        return null()
+    return literal(text, String)
 
 
 def sql_cells(*cells: ColumnElement) -> ColumnElement[str]:

@@ -690,10 +690,10 @@ def document_select(stmt: Select) -> Select:
         .add_columns(Enrolment.class_id.label("class_id"), User.unit_id.label("unit_id"))
         .subquery("r")
     )
-    status = case(
-        *((r.c.status == key, literal(text)) for key, text in STATUS_TEXT.items()),
-        else_=r.c.status,
-    )
+    # CASE r.status WHEN …: the status (itself a CASE) is worked out once a row; its labels
+    # are guarded and quoted once, in Python. r.status is always one of STATUS_TEXT's keys.
+    labels = {key: exports.sql_text_constant(str(label)) for key, label in STATUS_TEXT.items()}
+    status = case(labels, value=r.c.status, else_=exports.sql_text(r.c.status))
     offset = int(_VN_OFFSET.total_seconds()) // 3600
     text = exports.sql_text
     joins: list = []
@@ -717,7 +717,7 @@ def document_select(stmt: Select) -> Select:
         text(r.c.login),
         exports.sql_date(r.c.birth_date),
         *middle,
-        text(status),
+        status,
         exports.sql_date(r.c.completed_at, hours=offset),
         exports.sql_fixed(r.c.score, 2),
         _percent_sql(r.c.attendance_share),
