@@ -234,7 +234,7 @@ def person_condition(q: str, dialect: str) -> ColumnElement[bool] | None:
     words = search_words(q)
     if not words:
         return None
-    login = func.coalesce(User.username, User.email, "")
+    login = _login()
     conditions = []
     for word in words:
         classes = "".join(_char_class(ch) for ch in word)
@@ -354,6 +354,11 @@ def first_enrolment_id(date_from: date | None, date_to: date | None) -> int | No
     return db.session.scalar(stmt)
 
 
+def _login() -> ColumnElement[str]:
+    """A person's login as the records show it: the username, else the e-mail."""
+    return func.coalesce(User.username, User.email, "")
+
+
 def statement(f: Filters, viewer: User | None, on: date | None = None) -> Select:
     """The completion records matching *f* that *viewer* may see (None: everyone), ordered by
     enrolment id. *on* is "today" for the status (the province's date by default)."""
@@ -364,7 +369,7 @@ def statement(f: Filters, viewer: User | None, on: date | None = None) -> Select
         select(
             Enrolment.id.label("id"),
             User.full_name.label("full_name"),
-            func.coalesce(User.username, User.email, "").label("login"),
+            _login().label("login"),
             User.birth_date.label("birth_date"),
             OrgUnit.code.label("unit_code"),
             OrgUnit.name.label("unit_name"),
@@ -639,12 +644,23 @@ def _class_cells(code, title, module_title, starts_on, ends_on) -> list[ColumnEl
     return [text(code), text(title), text(module_title), day(starts_on), day(ends_on)]
 
 
-def _sqlite_class_and_unit_cells(r) -> tuple[list[ColumnElement], list]:
+def _person_cells(full_name, login, birth_date) -> list[ColumnElement[str]]:
+    """The person's first three cells of a record: name, login, birth date."""
+    return [exports.sql_text(full_name), exports.sql_text(login), exports.sql_date(birth_date)]
+
+
+def _materialised(query: Select, name: str):
+    # Written once (SQLite would otherwise fold a CTE used once into the query, row by row).
+    return query.cte(name).prefix_with("MATERIALIZED")
+
+
+def _sqlite_shared_cells(r, per_person: bool) -> tuple[list[ColumnElement], list]:
     """On SQLite the database writes whole lines (exports.sql_cells): the cells of each class
-    and of each unit are written once, in materialised CTEs (a few thousand rows at most),
-    and each record reads them as one piece instead of formatting them again."""
+    and of each unit (and with *per_person*, of each person) are written once, in
+    materialised CTEs, and each record reads them as one piece instead of formatting them
+    again. The record's columns up to the class's last cell, and the joins they need."""
     version_id = func.coalesce(TrainingClass.version_id, Module.published_version_id)
-    classes = (
+    classes = _materialised(
         select(
             TrainingClass.id.label("id"),
             exports.sql_cells(
@@ -658,33 +674,43 @@ def _sqlite_class_and_unit_cells(r) -> tuple[list[ColumnElement], list]:
             ).label("cells"),
         )
         .join(Module, Module.id == TrainingClass.module_id)
-        .outerjoin(ModuleVersion, ModuleVersion.id == version_id)
-        .cte("class_cells")
-        .prefix_with("MATERIALIZED")
+        .outerjoin(ModuleVersion, ModuleVersion.id == version_id),
+        "class_cells",
     )
-    unit_cells = (
+    text = exports.sql_text
+    unit_cells = _materialised(
         select(
             OrgUnit.id.label("id"),
-            exports.sql_cells(exports.sql_text(OrgUnit.code), exports.sql_text(OrgUnit.name)).label(
-                "cells"
-            ),
-        )
-        .cte("unit_cells")
-        .prefix_with("MATERIALIZED")
+            exports.sql_cells(text(OrgUnit.code), text(OrgUnit.name)).label("cells"),
+        ),
+        "unit_cells",
     )
     # A person without a unit: two empty cells.
-    cells = [func.coalesce(unit_cells.c.cells, ","), classes.c.cells]
-    joins = [
-        (classes, classes.c.id == r.c.class_id, False),
-        (unit_cells, unit_cells.c.id == r.c.unit_id, True),
-    ]
-    return cells, joins
+    unit = func.coalesce(unit_cells.c.cells, ",")
+    joins = [(classes, classes.c.id == r.c.class_id, False)]
+    if not per_person:
+        person = _person_cells(r.c.full_name, r.c.login, r.c.birth_date)
+        joins.append((unit_cells, unit_cells.c.id == r.c.unit_id, True))
+        return [*person, unit, classes.c.cells], joins
+    people = _materialised(
+        select(
+            User.id.label("id"),
+            exports.sql_cells(
+                *_person_cells(User.full_name, _login(), User.birth_date), unit
+            ).label("cells"),
+        ).outerjoin(unit_cells, unit_cells.c.id == User.unit_id),
+        "person_cells",
+    )
+    joins.append((people, people.c.id == r.c.user_id, False))
+    return [people.c.cells, classes.c.cells], joins
 
 
-def document_select(stmt: Select) -> Select:
+def document_select(stmt: Select, per_person: bool = False) -> Select:
     """The cells of document_rows as SQL text, in EXPORT_COLUMNS' order and enrolment order:
-    what the fast CSV writer (exports.query_csv_chunks) sends to the database. On SQLite the
-    unit's two cells and the class's five come as one column each (exports.sql_cells)."""
+    what the fast CSV writer (exports.query_csv_chunks) sends to the database. On SQLite
+    several cells come as one column (exports.sql_cells): the unit's two and the class's five,
+    written once per unit and class; with *per_person*, the person's three and their unit's
+    written once per person (every person's, so only worth it for a large export)."""
     r = (
         stmt.order_by(None)
         .add_columns(Enrolment.class_id.label("class_id"), User.unit_id.label("unit_id"))
@@ -696,11 +722,11 @@ def document_select(stmt: Select) -> Select:
     status = case(labels, value=r.c.status, else_=exports.sql_text(r.c.status))
     offset = int(_VN_OFFSET.total_seconds()) // 3600
     text = exports.sql_text
-    joins: list = []
     if db.session.get_bind().dialect.name == "sqlite":
-        middle, joins = _sqlite_class_and_unit_cells(r)
+        head, joins = _sqlite_shared_cells(r, per_person)
     else:
-        middle = [
+        head = [
+            *_person_cells(r.c.full_name, r.c.login, r.c.birth_date),
             text(r.c.unit_code),
             text(r.c.unit_name),
             *_class_cells(
@@ -713,10 +739,7 @@ def document_select(stmt: Select) -> Select:
         ]
         joins = [(ModuleVersion, ModuleVersion.id == r.c.version_id, True)]
     query = select(
-        text(r.c.full_name),
-        text(r.c.login),
-        exports.sql_date(r.c.birth_date),
-        *middle,
+        *head,
         status,
         exports.sql_date(r.c.completed_at, hours=offset),
         exports.sql_fixed(r.c.score, 2),
@@ -728,9 +751,13 @@ def document_select(stmt: Select) -> Select:
     return query.order_by(r.c.id)
 
 
-def csv_chunks(stmt: Select, written: list[int] | None = None) -> Iterator[bytes]:
+def csv_chunks(
+    stmt: Select, written: list[int] | None = None, per_person: bool = False
+) -> Iterator[bytes]:
     """The CSV document of the records of *stmt*, fast: the same bytes as
     exports.csv_chunks(EXPORT_COLUMNS, document_rows(stmt)), written by the database: COPY on
     PostgreSQL, whole lines from the SELECT on SQLite. Every CSV of completion records (the
-    records page, `flask reports export`) is this one."""
-    return exports.query_csv_chunks(EXPORT_COLUMNS, document_select(stmt), written)
+    records page, `flask reports export`) is this one. *per_person* (SQLite): each person's
+    cells are written once for everyone first, which pays off when the export holds several
+    records per person (the whole-province export of the CLI), not for one class's."""
+    return exports.query_csv_chunks(EXPORT_COLUMNS, document_select(stmt, per_person), written)
