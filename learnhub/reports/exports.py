@@ -14,9 +14,11 @@ The API is small on purpose; any report can use it:
 - ``query_csv_chunks(columns, select)`` is the fast CSV writer for a SELECT whose columns are
   already the cells' text (formatted in SQL with ``sql_text``, ``sql_date``, ``sql_fixed``):
   on PostgreSQL the server writes the rows (``COPY (SELECT …) TO STDOUT WITH (FORMAT csv)``,
-  streamed through psycopg's ``cursor.copy()``), on SQLite ``csv.writer.writerows`` runs over
-  the raw DBAPI rows in batches. The bytes are the ones ``csv_chunks`` writes for the same
-  values (tests/reports/test_fast_csv.py compares them byte for byte on both backends).
+  streamed through psycopg's ``cursor.copy()``); on SQLite the SELECT writes each whole line
+  (``sql_text`` also quotes there, ``sql_cells`` joins the columns) and Python only joins the
+  lines, so a column may also hold several cells written once (e.g. a class's, from a
+  materialised CTE). The bytes are the ones ``csv_chunks`` writes for the same values
+  (tests/reports/test_fast_csv.py compares them byte for byte on both backends).
 
 *rows* is any iterable of sequences (e.g. a streamed SQLAlchemy result mapped by a generator); it
 is consumed once and never held in memory. Cell values by type:
@@ -322,8 +324,8 @@ def query_csv_chunks(
 ) -> Iterator[bytes]:
     """The CSV file of *stmt*, whose columns are the cells' text (or NULL) in the order of
     *columns*: the BOM and header from Python, then the rows written by PostgreSQL's COPY or,
-    on SQLite, by csv.writer over the raw rows. *written*, when given, is a one-item list that
-    counts the rows written."""
+    on SQLite, by the SELECT itself, one text a line (a column there may hold several cells,
+    see sql_cells). *written*, when given, is a one-item list that counts the rows written."""
     written = written if written is not None else [0]
     yield _csv_header(columns)
     if _dialect() == "postgresql":
