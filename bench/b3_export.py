@@ -317,7 +317,7 @@ def section(r: dict) -> str:
         f"the rows (COPY … TO STDOUT through psycopg's cursor.copy(), rows re-ended with CRLF), "
         f"on SQLite the query writes each whole line (CSV quoting in SQL; each class's, unit's "
         f"and person's cells written once, in materialised CTEs) and Python only joins the "
-        f"lines, 5,000 a batch; it does not count the records first. Each command is a "
+        f"lines, 2,000 a batch; it does not count the records first. Each command is a "
         f"separate process timed from launch to "
         f"exit (Python start-up and the app included), its peak memory its own ru_maxrss. "
         f"Load average: {', '.join(f'{x:.1f}' for x in r['load'])}.",
