@@ -4,7 +4,8 @@ launcher, bench.m_growth_extra.run_own), against the database's own tools export
 rows: the sqlite3 command-line tool with -csv, and psql running COPY (…) TO STDOUT WITH (FORMAT
 csv, HEADER). Both run the SELECT of records.statement (every join, the status CASE) with its
 values inlined; the export runs the same statement, its cells formatted in SQL
-(records.csv_chunks: COPY on PostgreSQL, csv.writer over raw rows on SQLite).
+(records.csv_chunks: COPY on PostgreSQL; on SQLite the query writes whole lines, each class's,
+unit's and person's cells once in materialised CTEs, and Python joins the lines).
 
 Each backend gets a dedicated database (B4's size S has 200,000 enrolments): `flask bench seed
 --size S --enrolments N --classes N/400 --attendance 0 --attempts 0`, i.e. S's people and units,
@@ -314,8 +315,10 @@ def section(r: dict) -> str:
         f"with its cells formatted in SQL (dates dd/mm/yyyy, the formula guard, Vietnamese "
         f"status, numbers), the BOM and header from Python: on PostgreSQL the server writes "
         f"the rows (COPY … TO STDOUT through psycopg's cursor.copy(), rows re-ended with CRLF), "
-        f"on SQLite csv.writer.writerows over the raw DBAPI rows, 2,000 a batch; it no longer "
-        f"counts the records first. Each command is a separate process timed from launch to "
+        f"on SQLite the query writes each whole line (CSV quoting in SQL; each class's, unit's "
+        f"and person's cells written once, in materialised CTEs) and Python only joins the "
+        f"lines, 2,000 a batch; it does not count the records first. Each command is a "
+        f"separate process timed from launch to "
         f"exit (Python start-up and the app included), its peak memory its own ru_maxrss. "
         f"Load average: {', '.join(f'{x:.1f}' for x in r['load'])}.",
         100,

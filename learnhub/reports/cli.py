@@ -75,10 +75,11 @@ def export_command(
     try:
         if fmt == "csv":
             # The fast writer (COPY on PostgreSQL): no count pass and no Python per row, so
-            # no progress bar; the rows are counted as they are written.
+            # no progress bar; the rows are counted as they are written. A bulk export: on
+            # SQLite each person's cells are written once (per_person).
             written = [0]
             with partial.open("wb") as out:
-                for chunk in records.csv_chunks(stmt, written):
+                for chunk in records.csv_chunks(stmt, written, per_person=True):
                     out.write(chunk)
             total = written[0]
         else:

@@ -14,9 +14,11 @@ The API is small on purpose; any report can use it:
 - ``query_csv_chunks(columns, select)`` is the fast CSV writer for a SELECT whose columns are
   already the cells' text (formatted in SQL with ``sql_text``, ``sql_date``, ``sql_fixed``):
   on PostgreSQL the server writes the rows (``COPY (SELECT …) TO STDOUT WITH (FORMAT csv)``,
-  streamed through psycopg's ``cursor.copy()``), on SQLite ``csv.writer.writerows`` runs over
-  the raw DBAPI rows in batches. The bytes are the ones ``csv_chunks`` writes for the same
-  values (tests/reports/test_fast_csv.py compares them byte for byte on both backends).
+  streamed through psycopg's ``cursor.copy()``); on SQLite the SELECT writes each whole line
+  (``sql_text`` also quotes there, ``sql_cells`` joins the columns) and Python only joins the
+  lines, so a column may also hold several cells written once (e.g. a class's, from a
+  materialised CTE). The bytes are the ones ``csv_chunks`` writes for the same values
+  (tests/reports/test_fast_csv.py compares them byte for byte on both backends).
 
 *rows* is any iterable of sequences (e.g. a streamed SQLAlchemy result mapped by a generator); it
 is consumed once and never held in memory. Cell values by type:
@@ -49,7 +51,19 @@ from decimal import Decimal
 from typing import IO
 
 from flask import Response, stream_with_context
-from sqlalchemy import ColumnElement, Integer, Select, String, Text, case, cast, func, literal
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+)
 from sqlalchemy import literal_column as sql_literal
 
 from learnhub import db, xlsx
@@ -135,26 +149,63 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence]) -> Iterator[
         yield buffer.getvalue().encode("utf-8")
 
 
-# -- the fast path: cells formatted in SQL, rows written by the database or by C ---------------
+# -- the fast path: cells formatted in SQL, rows written by the database -------------------------
 
-#: Rows fetched a batch on SQLite (each batch goes through csv.writer.writerows at once).
+#: Lines fetched a batch on SQLite, joined into one chunk (5,000 would add ~12 MiB of peak
+#: memory to `flask reports export` for no measurable gain).
 SQL_BATCH = 2000
 #: COPY rows gathered before a chunk is yielded (psycopg hands them over one row at a time).
 COPY_ROWS_PER_CHUNK = 2000
 #: The characters neutralise() guards against that a database text can hold (PostgreSQL text
 #: cannot hold NUL; the app's text cleaning removes it before it is stored on SQLite).
 _SQL_FORMULA_START = [ch for ch in FORMULA_START if ch != "\0"]
+#: The characters that make csv.writer (excel dialect, QUOTE_MINIMAL) quote a cell.
+_CSV_QUOTED = (",", '"', "\n", "\r")
 
 
 def sql_text(value: ColumnElement) -> ColumnElement[str]:
     """neutralise() in SQL: text a spreadsheet would read as a formula gets a leading
-    apostrophe. Empty text becomes NULL, which both writers leave empty (PostgreSQL's COPY
-    would write an empty string as "")."""
-    guarded = case(
-        (func.substr(value, 1, 1).in_(_SQL_FORMULA_START), literal("'", String) + value),
-        else_=value,
-    )
-    return func.nullif(guarded, literal("", String), type_=String)
+    apostrophe. On PostgreSQL empty text becomes NULL, which COPY leaves empty (it would write
+    an empty string as ""), and COPY quotes the cell. On SQLite, where the SQL writes the whole
+    line (sql_cells), the cell is also quoted as csv.writer quotes it (QUOTE_MINIMAL: a cell
+    holding a comma, a double quote, CR or LF is enclosed in double quotes, its quotes
+    doubled) and NULL is the empty cell."""
+    starts_formula = func.substr(value, 1, 1).in_(_SQL_FORMULA_START)
+    if _dialect() != "sqlite":
+        guarded = case((starts_formula, literal("'", String) + value), else_=value)
+        return func.nullif(guarded, literal("", String), type_=String)
+    # The guard's apostrophe never needs quoting, so the test reads the stored text, and every
+    # reference is to the column itself (SQLite has no common subexpressions).
+    guard = case((starts_formula, literal("'", String)), else_=literal("", String))
+    needs_quotes = or_(*(func.instr(value, literal(ch, String)) > 0 for ch in _CSV_QUOTED))
+    quoted = literal('"', String) + guard + func.replace(value, '"', '""') + literal('"', String)
+    return case((needs_quotes, quoted), else_=func.coalesce(guard + value, literal("", String)))
+
+
+def sql_text_constant(value: str) -> ColumnElement[str]:
+    """A text known when the query is built (e.g. a status's label) as sql_text would write
+    it, worked out once in Python instead of for every row."""
+    text = neutralise(value)
+    if _dialect() == "sqlite":
+        if any(ch in text for ch in _CSV_QUOTED):
+            text = '"' + text.replace('"', '""') + '"'
+    elif not text:
+        return null()
+    return literal(text, String)
+
+
+def sql_cells(*cells: ColumnElement) -> ColumnElement[str]:
+    """On SQLite, the cells (sql_text, sql_date, … or other sql_cells) written as one piece
+    of a CSV line: NULL as the empty cell, a comma between cells. query_csv_chunks joins a
+    statement's columns with it, so a column may also be several cells computed once (e.g. a
+    class's cells from a materialised CTE)."""
+    line: ColumnElement[str] | None = None
+    for cell in cells:
+        text = func.coalesce(cell, literal("", String), type_=String)
+        line = text if line is None else line + literal(",", String) + text
+    if line is None:
+        raise ValueError("sql_cells needs at least one cell")
+    return line
 
 
 def _dialect() -> str:
@@ -165,16 +216,22 @@ def sql_date(value: ColumnElement, hours: int = 0) -> ColumnElement[str]:
     """A date (or a date-time shifted by *hours*, then its day) as dd/mm/yyyy, like
     csv_chunks writes a date; NULL stays NULL."""
     if _dialect() == "sqlite":
-        if hours:
-            # SQLite's date arithmetic rounds to milliseconds (23:59:59.9999 would become the
-            # next day): the whole seconds, 'yyyy-mm-dd hh:mm:ss', are shifted instead.
-            seconds = func.substr(value, 1, 19)
-            return func.strftime("%d/%m/%Y", seconds, f"{hours:+d} hours", type_=String)
         # SQLite keeps dates as 'yyyy-mm-dd' text: cutting is cheaper than parsing.
         day, month, year = (
             func.substr(value, i, n, type_=String) for i, n in ((9, 2), (6, 2), (1, 4))
         )
-        return day + "/" + month + "/" + year
+        cut = day + "/" + month + "/" + year
+        if not hours:
+            return cut
+        # SQLite's date arithmetic rounds to milliseconds (23:59:59.9999 would become the
+        # next day): the whole seconds, 'yyyy-mm-dd hh:mm:ss', are shifted instead.
+        seconds = func.substr(value, 1, 19)
+        shifted = func.strftime("%d/%m/%Y", seconds, f"{hours:+d} hours", type_=String)
+        if not 0 < hours < 24:
+            return shifted
+        # A time before 24 - hours o'clock stays on its day: cut it, parse only the others.
+        same_day = func.substr(value, 12, 2) < literal(f"{24 - hours:02d}", String)
+        return case((same_day, cut), else_=shifted)
     if hours:
         value = value + sql_literal(f"interval '{int(hours)} hours'")
     return func.to_char(value, "DD/MM/YYYY", type_=String)
@@ -183,9 +240,12 @@ def sql_date(value: ColumnElement, hours: int = 0) -> ColumnElement[str]:
 def sql_fixed_units(units: ColumnElement, places: int) -> ColumnElement[str]:
     """A non-negative whole number of 10**-places as "i.ff" (places >= 1)."""
     scale = 10**places
-    whole, part = units // scale, units % scale
     if _dialect() == "sqlite":
-        return func.printf(f"%d.%0{places}d", whole, part, type_=String)
+        # The float nearest units / 10**places, printed with as many places: exact (the value
+        # is no tie, so printf's own rounding cannot differ from Python's), and *units* is
+        # read once (SQLite evaluates each reference again).
+        return func.printf(f"%.{places}f", units / sql_literal(f"{scale}.0"), type_=String)
+    whole, part = units // scale, units % scale
     return cast(whole, Text) + "." + func.lpad(cast(part, Text), places, "0")
 
 
@@ -204,9 +264,9 @@ def sql_half_even(units: ColumnElement, drop: int) -> ColumnElement[int]:
     """A whole number *units* (non-negative) divided by 10**drop, rounded half to even (as
     Decimal.quantize does by default)."""
     step = 10**drop
-    quotient, rest = units // step, units % step
-    up = (rest > step // 2) | ((rest == step // 2) & (quotient % 2 == 1))
-    return quotient + case((up, 1), else_=0)
+    # Add just under half a step, plus one when the quotient is odd: a rest of exactly half
+    # a step then carries for odd quotients only. *units* is read twice, not six times.
+    return (units + (step // 2 - 1) + (units // step) % 2) // step
 
 
 def _raw_connection():
@@ -247,17 +307,15 @@ def _copy_chunks(stmt: Select, written: list[int]) -> Iterator[bytes]:
 
 
 def _sqlite_chunks(stmt: Select, written: list[int]) -> Iterator[bytes]:
-    result = db.session.connection().execute(stmt)
-    cursor = result.cursor  # the DBAPI cursor: tuples of text, no Row objects
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # SQLite writes each whole line (sql_cells over the statement's columns): Python only
+    # joins them, one string a row.
+    lines = stmt.with_only_columns(sql_cells(*stmt.selected_columns))
+    result = db.session.connection().execute(lines)
+    cursor = result.cursor  # the DBAPI cursor: one-item tuples, no Row objects
     try:
         while rows := cursor.fetchmany(SQL_BATCH):
-            writer.writerows(rows)
             written[0] += len(rows)
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
+            yield ("\r\n".join([line for (line,) in rows]) + "\r\n").encode("utf-8")
     finally:
         result.close()
 
@@ -267,8 +325,8 @@ def query_csv_chunks(
 ) -> Iterator[bytes]:
     """The CSV file of *stmt*, whose columns are the cells' text (or NULL) in the order of
     *columns*: the BOM and header from Python, then the rows written by PostgreSQL's COPY or,
-    on SQLite, by csv.writer over the raw rows. *written*, when given, is a one-item list that
-    counts the rows written."""
+    on SQLite, by the SELECT itself, one text a line (a column there may hold several cells,
+    see sql_cells). *written*, when given, is a one-item list that counts the rows written."""
     written = written if written is not None else [0]
     yield _csv_header(columns)
     if _dialect() == "postgresql":

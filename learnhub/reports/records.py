@@ -234,7 +234,7 @@ def person_condition(q: str, dialect: str) -> ColumnElement[bool] | None:
     words = search_words(q)
     if not words:
         return None
-    login = func.coalesce(User.username, User.email, "")
+    login = _login()
     conditions = []
     for word in words:
         classes = "".join(_char_class(ch) for ch in word)
@@ -354,6 +354,11 @@ def first_enrolment_id(date_from: date | None, date_to: date | None) -> int | No
     return db.session.scalar(stmt)
 
 
+def _login() -> ColumnElement[str]:
+    """A person's login as the records show it: the username, else the e-mail."""
+    return func.coalesce(User.username, User.email, "")
+
+
 def statement(f: Filters, viewer: User | None, on: date | None = None) -> Select:
     """The completion records matching *f* that *viewer* may see (None: everyone), ordered by
     enrolment id. *on* is "today" for the status (the province's date by default)."""
@@ -364,7 +369,7 @@ def statement(f: Filters, viewer: User | None, on: date | None = None) -> Select
         select(
             Enrolment.id.label("id"),
             User.full_name.label("full_name"),
-            func.coalesce(User.username, User.email, "").label("login"),
+            _login().label("login"),
             User.birth_date.label("birth_date"),
             OrgUnit.code.label("unit_code"),
             OrgUnit.name.label("unit_name"),
@@ -626,44 +631,133 @@ def _percent_sql(share: ColumnElement) -> ColumnElement[str]:
     return case((share.is_(None), None), else_=exports.sql_fixed_units(tenths, 1))
 
 
-def document_select(stmt: Select) -> Select:
-    """The cells of document_rows as SQL text, in EXPORT_COLUMNS' order and enrolment order:
-    what the fast CSV writer (exports.query_csv_chunks) sends to the database."""
-    r = stmt.order_by(None).subquery("r")
+def _module_title(version_id: ColumnElement, slug: ColumnElement) -> ColumnElement[str]:
+    """The title of module version *version_id*, or the module's *slug* (module_titles() and
+    document_rows in SQL); ModuleVersion must be joined on *version_id*."""
     title = func.nullif(ModuleVersion.meta["title"].as_string(), "")
-    status = case(
-        *((r.c.status == key, literal(text)) for key, text in STATUS_TEXT.items()),
-        else_=r.c.status,
+    return func.coalesce(title, slug, type_=String)
+
+
+def _class_cells(code, title, module_title, starts_on, ends_on) -> list[ColumnElement[str]]:
+    """The class's five cells of a record: code, title, module, first and last day."""
+    text, day = exports.sql_text, exports.sql_date
+    return [text(code), text(title), text(module_title), day(starts_on), day(ends_on)]
+
+
+def _person_cells(full_name, login, birth_date) -> list[ColumnElement[str]]:
+    """The person's first three cells of a record: name, login, birth date."""
+    return [exports.sql_text(full_name), exports.sql_text(login), exports.sql_date(birth_date)]
+
+
+def _materialised(query: Select, name: str):
+    # Written once (SQLite would otherwise fold a CTE used once into the query, row by row).
+    return query.cte(name).prefix_with("MATERIALIZED")
+
+
+def _sqlite_shared_cells(r, per_person: bool) -> tuple[list[ColumnElement], list]:
+    """On SQLite the database writes whole lines (exports.sql_cells): the cells of each class
+    and of each unit (and with *per_person*, of each person) are written once, in
+    materialised CTEs, and each record reads them as one piece instead of formatting them
+    again. The record's columns up to the class's last cell, and the joins they need."""
+    version_id = func.coalesce(TrainingClass.version_id, Module.published_version_id)
+    classes = _materialised(
+        select(
+            TrainingClass.id.label("id"),
+            exports.sql_cells(
+                *_class_cells(
+                    TrainingClass.code,
+                    TrainingClass.title,
+                    _module_title(version_id, Module.slug),
+                    TrainingClass.starts_on,
+                    TrainingClass.ends_on,
+                )
+            ).label("cells"),
+        )
+        .join(Module, Module.id == TrainingClass.module_id)
+        .outerjoin(ModuleVersion, ModuleVersion.id == version_id),
+        "class_cells",
     )
+    text = exports.sql_text
+    unit_cells = _materialised(
+        select(
+            OrgUnit.id.label("id"),
+            exports.sql_cells(text(OrgUnit.code), text(OrgUnit.name)).label("cells"),
+        ),
+        "unit_cells",
+    )
+    # A person without a unit: two empty cells.
+    unit = func.coalesce(unit_cells.c.cells, ",")
+    joins = [(classes, classes.c.id == r.c.class_id, False)]
+    if not per_person:
+        person = _person_cells(r.c.full_name, r.c.login, r.c.birth_date)
+        joins.append((unit_cells, unit_cells.c.id == r.c.unit_id, True))
+        return [*person, unit, classes.c.cells], joins
+    people = _materialised(
+        select(
+            User.id.label("id"),
+            exports.sql_cells(
+                *_person_cells(User.full_name, _login(), User.birth_date), unit
+            ).label("cells"),
+        ).outerjoin(unit_cells, unit_cells.c.id == User.unit_id),
+        "person_cells",
+    )
+    joins.append((people, people.c.id == r.c.user_id, False))
+    return [people.c.cells, classes.c.cells], joins
+
+
+def document_select(stmt: Select, per_person: bool = False) -> Select:
+    """The cells of document_rows as SQL text, in EXPORT_COLUMNS' order and enrolment order:
+    what the fast CSV writer (exports.query_csv_chunks) sends to the database. On SQLite
+    several cells come as one column (exports.sql_cells): the unit's two and the class's five,
+    written once per unit and class; with *per_person*, the person's three and their unit's
+    written once per person (every person's, so only worth it for a large export)."""
+    r = (
+        stmt.order_by(None)
+        .add_columns(Enrolment.class_id.label("class_id"), User.unit_id.label("unit_id"))
+        .subquery("r")
+    )
+    # CASE r.status WHEN …: the status (itself a CASE) is worked out once a row; its labels
+    # are guarded and quoted once, in Python. r.status is always one of STATUS_TEXT's keys.
+    labels = {key: exports.sql_text_constant(str(label)) for key, label in STATUS_TEXT.items()}
+    status = case(labels, value=r.c.status, else_=exports.sql_text(r.c.status))
     offset = int(_VN_OFFSET.total_seconds()) // 3600
     text = exports.sql_text
-    return (
-        select(
-            text(r.c.full_name),
-            text(r.c.login),
-            exports.sql_date(r.c.birth_date),
+    if db.session.get_bind().dialect.name == "sqlite":
+        head, joins = _sqlite_shared_cells(r, per_person)
+    else:
+        head = [
+            *_person_cells(r.c.full_name, r.c.login, r.c.birth_date),
             text(r.c.unit_code),
             text(r.c.unit_name),
-            text(r.c.class_code),
-            text(r.c.class_title),
-            text(func.coalesce(title, r.c.module_slug, type_=String)),
-            exports.sql_date(r.c.starts_on),
-            exports.sql_date(r.c.ends_on),
-            text(status),
-            exports.sql_date(r.c.completed_at, hours=offset),
-            exports.sql_fixed(r.c.score, 2),
-            _percent_sql(r.c.attendance_share),
-            text(r.c.certificate_no),
-        )
-        .select_from(r)
-        .outerjoin(ModuleVersion, ModuleVersion.id == r.c.version_id)
-        .order_by(r.c.id)
-    )
+            *_class_cells(
+                r.c.class_code,
+                r.c.class_title,
+                _module_title(r.c.version_id, r.c.module_slug),
+                r.c.starts_on,
+                r.c.ends_on,
+            ),
+        ]
+        joins = [(ModuleVersion, ModuleVersion.id == r.c.version_id, True)]
+    query = select(
+        *head,
+        status,
+        exports.sql_date(r.c.completed_at, hours=offset),
+        exports.sql_fixed(r.c.score, 2),
+        _percent_sql(r.c.attendance_share),
+        text(r.c.certificate_no),
+    ).select_from(r)
+    for target, on, outer in joins:
+        query = query.join(target, on, isouter=outer)
+    return query.order_by(r.c.id)
 
 
-def csv_chunks(stmt: Select, written: list[int] | None = None) -> Iterator[bytes]:
+def csv_chunks(
+    stmt: Select, written: list[int] | None = None, per_person: bool = False
+) -> Iterator[bytes]:
     """The CSV document of the records of *stmt*, fast: the same bytes as
-    exports.csv_chunks(EXPORT_COLUMNS, document_rows(stmt)), written by the database (COPY on
-    PostgreSQL) or by csv.writer over raw rows (SQLite). Every CSV of completion records (the
-    records page, `flask reports export`) is this one."""
-    return exports.query_csv_chunks(EXPORT_COLUMNS, document_select(stmt), written)
+    exports.csv_chunks(EXPORT_COLUMNS, document_rows(stmt)), written by the database: COPY on
+    PostgreSQL, whole lines from the SELECT on SQLite. Every CSV of completion records (the
+    records page, `flask reports export`) is this one. *per_person* (SQLite): each person's
+    cells are written once for everyone first, which pays off when the export holds several
+    records per person (the whole-province export of the CLI), not for one class's."""
+    return exports.query_csv_chunks(EXPORT_COLUMNS, document_select(stmt, per_person), written)
