@@ -597,28 +597,32 @@ def _backend_rows(name: str, b: dict) -> str:
 
 ANALYSIS = """### What the figures say, and the next steps
 
-- **Which writers retry (Build 2).** SQLite's write lock is taken with `BEGIN IMMEDIATE` in two
-  places of learnhub/db.py. The answer save (`LEAN_WRITERS`: its reads run without a transaction,
-  then `write_transaction`) goes through `_begin_immediate`, which waits busy_timeout (10 s) and
-  then asks again, up to `LOCK_ATTEMPTS` (3) times, within the request. Every other write
-  transaction starts with `BEGIN IMMEDIATE` in the connection's `begin` event: it waits
-  busy_timeout once and answers 503 ("database is locked") when that runs out. A POST that is not
-  a late writer (starting an attempt, submitting) takes the lock when the request begins
-  (`_begin_writes`) and holds it to the commit, views and all; sign-in takes it after the
-  password check. So a save fails under the burst only after waiting 30 s; a quiz start or a
-  sign-in that queued behind the others for more than 10 s fails. The error kinds above show
-  which happened.
-- **When SQLite is not enough.** The synchronised start is the peak: every learner's start is a
-  write (an attempt and its 20 items) at the same second, and they queue one after the other
-  behind SQLite's single writer on 2 cores. If the exam's SQLite row shows `start: HTTP 503`,
-  that load (the number of learners starting in the same second) needs either the bounded retry
-  on every `BEGIN IMMEDIATE` (one home for taking the write lock: the `begin` event calling
-  `_begin_immediate`), or PostgreSQL, whose row locks do not serialise different learners.
+- **Which writers retry (Build 2).** On SQLite every write transaction begins through
+  `_begin_immediate` in learnhub/db.py (the connection's `begin` event): `BEGIN IMMEDIATE` waits
+  busy_timeout (10 s) and then asks again, up to `LOCK_ATTEMPTS` (3) times, within the request;
+  no writer answers 503 before that. The answer save, starting an attempt and submitting are late
+  writers: they read and compute first and take the lock for their writes only (the save: one
+  guarded UPDATE); sign-in takes it after the password check
+  (tests/quizzes/test_issue18_build2_write_lock.py). The error kinds above show whether anything
+  still failed.
+- **Where the save p99 comes from.** Not from the saves themselves (their p50 is a few ms) but
+  from the synchronised start: every learner starts at the same moment, each start writes an
+  attempt and its 20 items and is followed by the attempt page, and the 2 cores work through that
+  queue for the seconds the start p99 shows; the saves due in those seconds (the first answer comes
+  within one pace, at random, which is harsher than people reading their first question) wait
+  behind it. Next steps: a cheaper start (the items in one multi-row INSERT, the draw and the
+  snapshots prepared once per quiz version), then measuring the first answer after a reading time.
 - **The throughput ratios** compare the same gunicorn with two different apps: the bare hello
   shows what the server, the sockets and wrk cost; the signed-in no-op adds LearnHub's request
   handling (session cookie, user row, session checks); the rest is the view. Server CPU per
   request is the figure that does not depend on the load of the machine; req/s do, and these
-  runs share the 2 cores with wrk and with whatever else runs.
+  runs share the 2 cores with wrk and with whatever else runs. Where a ratio is not met, the
+  signed-in no-op shows how much of the gap is request handling before any view runs (through
+  the Flask test client the same no-op costs about 0.5 ms of CPU: the rest is gunicorn's gthread
+  workers, 8 threads sharing each worker's GIL). Next steps: the same targets with one thread per
+  worker and more workers; the attempt page's ORM loading (each item's JSON snapshot decoded on
+  every page, about 70 decodes for 36 questions); the lesson page's module, version and lessons
+  read once per published version rather than per request.
 """
 
 
