@@ -26,6 +26,8 @@ class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     widths: tuple[int, ...]
+    #: Columns whose cells never break (codes and numbers: "WMWMW-MWMWM", "002/2026/GCN-SNV").
+    nowrap: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -134,10 +134,19 @@ def _table(document, block: Table, usable_mm: float) -> None:
         _run(cell.paragraphs[0], text, bold=True, size=12)
     for row in block.rows:
         cells = table.add_row().cells
-        for cell, text, width in zip(cells, row, widths, strict=True):
+        for column, (cell, text, width) in enumerate(zip(cells, row, widths, strict=True)):
             cell.width = width
             _run(cell.paragraphs[0], text, size=12)
+            if column in block.nowrap:
+                _no_wrap(cell)
     _para(document, "")
+
+
+def _no_wrap(cell) -> None:
+    """The cell's text stays on one line (w:noWrap), as the PDF's class="nowrap"."""
+    from docx.oxml import OxmlElement
+
+    cell._tc.get_or_add_tcPr().append(OxmlElement("w:noWrap"))
 
 
 def _signature(document, page: Page) -> None:

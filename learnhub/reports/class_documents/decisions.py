@@ -173,7 +173,8 @@ def completion_decision(ctx: Context) -> Document:
                     "Số hiệu",
                 ),
                 rows,
-                (5, 19, 11, 8, 20, 8, 16, 13),
+                (5, 16, 10, 7, 17, 8, 18, 19),
+                nowrap=(6, 7),  # the register number and the serial, each on one line
             ),
             Paragraph(f"Tổng số: {len(certs)} học viên.", "body"),
         ),
