@@ -49,8 +49,14 @@ def load_user(user_id: str) -> User | None:
     if isinstance(remembered, dict) and remembered.get("for") == user_id:
         user.remember_roles(remembered["names"])
     else:
-        session["roles"] = {"for": user_id, "names": sorted(user.roles)}
+        remember_roles(user)
     return user
+
+
+def remember_roles(user: User) -> None:
+    """Write *user*'s roles into the signed session for their current session version (at
+    sign-in, so the first page after it neither reads the grants nor rewrites the cookie)."""
+    session["roles"] = {"for": user.get_id(), "names": sorted(user.roles)}
 
 
 def client_ip() -> str:

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from learnhub import db, signals
 from learnhub.accounts import services, twofactor
-from learnhub.accounts.auth import client_ip, current_actor, safe_next
+from learnhub.accounts.auth import client_ip, current_actor, remember_roles, safe_next
 from learnhub.accounts.forms import ChangePasswordForm, LoginForm, ReauthForm
 from learnhub.timeutil import utcnow
 
@@ -68,6 +68,7 @@ def start_session(user, target: str):
     scan = session.get("checkin_scan")
     session.clear()
     login_user(user)
+    remember_roles(user)  # the first page after sign-in need not read the grants
     session["auth_at"] = session["seen_at"] = int(time.time())
     if lang:
         session["lang"] = lang

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -444,11 +445,28 @@ def _allowed(quiz: Quiz, user: User) -> int | None:
     return quiz.attempts_allowed + _extra(quiz, user, "attempts")
 
 
-def draw(quiz: Quiz, rng: random.Random) -> list[Question]:
-    """The questions of a new attempt: all, or N at random from each category."""
-    questions = active_questions(quiz.module)
+class Drawn(NamedTuple):
+    """A question as a new attempt freezes it (the columns of Question it needs, nothing else)."""
+
+    id: int
+    category: str
+    data: dict
+    ignore_accents: bool
+
+
+def draw(quiz: Quiz, rng: random.Random) -> list[Drawn]:
+    """The questions of a new attempt: all, or N at random from each category.
+
+    Read as plain rows (one SELECT of four columns): starting is the synchronised moment of an
+    exam, and the attempt freezes copies of the questions, so no Question object is needed."""
+    stmt = (
+        select(Question.id, Question.category, Question.data, Question.ignore_accents)
+        .where(Question.module_id == quiz.module_id, Question.is_active.is_(True))
+        .order_by(Question.id)
+    )
+    questions = [Drawn(*row) for row in db.session.execute(stmt)]
     if quiz.per_category:
-        by_category: dict[str, list[Question]] = {}
+        by_category: dict[str, list[Drawn]] = {}
         for q in questions:
             by_category.setdefault(q.category, []).append(q)
         questions = [
@@ -494,7 +512,7 @@ def start_attempt(
     allowed = _allowed(quiz, user)
     if allowed is not None and _used(quiz_id, user_id) >= allowed:
         raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài."))
-    attempt = _new_attempt(quiz, user, now, rng or random.SystemRandom())
+    attempt, items = _new_attempt(quiz, user, now, rng or random.SystemRandom())
     db.write_transaction()
     # Under the write: what another request may have done since the reads above.
     used, last = db.session.execute(
@@ -513,6 +531,10 @@ def start_attempt(
         with db.session.begin_nested():
             db.session.add(attempt)
             db.session.flush()
+            # The frozen questions in one multi-row INSERT (no object per item).
+            db.session.execute(
+                insert(AttemptItem), [{**row, "attempt_id": attempt.id} for row in items]
+            )
     except IntegrityError:
         # Another request started one at the same moment: that one is the attempt.
         found = _open_attempt_of(quiz_id, user_id)
@@ -529,8 +551,11 @@ def _extra(quiz: Quiz, user: User, what: str) -> int:
     return extra.extra_attempts if what == "attempts" else extra.extra_minutes
 
 
-def _new_attempt(quiz: Quiz, user: User, now: datetime, rng: random.Random) -> Attempt:
-    """A new attempt, not yet added: its questions drawn and frozen, its deadline set."""
+def _new_attempt(
+    quiz: Quiz, user: User, now: datetime, rng: random.Random
+) -> tuple[Attempt, list[dict]]:
+    """A new attempt, not yet added, and the rows of its items: its questions drawn and frozen
+    (each item's snapshot and display order), its deadline set."""
     questions = draw(quiz, rng)
     if not questions:
         raise QuizError(_l("Bài kiểm tra chưa có câu hỏi."))
@@ -549,16 +574,17 @@ def _new_attempt(quiz: Quiz, user: User, now: datetime, rng: random.Random) -> A
         pass_mark=quiz.pass_mark,
         state=AttemptState.in_progress,
     )
-    attempt.items = [
-        AttemptItem(
-            position=i,
-            question_id=q.id,
-            snapshot={**q.data, "ignore_accents": q.ignore_accents},
-            order=display_order(q.data, quiz.shuffle_choices, rng),
-        )
+    items = [
+        {
+            "position": i,
+            "question_id": q.id,
+            "snapshot": {**q.data, "ignore_accents": q.ignore_accents},
+            "order": display_order(q.data, quiz.shuffle_choices, rng),
+            "comment": "",
+        }
         for i, q in enumerate(questions, start=1)
     ]
-    return attempt
+    return attempt, items
 
 
 def _open_attempt_of(quiz_id: int, user_id: int) -> Attempt | None:

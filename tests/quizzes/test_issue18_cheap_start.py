@@ -1,0 +1,68 @@
+"""Issue 18: the synchronised start of an exam is cheap. Starting an attempt reads the questions
+as plain rows and writes the frozen items in one multi-row INSERT, with no ORM object per item;
+the session a sign-in creates already holds the roles, so the first page after it does not read
+the grants."""
+
+import random
+
+import sqlalchemy as sa
+
+from learnhub.accounts.models import RoleGrant
+from learnhub.quizzes import services
+from learnhub.quizzes.models import AttemptItem, Question
+from tests.quizzes.test_issue18_lean_save import statements
+
+
+def test_a_start_freezes_every_question_in_one_insert_without_an_object_per_item(
+    quiz, learner, now, db_session, app
+):
+    quiz.shuffle_questions = quiz.shuffle_choices = True
+    db_session.flush()
+    made: list[AttemptItem] = []
+
+    def on_init(target, args, kwargs):
+        made.append(target)
+
+    sa.event.listen(AttemptItem, "init", on_init)
+    try:
+        with statements(app.extensions["learnhub.engine"]) as seen:
+            attempt = services.start_attempt(quiz, learner, now, random.Random(7))
+            db_session.flush()
+    finally:
+        sa.event.remove(AttemptItem, "init", on_init)
+    assert made == []
+    inserts = [s for s in seen if s.startswith("INSERT INTO quiz_attempt_items")]
+    assert len(inserts) == 1, inserts
+    # What was frozen is what the bank holds, in the drawn order, with the choices' order.
+    bank = {
+        q.id: q
+        for q in db_session.scalars(sa.select(Question).where(Question.module_id == quiz.module_id))
+    }
+    items = sorted(attempt.items, key=lambda i: i.position)
+    assert [i.position for i in items] == list(range(1, len(bank) + 1))
+    assert {i.question_id for i in items} == set(bank)
+    for item in items:
+        question = bank[item.question_id]
+        assert item.snapshot == {**question.data, "ignore_accents": question.ignore_accents}
+        if item.kind in ("single", "multi"):
+            assert sorted(item.order) == list(range(len(question.data["answers"])))
+        assert item.answer is None and item.fraction is None and item.comment == ""
+    # The same seed draws the same attempt as before the change (order of questions and choices).
+    again = services._new_attempt(quiz, learner, now, random.Random(7))[1]
+    assert [(r["question_id"], r["order"]) for r in again] == [
+        (i.question_id, i.order) for i in items
+    ]
+
+
+def test_the_first_page_after_sign_in_does_not_read_the_grants(
+    client, login, learner, app
+):
+    login(learner)
+    with client.session_transaction() as session:
+        assert session["roles"] == {"for": learner.get_id(), "names": ["learner"]}
+    with statements(app.extensions["learnhub.engine"]) as seen:
+        response = client.get("/dashboard")
+    assert response.status_code == 200
+    assert not [s for s in seen if RoleGrant.__tablename__ in s], seen
+    with client.session_transaction() as session:
+        assert session["roles"] == {"for": learner.get_id(), "names": ["learner"]}
