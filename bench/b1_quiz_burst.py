@@ -29,6 +29,7 @@ from flask import session
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
 
 from bench.load import (
     CSRF,
@@ -151,7 +152,9 @@ def prepare(env: dict[str, str], learners: int) -> dict:
         version = shipped.published_version if shipped else None
         lesson = f"/modules/{shipped.slug}/lessons/{version.lessons[0].slug}" if version else None
         quiz_id = quiz.id
-        users = db.session.scalars(select(User).where(User.id.in_(ids[:learners]))).all()
+        users = db.session.scalars(
+            select(User).where(User.id.in_(ids[:learners])).options(selectinload(User.grants))
+        ).all()
         by_name = {u.username: u for u in users}
         cookie_name = app.config["SESSION_COOKIE_NAME"]
         signer = app.session_interface.get_signing_serializer(app)

@@ -92,8 +92,9 @@ class ModuleVersion(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: module.toml as data: title, category, summary, periods, legal_refs, quiz, completion, …
     meta: Mapped[dict] = mapped_column(JSON)
-    #: Question banks: file name -> GIFT text.
-    banks: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Question banks: file name -> GIFT text (deferred: the pages that show a version never
+    #: read its banks, only publishing, sync and export do).
+    banks: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)
     #: Assets: logical name (e.g. "so-do.png") -> sha256 of the stored file.
     assets: Mapped[dict] = mapped_column(JSON, default=dict)
 

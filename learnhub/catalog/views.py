@@ -1,5 +1,6 @@
 """Learners: the catalogue, a module's page, the lesson reader, assets, legal references."""
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -94,22 +97,82 @@ def show(slug: str):
 @login_required
 def lesson(slug: str, lesson_slug: str):
     module, version = _visible(slug)
-    current = version.lesson(lesson_slug) or abort(404)
-    index = version.lessons.index(current)
-    previous = version.lessons[index - 1] if index > 0 else None
-    following = version.lessons[index + 1] if index + 1 < len(version.lessons) else None
-    read = services.read_slugs(current_user, module)
+    parts = lesson_parts(module, version, lesson_slug) or abort(404)
     return render_template(
         "catalog/lesson.html",
         module=module,
-        version=version,
-        lesson=current,
-        html=lesson_html(module, current.body),
-        previous=previous,
-        following=following,
-        read=read,
+        parts=parts,
+        read=services.read_slugs(current_user, module),
         form=ConfirmForm(),
     )
+
+
+@dataclass(frozen=True)
+class LessonParts:
+    """What a lesson page shows that depends only on the version's content, the lesson and the
+    language: its title, the part above the reader's actions (where, the text, its legal
+    basis) and the pager below them."""
+
+    slug: str
+    title: str
+    top: Markup
+    pager: Markup
+    has_following: bool
+
+
+#: LessonParts per (module, content hash, version, lesson, language, script root): a published
+#: version is immutable and its hash addresses its content, so an entry never goes stale; the
+#: page then reads neither the version's lessons nor renders their parts again.
+_PARTS: dict[tuple, LessonParts] = {}
+_PARTS_MAX = 2048
+parts_counts = {"hits": 0, "misses": 0}
+
+
+def lesson_parts(module: Module, version: ModuleVersion, lesson_slug: str) -> LessonParts | None:
+    """The cached parts of lesson *lesson_slug* of *version* (None: no such lesson). Only a
+    published version's parts are kept; an editor's draft preview renders each time."""
+    key = (
+        module.slug,
+        version.content_hash,
+        version.id,
+        lesson_slug,
+        str(get_locale()),
+        request.script_root,
+    )
+    found = _PARTS.get(key)
+    if found is not None:
+        parts_counts["hits"] += 1
+        return found
+    parts_counts["misses"] += 1
+    lessons = version.lessons
+    current = version.lesson(lesson_slug)
+    if current is None:
+        return None
+    index = lessons.index(current)
+    previous = lessons[index - 1] if index > 0 else None
+    following = lessons[index + 1] if index + 1 < len(lessons) else None
+    context = {
+        "module": module,
+        "version": version,
+        "lesson": current,
+        "number": index + 1,
+        "count": len(lessons),
+        "html": lesson_html(module, current.body),
+        "previous": previous,
+        "following": following,
+    }
+    parts = LessonParts(
+        slug=current.slug,
+        title=current.title,
+        top=Markup(render_template("catalog/_lesson_top.html", **context)),  # noqa: S704  # nosec B704
+        pager=Markup(render_template("catalog/_lesson_pager.html", **context)),  # noqa: S704  # nosec B704
+        has_following=following is not None,
+    )
+    if module.published_version_id == version.id:
+        if len(_PARTS) >= _PARTS_MAX:
+            _PARTS.clear()
+        _PARTS[key] = parts
+    return parts
 
 
 @bp.post("/<slug>/lessons/<lesson_slug>/read")

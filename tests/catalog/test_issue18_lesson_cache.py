@@ -1,9 +1,17 @@
-"""Issue 18: lesson HTML is rendered once per content (a cache keyed by the text itself), and a
+"""Issue 18: lesson HTML is rendered once per content (a cache keyed by the text itself), the
+page's reader-independent parts once per published version (keyed by its content hash), and a
 new version of a lesson shows its new text at once."""
+
+import re
 
 from learnhub.catalog import services as catalog
 from learnhub.catalog import views
 from learnhub.quizzes import services as quizzes
+from tests.support import csrf_token
+
+
+def _without_tokens(html: str) -> str:
+    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", html)
 
 
 def _publish(actor, module, body):
@@ -29,13 +37,51 @@ def test_a_new_lesson_version_shows_its_new_text_and_the_same_text_renders_once(
     login(learner)
     url = "/modules/bo-nho-dem-bai-hoc/lessons/bai-1"
     before = views._lesson_html.cache_info()
-    assert "<strong>bản một</strong>" in client.get(url).get_data(as_text=True)
-    assert "<strong>bản một</strong>" in client.get(url).get_data(as_text=True)
+    parts_before = dict(views.parts_counts)
+    first = client.get(url).get_data(as_text=True)
+    assert "<strong>bản một</strong>" in first
+    second = client.get(url).get_data(as_text=True)
+    assert "<strong>bản một</strong>" in second
     after = views._lesson_html.cache_info()
     assert after.misses == before.misses + 1  # rendered once
-    assert after.hits >= before.hits + 1
+    # The second page took the version's parts from the cache: nothing rendered again.
+    assert views.parts_counts["misses"] == parts_before["misses"] + 1
+    assert views.parts_counts["hits"] == parts_before["hits"] + 1
+    assert _without_tokens(first) == _without_tokens(second)
     _publish(actor, module, "Nội dung **bản hai**.\n")
     db_session.flush()
     html = client.get(url).get_data(as_text=True)
     assert "<strong>bản hai</strong>" in html
     assert "bản một" not in html
+
+
+def test_the_cached_parts_keep_each_readers_progress_and_language(
+    client, login, admin, learner, create_user, db_session
+):
+    actor = quizzes.Actor(admin)
+    module = catalog.create_module(
+        actor,
+        "bo-nho-dem-hai-nguoi",
+        {"title": "Bộ nhớ đệm", "category": "ky-nang", "summary": "x", "periods": 1},
+        admin,
+    )
+    quizzes.import_gift(actor, module, "::TF:: Câu hỏi đúng sai.{T}\n")
+    _publish(actor, module, "Nội dung **chung**.\n")
+    db_session.flush()
+    url = "/modules/bo-nho-dem-hai-nguoi/lessons/bai-1"
+    login(learner)
+    token = csrf_token(client, url)
+    assert client.post(f"{url}/read", data={"csrf_token": token}).status_code == 302
+    assert "Bạn đã đọc bài này" in client.get(url).get_data(as_text=True)
+    other = client.application.test_client()
+    login(create_user("nguoidockhac", full_name="Đỗ Thị Khác"), c=other)
+    page = other.get(url).get_data(as_text=True)
+    assert "Bạn đã đọc bài này" not in page
+    assert "Đánh dấu đã đọc" in page
+    assert "Bài 1/1" in page
+    token = csrf_token(other, url)
+    other.post("/lang", data={"csrf_token": token, "lang": "en"})
+    english = other.get(url).get_data(as_text=True)
+    assert "Lesson 1/1" in english
+    assert "Bài 1/1" not in english
+    assert "<strong>chung</strong>" in english

@@ -54,9 +54,7 @@ def test_a_start_freezes_every_question_in_one_insert_without_an_object_per_item
     ]
 
 
-def test_the_first_page_after_sign_in_does_not_read_the_grants(
-    client, login, learner, app
-):
+def test_the_first_page_after_sign_in_does_not_read_the_grants(client, login, learner, app):
     login(learner)
     with client.session_transaction() as session:
         assert session["roles"] == {"for": learner.get_id(), "names": ["learner"]}
