@@ -56,7 +56,9 @@ def load_user(user_id: str) -> User | None:
 def remember_roles(user: User) -> None:
     """Write *user*'s roles into the signed session for their current session version (at
     sign-in, so the first page after it neither reads the grants nor rewrites the cookie)."""
-    session["roles"] = {"for": user.get_id(), "names": sorted(user.roles)}
+    # From the grants themselves, never from roles remembered earlier on this object.
+    names = sorted({Role(grant.role) for grant in user.grants})
+    session["roles"] = {"for": user.get_id(), "names": names}
 
 
 def client_ip() -> str:

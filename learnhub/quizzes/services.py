@@ -587,6 +587,44 @@ def _new_attempt(
     return attempt, items
 
 
+class PageItem(NamedTuple):
+    """An item as the attempt page needs it: no snapshot (the page's cached forms are keyed by
+    the question's revision; the snapshot is read only for a form not yet cached)."""
+
+    position: int
+    question_id: int
+    revision: int
+    order: list
+    answer: dict | None
+    answered_at: datetime | None
+
+
+def page_items(attempt_id: int) -> list[PageItem]:
+    """The items of an attempt in position order, without their snapshots (one SELECT)."""
+    revision = func.coalesce(AttemptItem.snapshot["revision"].as_integer(), 1)
+    stmt = (
+        select(
+            AttemptItem.position,
+            AttemptItem.question_id,
+            revision,
+            AttemptItem.order,
+            AttemptItem.answer,
+            AttemptItem.answered_at,
+        )
+        .where(AttemptItem.attempt_id == attempt_id)
+        .order_by(AttemptItem.position)
+    )
+    return [PageItem(*row) for row in db.session.execute(stmt)]
+
+
+def snapshots(attempt_id: int, positions: list[int]) -> dict[int, dict]:
+    """The frozen questions of an attempt at *positions*, by position (one SELECT)."""
+    stmt = select(AttemptItem.position, AttemptItem.snapshot).where(
+        AttemptItem.attempt_id == attempt_id, AttemptItem.position.in_(positions)
+    )
+    return dict(db.session.execute(stmt).all())
+
+
 def _open_attempt_of(quiz_id: int, user_id: int) -> Attempt | None:
     stmt = select(Attempt).where(
         Attempt.quiz_id == quiz_id,

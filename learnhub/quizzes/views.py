@@ -111,16 +111,15 @@ def attempt(attempt_id: int):
         flash(_("Đã hết giờ: bài đã được nộp với các câu trả lời đã lưu."), "info")
     if attempt.is_finished:
         return redirect(url_for(".review", attempt_id=attempt.id))
-    gettext = i18n.render_callables()["gettext"]
+    items = services.page_items(attempt.id)
     return render_template(
         "quizzes/attempt.html",
         attempt=attempt,
+        title=db.session.scalar(select(Quiz.title).where(Quiz.id == attempt.quiz_id)),
+        forms=_item_forms(attempt, items),
+        answered=sum(1 for item in items if item.answered_at is not None),
+        count=len(items),
         form=ConfirmForm(),
-        lefts=grading.lefts,
-        rights=grading.rights,
-        now=utcnow(),
-        gettext=gettext,
-        item_form=_item_forms(gettext, attempt),
     )
 
 
@@ -135,53 +134,60 @@ _FRAGMENTS_MAX = 20_000
 FRAGMENT_ACTION, FRAGMENT_POSITION, FRAGMENT_TOKEN = "\x00a", "\x00p", "\x00t"
 
 
-def _item_forms(gettext, attempt: Attempt):
-    """item_form(item): the item's form, from _FRAGMENTS when this version, order and answer
-    were rendered before in this language."""
-    macro = (
-        current_app.jinja_env.get_template("quizzes/_question.html")
-        .make_module({"lefts": grading.lefts, "rights": grading.rights, "gettext": gettext})
-        .attempt_item
-    )
+def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> list[Markup]:
+    """Each item's form, from _FRAGMENTS when this version, order and answer were rendered
+    before in this language; the snapshots of the others are read (one statement) and
+    rendered."""
     language = str(get_locale())
-    action = url_for(".save", attempt_id=attempt.id, position=0).removesuffix("/0") + "/"
-    token = generate_csrf()
-
-    def item_form(item: AttemptItem) -> Markup:
-        snapshot = item.snapshot
-        answer = json.dumps(item.answer, sort_keys=True) if item.answer else ""
-        key = (
+    keys = [
+        (
             item.question_id,
-            snapshot.get("revision", 1),
+            item.revision,
             tuple(item.order),
-            answer,
+            json.dumps(item.answer, sort_keys=True) if item.answer else "",
             item.answered_at is not None,
             language,
         )
-        html = _FRAGMENTS.get(key)
-        if html is None:
-            html = str(
+        for item in items
+    ]
+    missing = [item for item, key in zip(items, keys, strict=True) if key not in _FRAGMENTS]
+    if missing:
+        gettext = i18n.render_callables()["gettext"]
+        macro = (
+            current_app.jinja_env.get_template("quizzes/_question.html")
+            .make_module({"lefts": grading.lefts, "rights": grading.rights, "gettext": gettext})
+            .attempt_item
+        )
+        snapshots = services.snapshots(attempt.id, [item.position for item in missing])
+        if len(_FRAGMENTS) + len(missing) > _FRAGMENTS_MAX:
+            _FRAGMENTS.clear()
+        for item, key in zip(items, keys, strict=True):
+            if key in _FRAGMENTS:
+                continue
+            snapshot = snapshots[item.position]
+            _FRAGMENTS[key] = str(
                 macro(
                     FRAGMENT_ACTION + FRAGMENT_POSITION,
                     FRAGMENT_TOKEN,
                     FRAGMENT_POSITION,
-                    item.kind,
+                    snapshot["kind"],
                     snapshot,
                     item.order,
                     item.answer or {},
                     item.answered_at is not None,
                 )
             )
-            if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
-                _FRAGMENTS.clear()
-            _FRAGMENTS[key] = html
-        return Markup(  # noqa: S704  # nosec B704 (our own rendered template)
-            html.replace(FRAGMENT_ACTION, action)
+    action = url_for(".save", attempt_id=attempt.id, position=0).removesuffix("/0") + "/"
+    token = generate_csrf()
+    return [
+        Markup(  # noqa: S704  # nosec B704 (our own rendered template)
+            _FRAGMENTS[key]
+            .replace(FRAGMENT_ACTION, action)
             .replace(FRAGMENT_POSITION, str(item.position))
             .replace(FRAGMENT_TOKEN, token)
         )
-
-    return item_form
+        for item, key in zip(items, keys, strict=True)
+    ]
 
 
 def _raw_from_form(item, form) -> dict:

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from learnhub.accounts.models import RoleGrant
 from learnhub.quizzes import services
+from learnhub.quizzes import views as quizzes_views
 from learnhub.quizzes.models import AttemptItem, Question
 from tests.quizzes.test_issue18_lean_save import statements
+from tests.support import csrf_token
 
 
 def test_a_start_freezes_every_question_in_one_insert_without_an_object_per_item(
@@ -46,7 +48,9 @@ def test_a_start_freezes_every_question_in_one_insert_without_an_object_per_item
         assert item.snapshot == {**question.data, "ignore_accents": question.ignore_accents}
         if item.kind in ("single", "multi"):
             assert sorted(item.order) == list(range(len(question.data["answers"])))
-        assert item.answer is None and item.fraction is None and item.comment == ""
+        assert item.answer is None
+        assert item.fraction is None
+        assert item.comment == ""
     # The same seed draws the same attempt as before the change (order of questions and choices).
     again = services._new_attempt(quiz, learner, now, random.Random(7))[1]
     assert [(r["question_id"], r["order"]) for r in again] == [
@@ -64,3 +68,30 @@ def test_the_first_page_after_sign_in_does_not_read_the_grants(client, login, le
     assert not [s for s in seen if RoleGrant.__tablename__ in s], seen
     with client.session_transaction() as session:
         assert session["roles"] == {"for": learner.get_id(), "names": ["learner"]}
+
+
+def test_the_attempt_page_reads_the_snapshots_only_for_forms_not_yet_cached(
+    client, login, learner, quiz, app
+):
+    login(learner)
+    token = csrf_token(client, f"/quizzes/{quiz.id}")
+    url = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token}).location
+    quizzes_views._FRAGMENTS.clear()
+    engine = app.extensions["learnhub.engine"]
+    with statements(engine) as cold:
+        first = client.get(url)
+    with statements(engine) as warm:
+        second = client.get(url)
+    assert first.status_code == second.status_code == 200
+
+    def reads_snapshots(seen):
+        return [
+            s
+            for s in seen
+            if s.startswith("SELECT quiz_attempt_items.position, quiz_attempt_items.snapshot")
+        ]
+
+    assert len(reads_snapshots(cold)) == 1
+    assert reads_snapshots(warm) == []
+    # No item is loaded as an object either: one SELECT of the page's columns.
+    assert not [s for s in warm if "quiz_attempt_items.comment" in s], warm
