@@ -4,9 +4,11 @@ questions are too easy, too hard or discriminate badly, and says when too few le
 quiz for the figures to mean anything (fewer than analysis.MIN_LEARNERS)."""
 
 import random
+import re
 
 from learnhub.audit.services import Actor
 from learnhub.catalog import services as catalog
+from learnhub.i18n import format_number
 from learnhub.quizzes import analysis, services
 from learnhub.timeutil import utcnow
 
@@ -91,6 +93,11 @@ def test_finding_7_enough_learners_get_verdicts_in_words(
     assert "Quá khó: rất ít người làm đúng" in html
     assert "Phân biệt ngược" in html
     assert "Đạt" in html
+    # Facility and discrimination as Vietnamese numbers: a decimal comma, never a point.
+    table = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert not re.search(r"\d\.\d", table), table
+    good = next(s for s in stats if s.name == "GOOD1")
+    assert format_number(good.facility, 2, locale="vi") in table
     csv_text = client.get(f"/manage/quizzes/{quiz.id}/analysis?format=csv").get_data(as_text=True)
     assert "negative_discrimination" in csv_text
     assert f"learners,{analysis.MIN_LEARNERS}" in csv_text
