@@ -1,19 +1,25 @@
-"""`flask db …` (migrations) and `flask demo` (demo data)."""
+"""`flask db …` (migrations) and `flask demo` (demo data).
+
+Alembic is imported by the commands that use it, not when the app registers them: every
+`flask` command (e.g. `flask reports export`) would otherwise pay for importing it."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.util import CommandError
 from flask import current_app
 from flask.cli import with_appcontext
 
 from learnhub.config import ROOT
 from learnhub.demo import create_demo
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
-def alembic_config() -> AlembicConfig:
+
+def alembic_config() -> "AlembicConfig":
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.attributes["engine"] = current_app.extensions["learnhub.engine"]
@@ -33,6 +39,9 @@ def upgrade(revision: str) -> None:
     url = current_app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    from alembic import command
+    from alembic.util import CommandError
+
     try:
         command.upgrade(alembic_config(), revision)
     except CommandError as exc:  # e.g. rows that break a new constraint: the report, no trace
@@ -43,6 +52,8 @@ def upgrade(revision: str) -> None:
 @with_appcontext
 def check() -> None:
     """Fail when the models and the migrations disagree."""
+    from alembic import command
+
     command.check(alembic_config())
 
 
@@ -51,6 +62,8 @@ def check() -> None:
 @with_appcontext
 def revision(message: str) -> None:
     """Autogenerate a migration from the models."""
+    from alembic import command
+
     command.revision(alembic_config(), message=message, autogenerate=True)
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 
 from learnhub import db
 from learnhub.accounts.models import Role
@@ -18,6 +18,7 @@ from learnhub.catalog.models import ModuleVersion
 from learnhub.certificates import services as certificates
 from learnhub.reports import exports, records
 from learnhub.timeutil import utcnow
+from learnhub.xlsx import neutralise
 from tests.reports.test_records import enrol, make_class
 
 #: Names and texts a spreadsheet would misread, or a CSV writer must quote.
@@ -236,3 +237,69 @@ def test_sqlite_fast_csv_fetches_whole_lines(awkward, app):
     finally:
         event.remove(engine, "after_cursor_execute", seen)
     assert widths == [1, 1]
+
+
+def _set_title(version_id: int, title: str | None) -> None:
+    version = db.session.get(ModuleVersion, version_id)
+    meta = {k: v for k, v in version.meta.items() if k != "title"}
+    if title is not None:
+        meta["title"] = title
+    db.session.execute(
+        update(ModuleVersion).where(ModuleVersion.id == version_id).values(meta=meta)
+    )
+    db.session.expire_all()
+
+
+def test_fast_csv_same_bytes_for_any_module_title(awkward):
+    """Titles that SQL literals must escape (quotes, backslashes, percent signs), an empty
+    title and none at all (the module's slug then): the same bytes as the reference."""
+    ended = awkward["ended"]
+    version_id = ended.version_id or ended.module.published_version_id
+    slug = ended.module.slug
+    stmt = records.statement(records.Filters(), None)
+    for title in ("100% l'x \\n %% \\' \"q\"", "-đầu", "", None):
+        _set_title(version_id, title)
+        for per_person in (False, True):
+            assert fast(stmt, per_person) == reference(stmt)
+        mine = [r for r in rows_of(fast(stmt))[1:] if r[5] == "'-FC-01"]
+        assert {r[7] for r in mine} == {neutralise(title) if title else slug}
+
+
+def _pg_only() -> None:
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's COPY")
+
+
+def test_postgresql_copy_reads_no_json_per_record(awkward):
+    """The module's title is not read from the version's JSON for every record (a parse of
+    the JSON a record: most of the time of a million-record export): the titles are listed
+    once, and the statement the COPY runs has no JSON access."""
+    _pg_only()
+    stmt = records.statement(records.Filters(), None)
+    for per_person in (False, True):
+        sql = exports._copy_sql(records.document_select(stmt, per_person))
+        assert "->>" not in sql
+        assert "module_versions" not in sql
+        assert fast(stmt, per_person) == reference(stmt)
+
+
+def test_postgresql_copy_restores_the_transactions_settings(awkward):
+    """The COPY sets its own DateStyle (dates as dd/mm/yyyy) and turns JIT off for itself;
+    the transaction's settings are back afterwards, whatever they were."""
+    _pg_only()
+    stmt = records.statement(records.Filters(), None)
+    expected = reference(stmt)
+
+    def settings():
+        return db.session.execute(
+            text("SELECT current_setting('DateStyle'), current_setting('jit')")
+        ).one()
+
+    db.session.execute(text("SET LOCAL DateStyle = 'Postgres, MDY'"))
+    db.session.execute(text("SET LOCAL jit = on"))
+    assert fast(stmt) == expected
+    assert tuple(settings()) == ("Postgres, MDY", "on")
+    db.session.execute(text("SET LOCAL DateStyle = 'ISO, YMD'"))
+    db.session.execute(text("SET LOCAL jit = off"))
+    assert fast(stmt, per_person=True) == expected
+    assert tuple(settings()) == ("ISO, YMD", "off")
