@@ -356,6 +356,8 @@ def class_line(title: str) -> str:
 #: drawn without interpolation (the template's image-rendering: pixelated), print sharp; WeasyPrint
 #: re-encodes the PNG on every render, and at five pixels that was about a tenth of the render.
 QR_SCALE, QR_BORDER = 2, 2
+#: segno's matrix holds 1 for a dark module, 0 for a light one: as 8-bit grey, black and white.
+_QR_GREY = bytes([255, 0]) + bytes(254)
 
 
 def qr_png_uri(text: str) -> str:
@@ -364,18 +366,20 @@ def qr_png_uri(text: str) -> str:
     A fixed mask (choosing the best of eight costs ~25 ms); a PNG, not a vector (WeasyPrint
     draws segno's SVG path in Python: slower, measured); 8-bit grey because WeasyPrint takes
     such a PNG's data as it is, where segno's 1-bit PNG is converted to RGB and encoded twice
-    more, about a tenth of a certificate's render."""
+    more, about a tenth of a certificate's render. The pixels come from segno's matrix by
+    byte translation (not a Python loop per module), compressed at zlib level 1: WeasyPrint
+    decodes the PNG and compresses its pixels again for the PDF (which is the same whatever
+    level this one has), and the default level took three times as long."""
     from PIL import Image
 
     qr = segno.make(text, error="m", mask=0)
     size = qr.symbol_size(scale=1, border=QR_BORDER)[0]
-    rows = b"".join(
-        bytes(0 if dark else 255 for dark in row) for row in qr.matrix_iter(border=QR_BORDER)
-    )
-    image = Image.frombytes("L", (size, size), rows)
+    quiet, blank = b"\xff" * QR_BORDER, b"\xff" * size * QR_BORDER
+    rows = b"".join(quiet + bytes(row).translate(_QR_GREY) + quiet for row in qr.matrix)
+    image = Image.frombytes("L", (size, size), blank + rows + blank)
     image = image.resize((size * QR_SCALE, size * QR_SCALE), Image.Resampling.NEAREST)
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, format="PNG", compress_level=1)
     return _png_uri(out.getvalue())
 
 

@@ -167,3 +167,88 @@ def test_issue18_certificate_lays_out_without_auto_tables_or_a_big_qr(klass, lea
     modules = segno.make(certificates.qr_text(cert), error="m", mask=0).symbol_size(border=2)[0]
     assert image.mode == "L"
     assert image.size == (modules * 2, modules * 2)
+
+
+def _style(html: str) -> list[tuple[str, str]]:
+    """The (selectors, declarations) of the certificate's <style> element, in order."""
+    import re
+
+    css = re.search(r"<style>(.*?)</style>", html, re.DOTALL).group(1)
+    return [(sel.strip(), body) for sel, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)]
+
+
+def test_issue18_only_the_qr_code_floats_and_no_word_breaks_at_every_letter(klass, learner):
+    """Issue 18 (Build 5): while a float is in a block formatting context, WeasyPrint 70 measures
+    the narrowest width (min-content) of every line box laid out in it, word by word; with
+    word-break: break-all, letter by letter. The header's left column floated in the page's own
+    context, so every line of the certificate below it was measured for nothing. The header's
+    columns are now two top-aligned inline blocks on one line that never wraps; the QR code is
+    the one float, inside the absolutely positioned ids block (a formatting context of its own);
+    the verification URL breaks inside a word only when the word overflows its line."""
+    complete(klass, learner)
+    cert = certificates.issue(Actor(None), klass, learner, utcnow())
+    style = _style(certificates.certificate_html(cert, certificates.default_issuer()))
+    floats = [sel for sel, body in style if "float:" in body.replace(" ", "")]
+    assert floats == [".ids .qr"]
+    assert not [sel for sel, body in style if "break-all" in body]
+    columns = dict(style)[".header .left, .header .right"]
+    assert "display: inline-block" in columns
+    assert "vertical-align: top" in columns
+
+
+LONG_AGENCY = "Trung tâm bồi dưỡng chính trị và nghiệp vụ hành chính huyện Đầm Dơi"
+
+
+@pytest.mark.parametrize("agency", [None, LONG_AGENCY])
+def test_issue18_header_columns_sit_side_by_side_and_the_title_below_both(
+    klass, learner, agency, db_session
+):
+    """The certificate read back (pdftotext boxes, filled rules): the agency column and the
+    Quốc hiệu column start on the same line, left and right of each other; the agency's rule
+    lies under its name; the title keeps its 7 mm below the taller column, also when the
+    agency's name takes three lines."""
+    from tests.documents import pdfcheck
+
+    if agency:
+        issuer = certificates.default_issuer()
+        issuer.name = agency.upper()
+        db_session.flush()
+    complete(klass, learner)
+    cert = certificates.issue(Actor(None), klass, learner, utcnow())
+    data = certificates.read_pdf(cert)
+    found = pdfcheck.lines(data)
+    nation = pdfcheck.first(found, pdfcheck.NATION)
+    motto = pdfcheck.first(found, "Độc lập - Tự do - Hạnh phúc")
+    title = pdfcheck.first(found, "GIẤY CHỨNG NHẬN")
+    left = [ln for ln in found if ln.y1 <= title.y0 and ln.x1 < nation.x0]
+    assert len(left) == (3 if agency else 1) + (1 if cert.data["issuer"]["parent_name"] else 0)
+    assert abs(left[0].y0 - nation.y0) < 0.5, (left[0], nation)
+    assert motto.y0 >= nation.y1 - 0.5
+    rule = [r for r in pdfcheck.rules(data) if r[2] < title.y0]
+    assert rule, "no rule under the agency's name"
+    x0, x1, y = rule[0]
+    assert y > left[-1].y1 - 0.5
+    assert abs((x0 + x1) / 2 - left[-1].centre) < 1 * pdfcheck.MM
+    bottom = max(y, motto.y1)
+    assert 7 * pdfcheck.MM - 1 <= title.y0 - bottom <= 10 * pdfcheck.MM, (title, bottom)
+
+
+def test_issue18_qr_pixels_are_segnos(klass, learner):
+    """The QR image made from segno's matrix by byte translation has exactly the pixels of
+    segno's own PNG at the same scale and quiet zone."""
+    import base64
+
+    import segno
+    from PIL import Image
+
+    complete(klass, learner)
+    cert = certificates.issue(Actor(None), klass, learner, utcnow())
+    text = certificates.qr_text(cert)
+    ours = certificates.qr_png_uri(text).removeprefix("data:image/png;base64,")
+    theirs = io.BytesIO()
+    segno.make(text, error="m", mask=0).save(
+        theirs, kind="png", scale=certificates.QR_SCALE, border=certificates.QR_BORDER
+    )
+    mine = Image.open(io.BytesIO(base64.b64decode(ours)))
+    assert mine.mode == "L"
+    assert mine.tobytes() == Image.open(theirs).convert("L").tobytes()
