@@ -614,19 +614,28 @@ ANALYSIS = """### What the figures say, and the next steps
   attempt and its 20 items and is followed by the attempt page, and the 2 cores work through that
   queue for the seconds the start p99 shows; the saves due in those seconds (the first answer comes
   within one pace, at random, which is harsher than people reading their first question) wait
-  behind it. Next steps: a cheaper start (the items in one multi-row INSERT, the draw and the
-  snapshots prepared once per quiz version), then measuring the first answer after a reading time.
+  behind it. Since the last run a start draws the questions as plain rows and writes the items in
+  one multi-row INSERT (no ORM object per item), the sign-in's session already carries the roles,
+  and the attempt page reads its items as plain rows and decodes a question's snapshot only for a
+  form not yet cached (tests/quizzes/test_issue18_cheap_start.py). Next steps: the draw and the
+  snapshots prepared once per quiz version; the first answer after a reading time.
 - **The throughput ratios** compare the same gunicorn with two different apps: the bare hello
   shows what the server, the sockets and wrk cost; the signed-in no-op adds LearnHub's request
   handling (session cookie, user row, session checks); the rest is the view. Server CPU per
   request is the figure that does not depend on the load of the machine; req/s do, and these
   runs share the 2 cores with wrk and with whatever else runs. Where a ratio is not met, the
   signed-in no-op shows how much of the gap is request handling before any view runs (through
-  the Flask test client the same no-op costs about 0.5 ms of CPU: the rest is gunicorn's gthread
-  workers, 8 threads sharing each worker's GIL). Next steps: the same targets with one thread per
-  worker and more workers; the attempt page's ORM loading (each item's JSON snapshot decoded on
-  every page, about 70 decodes for 36 questions); the lesson page's module, version and lessons
-  read once per published version rather than per request.
+  the Flask test client the same no-op costs about 0.5 ms of CPU; under gunicorn's gthread
+  workers, 8 threads share each worker's GIL). Since the last run the lesson page keeps the parts
+  that are the same for every reader (where, the text, its legal basis, the pager) per published
+  version and language, every page resolves its translations once per render, and the attempt
+  page reads no snapshot once its forms are cached. Tried and not adopted: fewer threads
+  (`--workers 2 --threads 4`, or 2) cut the app's CPU per request by a quarter to a third in a
+  one-off wrk run, but made the bare hello's CPU per request 2.5 times higher with wrk's 50
+  keep-alive connections, so the ratios would have improved by slowing the baseline; the deployed
+  configuration stays. Next steps: the signed-in request's user row without an ORM object, the
+  save's fresh CSRF token only when the old one nears expiry, and the base template's navigation
+  per role and language.
 """
 
 
