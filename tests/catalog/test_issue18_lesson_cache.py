@@ -21,18 +21,24 @@ def _publish(actor, module, body):
     catalog.publish(actor, module)
 
 
-def test_a_new_lesson_version_shows_its_new_text_and_the_same_text_renders_once(
-    client, login, admin, learner, db_session
-):
+def _published(admin, slug: str, body: str):
+    """A module with one lesson (*body*) and a one-question bank, published."""
     actor = quizzes.Actor(admin)
     module = catalog.create_module(
         actor,
-        "bo-nho-dem-bai-hoc",
+        slug,
         {"title": "Bộ nhớ đệm", "category": "ky-nang", "summary": "x", "periods": 1},
         admin,
     )
     quizzes.import_gift(actor, module, "::TF:: Câu hỏi đúng sai.{T}\n")
-    _publish(actor, module, "Nội dung **bản một**.\n")
+    _publish(actor, module, body)
+    return actor, module
+
+
+def test_a_new_lesson_version_shows_its_new_text_and_the_same_text_renders_once(
+    client, login, admin, learner, db_session
+):
+    actor, module = _published(admin, "bo-nho-dem-bai-hoc", "Nội dung **bản một**.\n")
     db_session.flush()
     login(learner)
     url = "/modules/bo-nho-dem-bai-hoc/lessons/bai-1"
@@ -58,15 +64,7 @@ def test_a_new_lesson_version_shows_its_new_text_and_the_same_text_renders_once(
 def test_the_cached_parts_keep_each_readers_progress_and_language(
     client, login, admin, learner, create_user, db_session
 ):
-    actor = quizzes.Actor(admin)
-    module = catalog.create_module(
-        actor,
-        "bo-nho-dem-hai-nguoi",
-        {"title": "Bộ nhớ đệm", "category": "ky-nang", "summary": "x", "periods": 1},
-        admin,
-    )
-    quizzes.import_gift(actor, module, "::TF:: Câu hỏi đúng sai.{T}\n")
-    _publish(actor, module, "Nội dung **chung**.\n")
+    _published(admin, "bo-nho-dem-hai-nguoi", "Nội dung **chung**.\n")
     db_session.flush()
     url = "/modules/bo-nho-dem-hai-nguoi/lessons/bai-1"
     login(learner)
