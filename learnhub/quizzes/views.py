@@ -150,7 +150,9 @@ def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> list[Markup
         )
         for item in items
     ]
-    missing = [item for item, key in zip(items, keys, strict=True) if key not in _FRAGMENTS]
+    # Looked up once into this render's own dict: another request may clear the cache meanwhile.
+    found = {key: _FRAGMENTS.get(key) for key in keys}
+    missing = [item for item, key in zip(items, keys, strict=True) if found[key] is None]
     if missing:
         gettext = i18n.render_callables()["gettext"]
         macro = (
@@ -162,10 +164,10 @@ def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> list[Markup
         if len(_FRAGMENTS) + len(missing) > _FRAGMENTS_MAX:
             _FRAGMENTS.clear()
         for item, key in zip(items, keys, strict=True):
-            if key in _FRAGMENTS:
+            if found[key] is not None:
                 continue
             snapshot = snapshots[item.position]
-            _FRAGMENTS[key] = str(
+            found[key] = _FRAGMENTS[key] = str(
                 macro(
                     FRAGMENT_ACTION + FRAGMENT_POSITION,
                     FRAGMENT_TOKEN,
@@ -181,7 +183,7 @@ def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> list[Markup
     token = generate_csrf()
     return [
         Markup(  # noqa: S704  # nosec B704 (our own rendered template)
-            _FRAGMENTS[key]
+            found[key]
             .replace(FRAGMENT_ACTION, action)
             .replace(FRAGMENT_POSITION, str(item.position))
             .replace(FRAGMENT_TOKEN, token)

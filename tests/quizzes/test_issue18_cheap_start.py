@@ -11,7 +11,7 @@ from learnhub.accounts.models import RoleGrant
 from learnhub.quizzes import services
 from learnhub.quizzes import views as quizzes_views
 from learnhub.quizzes.models import AttemptItem, Question
-from tests.quizzes.test_issue18_lean_save import statements
+from tests.quizzes.test_issue18_lean_save import _answer, statements
 from tests.support import csrf_token
 
 
@@ -95,3 +95,28 @@ def test_the_attempt_page_reads_the_snapshots_only_for_forms_not_yet_cached(
     assert reads_snapshots(warm) == []
     # No item is loaded as an object either: one SELECT of the page's columns.
     assert not [s for s in warm if "quiz_attempt_items.comment" in s], warm
+
+
+def test_the_attempt_page_survives_the_fragment_cache_filling_up(
+    client, login, learner, quiz, app, monkeypatch
+):
+    """A page with some forms cached and one not: when storing that one fills the cache (it is
+    cleared), the page still shows every question, from this render's own lookups."""
+    login(learner)
+    token = csrf_token(client, f"/quizzes/{quiz.id}")
+    url = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token}).location
+    attempt_id = int(url.rsplit("/", 1)[1])
+    quizzes_views._FRAGMENTS.clear()
+    assert client.get(url).status_code == 200  # every form cached
+    answer = _answer(services.snapshots(attempt_id, [1])[1])
+    saved = client.post(
+        f"/attempts/{attempt_id}/items/1", json=answer, headers={"X-CSRFToken": token}
+    )
+    assert saved.get_json()["saved"] is True  # one form now has a key not yet cached
+    monkeypatch.setattr(quizzes_views, "_FRAGMENTS_MAX", len(quizzes_views._FRAGMENTS))
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    count = len(services.page_items(attempt_id))
+    for position in range(1, count + 1):
+        assert f'id="q{position}" data-position="{position}"' in html
