@@ -172,8 +172,10 @@ def test_trainer_adds_each_type_in_the_browser(client, editor_page, quiz_module,
     bank = client.get(response.location).get_data(as_text=True)
     assert str(kinds.TYPE_NAMES[kind]) in bank
     event = db_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "question.create")
-    ).all()[-1]
+        select(AuditEvent)
+        .where(AuditEvent.action == "question.create")
+        .order_by(AuditEvent.id.desc())
+    ).first()
     assert event.object_id == str(row.id)
 
 
