@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks and write bench/RESULTS.md.
 
-`python -m bench` runs B1 to B5 (bounded: about 25 minutes on 2 cores); the growth run (about an
-hour on PostgreSQL) only with BENCH_GROWTH=1. `BENCH_ONLY=b2 python -m bench` runs only B2 (a
+`python -m bench` runs B1 to B5 (bounded: about 25 minutes on 2 cores); B4's pages at size M and
+the growth run (each about an hour) only with BENCH_GROWTH=1. `BENCH_ONLY=b2 python -m bench` runs only B2 (a
 comma-separated list also works). Each workload writes its own section to bench/results/<name>.md,
 with when, where and how it was measured in a first-line comment, and RESULTS.md is rebuilt from a
 header and every section file present, so a workload run alone keeps the others' last figures.
@@ -60,10 +60,11 @@ WORKLOADS = {
     "b3": Workload("B3 (HR export)", "bench.b3_export"),
     "b4": Workload("B4 (reports at province scale)", "bench.b4_reports"),
     "b5": Workload("B5 (page weight)", "bench.b5_pages"),
+    "b4m": Workload("B4 at size M (reports)", "bench.b4m_reports"),
     "growth": Workload("Growth from S to M (PostgreSQL)", "bench.m_growth"),
 }
 #: Workloads that `make bench` runs only when asked (BENCH_GROWTH=1 or BENCH_ONLY).
-OPT_IN = {"growth"}
+OPT_IN = {"b4m", "growth"}
 #: Workloads of shared/quality/performance.md that have no benchmark yet.
 PENDING: dict[str, str] = {}
 
@@ -71,8 +72,8 @@ PENDING: dict[str, str] = {}
 def _selected() -> list[str]:
     only = os.environ.get("BENCH_ONLY", "").strip().lower()
     if not only:
-        # The growth run (PostgreSQL at S and at M, about an hour) is not part of the bounded
-        # default: BENCH_GROWTH=1 adds it, BENCH_ONLY=growth runs it alone.
+        # The size-M runs (B4M and growth, each about an hour) are not part of the bounded
+        # default: BENCH_GROWTH=1 adds them, BENCH_ONLY=b4m or BENCH_ONLY=growth runs one alone.
         growth = os.environ.get("BENCH_GROWTH", "") not in ("", "0")
         return [n for n in WORKLOADS if n not in OPT_IN or growth]
     names = [n.strip() for n in only.split(",") if n.strip()]
@@ -134,7 +135,7 @@ def _rebuild(started: datetime, command: str, machine: str, failed: list[str]) -
     )
     not_yet = f"\n## Not yet measured\n\n{textwrap.fill(note, 100)}\n" if missing else ""
     header = textwrap.fill(
-        f"Command: `make bench` (runs `python -m bench`: B1 to B5; the growth run with "
+        f"Command: `make bench` (runs `python -m bench`: B1 to B5; B4 at size M and the growth run with "
         f"BENCH_GROWTH=1); `BENCH_ONLY=b2 python -m "
         f"bench` runs one workload and keeps the other sections as last measured. Sections "
         f"measured: {'; '.join(measured)}. Targets are ratios against a baseline measured in the "
