@@ -662,29 +662,31 @@ def _open_attempt(attempt_id: int, user_id: int, now: datetime):
 
 @lru_cache(maxsize=4)
 def _store_statement(dialect: str):
-    """store_answer's UPDATE, built once per backend (building it costs more than running it)."""
-    guard = select(Attempt.id).where(
-        Attempt.id == bindparam("attempt"),
-        Attempt.user_id == bindparam("user"),
-        Attempt.state == AttemptState.in_progress,
-        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("now")),
+    """store_answer's UPDATE, built once per backend (building it costs more than running it).
+    On the tables, not the mapped classes: a Core statement skips the ORM's bulk-update
+    machinery (about a third of a save's time in the view), and nothing mapped is loaded."""
+    attempts, items = Attempt.__table__, AttemptItem.__table__
+    guard = select(attempts.c.id).where(
+        attempts.c.id == bindparam("attempt"),
+        attempts.c.user_id == bindparam("user"),
+        attempts.c.state == AttemptState.in_progress,
+        or_(attempts.c.deadline_at.is_(None), attempts.c.deadline_at >= bindparam("now")),
     )
     if dialect == "postgresql":
         # Serialise with a submit of the same attempt (see _open_attempt).
         guard = guard.with_for_update(read=True)
     return (
-        update(AttemptItem)
+        update(items)
         .where(
-            AttemptItem.attempt_id == bindparam("attempt"),
-            AttemptItem.position == bindparam("at_position"),
-            AttemptItem.attempt_id.in_(guard),
+            items.c.attempt_id == bindparam("attempt"),
+            items.c.position == bindparam("at_position"),
+            items.c.attempt_id.in_(guard),
         )
         .values(
-            answer=bindparam("new_answer", type_=AttemptItem.answer.type),
+            answer=bindparam("new_answer", type_=items.c.answer.type),
             answered_at=bindparam("now"),
         )
-        .returning(AttemptItem.id, AttemptItem.snapshot, AttemptItem.order)
-        .execution_options(synchronize_session=False)
+        .returning(items.c.id, items.c.snapshot, items.c.order)
     )
 
 
