@@ -599,22 +599,36 @@ class PageItem(NamedTuple):
     answered_at: datetime | None
 
 
+#: A quiz's title by id, built once (the attempt page's heading).
+_QUIZ_TITLE = select(Quiz.__table__.c.title).where(Quiz.__table__.c.id == bindparam("quiz"))
+
+
+def quiz_title(quiz_id: int) -> str | None:
+    return db.session.execute(_QUIZ_TITLE, {"quiz": quiz_id}).scalar()
+
+
+@lru_cache(maxsize=1)
+def _page_items_statement():
+    """page_items' SELECT, built once, on the table (a Core statement: no ORM layer)."""
+    items = AttemptItem.__table__
+    return (
+        select(
+            items.c.position,
+            items.c.question_id,
+            func.coalesce(items.c.snapshot["revision"].as_integer(), 1),
+            items.c.order,
+            items.c.answer,
+            items.c.answered_at,
+        )
+        .where(items.c.attempt_id == bindparam("attempt"))
+        .order_by(items.c.position)
+    )
+
+
 def page_items(attempt_id: int) -> list[PageItem]:
     """The items of an attempt in position order, without their snapshots (one SELECT)."""
-    revision = func.coalesce(AttemptItem.snapshot["revision"].as_integer(), 1)
-    stmt = (
-        select(
-            AttemptItem.position,
-            AttemptItem.question_id,
-            revision,
-            AttemptItem.order,
-            AttemptItem.answer,
-            AttemptItem.answered_at,
-        )
-        .where(AttemptItem.attempt_id == attempt_id)
-        .order_by(AttemptItem.position)
-    )
-    return [PageItem(*row) for row in db.session.execute(stmt)]
+    rows = db.session.execute(_page_items_statement(), {"attempt": attempt_id})
+    return [PageItem(*row) for row in rows]
 
 
 def snapshots(attempt_id: int, positions: list[int]) -> dict[int, dict]:

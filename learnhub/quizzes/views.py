@@ -115,7 +115,7 @@ def attempt(attempt_id: int):
     return render_template(
         "quizzes/attempt.html",
         attempt=attempt,
-        title=db.session.scalar(select(Quiz.title).where(Quiz.id == attempt.quiz_id)),
+        title=services.quiz_title(attempt.quiz_id),
         forms=_item_forms(attempt, items),
         answered=sum(1 for item in items if item.answered_at is not None),
         count=len(items),
