@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from learnhub import db, images, signals
 from learnhub.accounts.models import User
@@ -63,8 +63,12 @@ class Draft:
         return content_hash(self.meta, [list(x) for x in self.lessons], self.banks, self.assets)
 
 
+#: by_slug's SELECT, built once (every module and lesson page starts with it).
+_MODULE_BY_SLUG = select(Module).where(Module.slug == bindparam("slug"))
+
+
 def by_slug(slug: str) -> Module | None:
-    return db.session.scalar(select(Module).where(Module.slug == slug))
+    return db.session.execute(_MODULE_BY_SLUG, {"slug": slug}).scalar_one_or_none()
 
 
 # -- stored files ----------------------------------------------------------------------------
@@ -344,11 +348,16 @@ def move_lesson(draft: Draft, slug: str, step: int) -> Draft:
 # -- learners --------------------------------------------------------------------------------
 
 
+#: read_slugs' SELECT, built once, on the table (no ORM layer: every lesson page runs it).
+_READ_SLUGS = (
+    select(LessonProgress.__table__.c.lesson_slug)
+    .where(LessonProgress.__table__.c.user_id == bindparam("user"))
+    .where(LessonProgress.__table__.c.module_id == bindparam("module"))
+)
+
+
 def read_slugs(user: User, module: Module) -> set[str]:
-    stmt = select(LessonProgress.lesson_slug).where(
-        LessonProgress.user_id == user.id, LessonProgress.module_id == module.id
-    )
-    return set(db.session.scalars(stmt))
+    return set(db.session.scalars(_READ_SLUGS, {"user": user.id, "module": module.id}))
 
 
 def mark_read(user: User, module: Module, lesson: Lesson) -> LessonProgress:
