@@ -337,16 +337,23 @@ def _set_local(cursor, settings: dict[str, str]) -> None:
 
 def _sqlite_chunks(stmt: Select, written: list[int]) -> Iterator[bytes]:
     # SQLite writes each whole line (sql_cells over the statement's columns): Python only
-    # joins them, one string a row.
+    # joins them. The lines come as SQLite's own UTF-8 bytes (text_factory), never decoded to
+    # str and encoded back: a fifth of the export's time once the query is written.
     lines = stmt.with_only_columns(sql_cells(*stmt.selected_columns))
-    result = db.session.connection().execute(lines)
-    cursor = result.cursor  # the DBAPI cursor: one-item tuples, no Row objects
+    connection = db.session.connection()
+    dbapi = connection.connection.driver_connection
+    dbapi.text_factory = bytes
     try:
-        while rows := cursor.fetchmany(SQL_BATCH):
-            written[0] += len(rows)
-            yield ("\r\n".join([line for (line,) in rows]) + "\r\n").encode("utf-8")
+        result = connection.execute(lines)
+        cursor = result.cursor  # the DBAPI cursor: one-item tuples, no Row objects
+        try:
+            while rows := cursor.fetchmany(SQL_BATCH):
+                written[0] += len(rows)
+                yield b"\r\n".join([line for (line,) in rows]) + b"\r\n"
+        finally:
+            result.close()
     finally:
-        result.close()
+        dbapi.text_factory = str
 
 
 def query_csv_chunks(

@@ -250,6 +250,26 @@ def _set_title(version_id: int, title: str | None) -> None:
     db.session.expire_all()
 
 
+def test_sqlite_fast_csv_reads_bytes_and_gives_the_connection_back_reading_text(awkward):
+    """On SQLite the lines come as SQLite's UTF-8 bytes (no decoding to str and encoding back);
+    the connection reads text again afterwards, whether the file was read to its end or
+    abandoned half-way (a download cancelled)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writes the rows with COPY")
+    stmt = records.statement(records.Filters(class_id=awkward["ended"].id), None)
+    dbapi = db.session.connection().connection.driver_connection
+    chunks = records.csv_chunks(stmt)
+    next(chunks)  # the BOM and header, from Python
+    assert next(chunks).endswith(b"\r\n")  # the first rows
+    assert dbapi.text_factory is bytes  # while the rows are read
+    chunks.close()  # abandoned half-way
+    assert dbapi.text_factory is str
+    assert db.session.scalar(text("SELECT 'Cà Mau'")) == "Cà Mau"
+    assert fast(stmt) == reference(stmt)
+    assert dbapi.text_factory is str
+    assert db.session.scalar(text("SELECT 'Đầm Dơi'")) == "Đầm Dơi"
+
+
 def test_fast_csv_same_bytes_for_any_module_title(awkward):
     """Titles that SQL literals must escape (quotes, backslashes, percent signs), an empty
     title and none at all (the module's slug then): the same bytes as the reference."""
