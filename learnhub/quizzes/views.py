@@ -93,13 +93,13 @@ def start(quiz_id: int):
         abort(400)
     try:
         # Reads and draws first; the service takes the write (SQLite: the lock) for its inserts.
-        attempt = services.start_attempt(quiz, current_user, utcnow())
+        attempt_id = services.start_attempt(quiz, current_user, utcnow()).id
     except services.QuizError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for(".show", quiz_id=quiz.id))
-    db.session.commit()
-    return redirect(url_for(".attempt", attempt_id=attempt.id))
+    db.session.commit()  # the id was read before: no reload of the attempt after the commit
+    return redirect(url_for(".attempt", attempt_id=attempt_id))
 
 
 @bp.get("/attempts/<int:attempt_id>")
