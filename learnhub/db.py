@@ -150,9 +150,25 @@ def _begin_writes() -> None:
         write_transaction()
 
 
+def pool_options(config) -> dict:
+    """The engine's pool from DATABASE_POOL_SIZE: that many connections kept, a quarter more
+    when busy (none set: SQLAlchemy's defaults)."""
+    size = config.get("DATABASE_POOL_SIZE")
+    if size in (None, ""):
+        return {}
+    given = size
+    try:
+        size = int(size)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValueError(f"DATABASE_POOL_SIZE must be a whole number of at least 1, not {given!r}")
+    return {"pool_size": size, "max_overflow": size // 4}
+
+
 def init_app(app: Flask) -> None:
     """Bind the session to the configured database and release it after each request."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], **pool_options(app.config))
     session.configure(bind=engine)
     app.extensions["learnhub.engine"] = engine
     app.before_request(_begin_writes)
