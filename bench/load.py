@@ -230,6 +230,7 @@ def run_wrk(
             f"http://127.0.0.1:{port}{path}",
         ],
         env={**os.environ, **(env or {})},
+        cwd=WRK_DIR,  # the scripts require("common") from there
         capture_output=True,
         text=True,
         check=True,

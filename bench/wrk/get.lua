@@ -2,16 +2,15 @@
 -- who signed in through the real form). Counts every response that is not 200 (a redirect to
 -- the sign-in page included, which wrk itself would count as a success) and prints
 -- "BENCH {json}" for bench/load.py.
+local common = require("common")
 local cookie = os.getenv("BENCH_COOKIE")
 if cookie and cookie ~= "" then
   wrk.headers["Cookie"] = cookie
 end
 wrk.headers["User-Agent"] = "learnhub-bench"
 
-local threads = {}
-
 function setup(thread)
-  table.insert(threads, thread)
+  common.track(thread)
 end
 
 function init(args)
@@ -29,12 +28,5 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local total, first = 0, ""
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("bad")
-    if first == "" then
-      first = thread:get("sample")
-    end
-  end
-  io.write(string.format('BENCH {"bad": %d, "sample": "%s"}\n', total, first))
+  common.report()
 end

@@ -4,6 +4,7 @@
 -- saves another answer: positions and choices rotate (each thread starts elsewhere), so every
 -- request is a real write to a valid, unexpired, in-progress attempt. A response that is not
 -- 200 with "saved":true is counted as bad; prints "BENCH {json}" for bench/load.py.
+local common = require("common")
 local attempt = os.getenv("BENCH_ATTEMPT")
 local positions = tonumber(os.getenv("BENCH_POSITIONS"))
 local choices = tonumber(os.getenv("BENCH_CHOICES"))
@@ -15,13 +16,12 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
 wrk.headers["User-Agent"] = "learnhub-bench"
 
-local threads = {}
 local count = 0
 
 function setup(thread)
   count = count + 1
   thread:set("offset", count * 7)
-  table.insert(threads, thread)
+  common.track(thread)
 end
 
 function init(args)
@@ -48,12 +48,5 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local total, first = 0, ""
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("bad")
-    if first == "" then
-      first = thread:get("sample")
-    end
-  end
-  io.write(string.format('BENCH {"bad": %d, "sample": "%s"}\n', total, first))
+  common.report()
 end
