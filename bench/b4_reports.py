@@ -642,9 +642,32 @@ def _analysis_at_size(r: dict, size: str) -> str:
         "The report reads the summary rows of the period's classes (reports/summary.py), never "
         "the enrolments, attendance records, completions or certificates themselves; what grows "
         "with the size is the count of distinct persons, one index entry per roster place of "
-        "the period (ix_report_unit_persons_period). The reasoning behind each page is in B4's "
-        "analysis, at size S."
+        "the period (ix_report_unit_persons_period), and the (class, unit) rows of the period, "
+        "which Python sums one by one (each class's attendance weights come from its rule). The "
+        "reasoning behind each page is in B4's analysis, at size S."
     )
+    over = [
+        b
+        for b in r["backends"]
+        if {p["key"]: p for p in b["pages"]}["unit"]["median_ms"] > target_ms
+    ]
+    if over:
+        unit = {p["key"]: p for p in over[0]["pages"]}["unit"]
+        slow = sorted(unit["plans"], key=lambda p: p["ms"], reverse=True)[:2]
+        named = " and ".join(f"{_what(p['sql'])} ({p['ms']:.0f} ms)" for p in slow)
+        bullets.append(
+            f"**Why it is not met, and the next step.** On {over[0]['label']} the province's "
+            f"page spends {unit['sql_ms']:.0f} ms in SQL (its slowest statements: {named}; "
+            f"{unit['table']} holds {unit['table_rows']:,} rows, one per roster place, and a "
+            f"distinct count reads the period's part of them), and about "
+            f"{unit['median_ms'] - unit['sql_ms']:.0f} ms in Python over the period's (class, "
+            "unit) rows: work that grows with the roster, not with the rows shown. Next step: "
+            "summary rows per reporting year (the report's default period): distinct persons per "
+            "(unit, module) and per unit, and attendance sums per (unit, module, weights), kept "
+            "by the same listener in the writing transaction and compared with the base tables "
+            "by `flask reports check-summary`, so that the default period reads a few rows per "
+            "unit and module whatever the size; other periods would still read theirs."
+        )
     text = "\n".join(
         textwrap.fill(b, 100, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
         for b in bullets
