@@ -626,16 +626,26 @@ ANALYSIS = """### What the figures say, and the next steps
   runs share the 2 cores with wrk and with whatever else runs. Where a ratio is not met, the
   signed-in no-op shows how much of the gap is request handling before any view runs (through
   the Flask test client the same no-op costs about 0.5 ms of CPU; under gunicorn's gthread
-  workers, 8 threads share each worker's GIL). Since the last run the lesson page keeps the parts
-  that are the same for every reader (where, the text, its legal basis, the pager) per published
-  version and language, every page resolves its translations once per render, and the attempt
-  page reads no snapshot once its forms are cached. Tried and not adopted: fewer threads
-  (`--workers 2 --threads 4`, or 2) cut the app's CPU per request by a quarter to a third in a
-  one-off wrk run, but made the bare hello's CPU per request 2.5 times higher with wrk's 50
-  keep-alive connections, so the ratios would have improved by slowing the baseline; the deployed
-  configuration stays. Next steps: the signed-in request's user row without an ORM object, the
-  save's fresh CSRF token only when the old one nears expiry, and the base template's navigation
-  per role and language.
+  workers, 8 threads share each worker's GIL). The same code costs about twice the CPU under
+  gunicorn as in a loop through the WSGI app (measured per request in the worker's own thread:
+  1.3 against 0.7 ms for the no-op), because wrk, the kernel and four workers share 2 cores and
+  their caches; the bare hello, which runs little Python, loses less to that. Since the last
+  run: the signed-in user is read with a SELECT built once (session.get built its statement
+  again for every request), the save's UPDATE is a Core statement (no ORM bulk-update layer) and
+  signs no new CSRF token (the page's token lives as long as the session), a JSON body is not
+  parsed as a form at the door, and the attempt and lesson pages read their rows with
+  statements built once (tests/quizzes/test_issue18_core_save.py). In-process CPU per request,
+  alternated with the previous commit: save 1.8–2.2 → 1.3 ms, no-op 0.72 → 0.60 ms, attempt page
+  3.6–4.5 → 1.8–2.6 ms on a busy machine. Tried and not adopted: fewer threads (`--workers 2
+  --threads 4`, or 2) cut the app's CPU per request by a quarter to a third in a one-off wrk
+  run, but made the bare hello's CPU per request 2.5 times higher with wrk's 50 keep-alive
+  connections, so the ratios would have improved by slowing the baseline; the deployed
+  configuration stays. What is left is Flask's, Flask-Login's, Flask-WTF's and SQLAlchemy's
+  per-request work (a request context, the session cookie's signature, the CSRF token's, one
+  ORM row), which no view change removes: reaching 0.25× would take a save path outside that
+  stack (a WSGI handler of its own for the autosave, with the session and CSRF checks done
+  again there), which would be a second home for the sign-in rules; the next step is to measure
+  what such a handler would cost before deciding.
 """
 
 
@@ -643,8 +653,10 @@ def section(r: dict) -> str:
     w = r["wrk"]
     parts = [
         "## B1: the quiz hot path\n",
-        "Server: gunicorn as docs/deploy.md runs it (`--workers 4 --threads 8`, gthread, access "
-        "log on stdout, sent to /dev/null), on 127.0.0.1, the same options for every target.",
+        "Server: gunicorn as docs/deploy.md runs it (`--workers 4`, gthread, access log on "
+        "stdout, sent to /dev/null), on 127.0.0.1: `--threads 16` and a pool of 16 database "
+        "connections per worker on PostgreSQL, `--threads 8` on SQLite (bench/load.py), the "
+        "same options for every target on a backend.",
         "",
         f"### Throughput (wrk, {'PostgreSQL' if 'SQLite' not in r['backends'] else 'SQLite'})\n",
     ]

@@ -23,8 +23,19 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-#: docs/deploy.md, section 5: `gunicorn --workers 4 --threads 8 … --access-logfile -`.
-WORKERS, THREADS = 4, 8
+#: docs/deploy.md, section 5: `gunicorn --workers 4 --threads 16 … --access-logfile -` with
+#: LEARNHUB_DATABASE_POOL_SIZE=16 on PostgreSQL; on SQLite `--threads 8` (more threads are more
+#: writers queueing for its one write lock).
+WORKERS = 4
+THREADS = {"postgresql": 16, "sqlite": 8}
+
+
+def threads_for(env: dict[str, str]) -> int:
+    """The deployed threads per worker for the database *env* names."""
+    url = env.get("LEARNHUB_DATABASE_URL", "")
+    return THREADS["postgresql" if url.startswith("postgresql") else "sqlite"]
+
+
 USER_AGENT = "learnhub-bench"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -49,11 +60,14 @@ def start_server(
     env: dict[str, str],
     port: int,
     workers: int = WORKERS,
-    threads: int = THREADS,
+    threads: int | None = None,
     app: str = "bench.wsgi:app",
 ) -> subprocess.Popen:
     """gunicorn with docs/deploy.md's options (gthread workers, an access log on stdout, which
-    goes to /dev/null here instead of the journal), on 127.0.0.1:*port*."""
+    goes to /dev/null here instead of the journal), on 127.0.0.1:*port*; *threads* by default
+    as deployed for the database, and a connection pool as large as the threads."""
+    threads = threads or threads_for(env)
+    env = {"LEARNHUB_DATABASE_POOL_SIZE": str(threads), **env}
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
         [

@@ -426,7 +426,7 @@ def section(r: dict) -> str:
         f"the rows a page shows are the rows of its tables (the dashboard: its module cards); "
         f"the rows it reads are summed over the scans of every SELECT of one request (EXPLAIN "
         f"ANALYZE: rows returned or filtered out, times loops). B1 is the same burst as in its "
-        f"own section (500 learners, gunicorn 4 workers × 8 threads on 127.0.0.1), with the "
+        f"own section (500 learners, gunicorn 4 workers as deployed on 127.0.0.1), with the "
         f"quiz and its learners added on top of each size's data; its server memory is the "
         f"resident memory of gunicorn's master and workers, sampled every 0.5 s. Then, on the "
         f"same database, B5's pages, B2's bulk issue and verification and B3's exports (their "
