@@ -614,11 +614,18 @@ ANALYSIS = """### What the figures say, and the next steps
   attempt and its 20 items and is followed by the attempt page, and the 2 cores work through that
   queue for the seconds the start p99 shows; the saves due in those seconds (the first answer comes
   within one pace, at random, which is harsher than people reading their first question) wait
-  behind it. Since the last run a start draws the questions as plain rows and writes the items in
-  one multi-row INSERT (no ORM object per item), the sign-in's session already carries the roles,
-  and the attempt page reads its items as plain rows and decodes a question's snapshot only for a
-  form not yet cached (tests/quizzes/test_issue18_cheap_start.py). Next steps: the draw and the
-  snapshots prepared once per quiz version; the first answer after a reading time.
+  behind it. Two changes since the last run. The start and the pages are cheaper (the user's
+  row, the attempt page's rows and the save's UPDATE without statement building or the ORM
+  layer, the new attempt's id read before the commit: tests/quizzes/test_issue18_core_save.py,
+  test_issue18_cheap_start.py). And on PostgreSQL gunicorn runs 16 threads per worker with a
+  pool of 16 connections (docs/deploy.md): with 8, a save that arrives during the start waits in
+  the worker's queue behind the starts accepted before it; with 16 more requests run at once and
+  share the CPU, so a 1 ms save no longer waits for the starts ahead of it to finish. Measured
+  with the exam alone on this machine, one after the other (2026-12-02 16:12–16:32 UTC):
+  PostgreSQL 8 threads save p99 1.30 s, 16 threads 0.16 s; SQLite 8 threads 0.69 s, 16 threads
+  2.65 s, because there every extra thread is one more writer queueing for the database's one
+  write lock (busy_timeout's sleeps), so SQLite keeps 8. Next steps: the draw and the snapshots
+  prepared once per quiz version; the first answer after a reading time.
 - **The throughput ratios** compare the same gunicorn with two different apps: the bare hello
   shows what the server, the sockets and wrk cost; the signed-in no-op adds LearnHub's request
   handling (session cookie, user row, session checks); the rest is the view. Server CPU per
