@@ -9,6 +9,7 @@ from learnhub.audit.services import SYSTEM
 from learnhub.catalog import services as catalog
 from learnhub.quizzes import services
 from learnhub.timeutil import utcnow
+from tests.support import csrf_token
 
 BANK = """$CATEGORY: $course$/top/Một
 
@@ -68,3 +69,13 @@ def rng():
 @pytest.fixture
 def later(now):
     return lambda **kw: now + timedelta(**kw)
+
+
+@pytest.fixture
+def started(client, login, learner, quiz):
+    """The learner signed in, their attempt at *quiz* started: (attempt id, CSRF token)."""
+    login(learner)
+    token = csrf_token(client, f"/quizzes/{quiz.id}")
+    response = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token})
+    attempt_id = int(response.location.rsplit("/", 1)[1])
+    return attempt_id, token

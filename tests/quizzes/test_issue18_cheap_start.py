@@ -4,20 +4,17 @@ the session a sign-in creates already holds the roles, so the first page after i
 the grants."""
 
 import random
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from learnhub import db
-from learnhub.accounts import services as accounts
 from learnhub.accounts.models import RoleGrant
-from learnhub.audit.services import SYSTEM
-from learnhub.catalog import services as catalog
 from learnhub.quizzes import services
 from learnhub.quizzes import views as quizzes_views
 from learnhub.quizzes.models import Attempt, AttemptItem, Question
-from tests.quizzes.test_issue18_lean_save import PASSWORD, _answer, statements
+from tests.quizzes.test_issue18_build2_write_lock import _signed_in_learner
+from tests.quizzes.test_issue18_lean_save import _answer, statements
 from tests.support import csrf_token
 
 
@@ -132,16 +129,7 @@ def test_the_attempt_page_survives_the_fragment_cache_filling_up(
 def test_a_start_through_the_page_reads_nothing_after_its_commit(app):
     """The view takes the new attempt's id before committing: nothing reloads the attempt after
     the COMMIT (a round trip per start at the synchronised moment of an exam)."""
-    login = f"start-{uuid.uuid4().hex[:8]}"
-    with app.app_context():
-        accounts.create_user(SYSTEM, full_name="Lê Văn Bắt Đầu", login=login, password=PASSWORD)
-        quiz_id = services.ensure_quiz(catalog.by_slug("doi-ngoai-nhan-dan")).id
-        db.session.commit()
-        db.session.remove()
-    client = app.test_client()
-    token = csrf_token(client, "/login")
-    assert client.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": token})
-    token = csrf_token(client, f"/quizzes/{quiz_id}")
+    client, token, quiz_id = _signed_in_learner(app)
     with statements(app.extensions["learnhub.engine"]) as seen:
         started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
     assert started.status_code == 302
@@ -150,7 +138,7 @@ def test_a_start_through_the_page_reads_nothing_after_its_commit(app):
     assert seen[-1] == "COMMIT", seen
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
-        assert attempt.user.username == login
+        assert attempt.user.full_name == "Đỗ Văn Khóa"
         assert len(attempt.items) > 0
         services.submit_attempt(attempt, attempt.started_at)
         db.session.commit()

@@ -7,21 +7,10 @@ import sqlalchemy as sa
 
 from learnhub import db
 from learnhub.quizzes.models import Attempt
-from tests.support import csrf_token
 
 
-def _start(client, login, learner, quiz):
-    login(learner)
-    token = csrf_token(client, f"/quizzes/{quiz.id}")
-    started = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token})
-    attempt_id = int(started.location.rsplit("/", 1)[1])
-    return token, attempt_id
-
-
-def test_a_save_runs_no_orm_statement_but_the_signed_in_users_row(
-    client, login, learner, quiz, db_session
-):
-    token, attempt_id = _start(client, login, learner, quiz)
+def test_a_save_runs_no_orm_statement_but_the_signed_in_users_row(client, started, db_session):
+    attempt_id, token = started
     items = {i.snapshot["name"]: i for i in db_session.get(Attempt, attempt_id).items}
     url = f"/attempts/{attempt_id}/items/{items['TF'].position}"
     db_session.expire_all()  # the request loads its user again, as a real one does
@@ -46,10 +35,8 @@ def test_a_save_runs_no_orm_statement_but_the_signed_in_users_row(
     assert stored["TF"] is not None
 
 
-def test_a_save_signs_no_new_token_and_the_pages_token_keeps_working(
-    client, login, learner, quiz, db_session
-):
-    token, attempt_id = _start(client, login, learner, quiz)
+def test_a_save_signs_no_new_token_and_the_pages_token_keeps_working(client, started, db_session):
+    attempt_id, token = started
     items = {i.snapshot["name"]: i for i in db_session.get(Attempt, attempt_id).items}
     url = f"/attempts/{attempt_id}/items/{items['MC'].position}"
     for choice in (0, 1, 2, 1, 0):  # the whole quiz on the page's token
@@ -66,8 +53,8 @@ def test_a_save_signs_no_new_token_and_the_pages_token_keeps_working(
     assert db_session.get(type(items["MC"]), items["MC"].id).answer == {"choice": 0}
 
 
-def test_nul_in_a_json_answer_is_never_stored(client, login, learner, quiz, db_session):
-    token, attempt_id = _start(client, login, learner, quiz)
+def test_nul_in_a_json_answer_is_never_stored(client, started, db_session):
+    attempt_id, token = started
     items = {i.snapshot["name"]: i for i in db_session.get(Attempt, attempt_id).items}
     response = client.post(
         f"/attempts/{attempt_id}/items/{items['SA'].position}",
@@ -80,10 +67,8 @@ def test_nul_in_a_json_answer_is_never_stored(client, login, learner, quiz, db_s
     assert answer is None or "\x00" not in answer["text"]
 
 
-def test_nul_in_a_form_body_or_the_query_is_still_refused_at_the_door(
-    client, login, learner, quiz, db_session
-):
-    token, attempt_id = _start(client, login, learner, quiz)
+def test_nul_in_a_form_body_or_the_query_is_still_refused_at_the_door(client, started, db_session):
+    attempt_id, token = started
     items = {i.snapshot["name"]: i for i in db_session.get(Attempt, attempt_id).items}
     url = f"/attempts/{attempt_id}/items/{items['SA'].position}"
     form = client.post(url, data={"csrf_token": token, "text": "VU\x00FO"})

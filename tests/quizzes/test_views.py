@@ -13,15 +13,6 @@ from tests.quizzes.conftest import BANK
 from tests.support import csrf_token, multipart
 
 
-@pytest.fixture
-def started(client, login, learner, quiz):
-    login(learner)
-    token = csrf_token(client, f"/quizzes/{quiz.id}")
-    response = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token})
-    attempt_id = int(response.location.rsplit("/", 1)[1])
-    return attempt_id, token
-
-
 def _item(db_session, attempt_id, name):
     attempt = db_session.get(Attempt, attempt_id)
     return next(i for i in attempt.items if i.snapshot["name"] == name)
