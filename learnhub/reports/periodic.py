@@ -25,13 +25,17 @@ own people), then a breakdown by module and a totals row. Definitions (the page 
   other rows never appear and the totals only count people in scope.
 
 Cost: a fixed handful of statements whatever the number of units or people (units, scope,
-classes, then five over the summary rows of reports/summary.py: figures per (class, unit) and
-one narrow row per person and class for the distinct-person counts). No enrolment, completion,
-certificate or attendance record is read; the summary is kept by a session listener in the same
-transaction as every write, and `flask reports check-summary` compares it with the base tables.
-People are mapped to rows in Python from the small units table.
+the classes' rules, then six over the summary rows of reports/summary.py: figures per (class,
+unit) and one narrow row per person and class for the distinct-person counts). Each comes
+grouped in SQL: the enrolments and attendance periods per (unit, module, class rule), so Python
+loops over a few rows per unit and module, not over the (class, unit) pairs of the period. No
+enrolment, completion, certificate or attendance record is read; the summary is kept by a
+session listener in the same transaction as every write, and `flask reports check-summary`
+compares it with the base tables. People are mapped to rows in Python from the small units
+table.
 """
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -39,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import aliased
@@ -387,52 +392,71 @@ def _scoped(stmt, viewer: User, column=User.unit_id):
     return stmt if ids is None else stmt.where(column.in_(ids.scalar_subquery()))
 
 
-@dataclass(frozen=True)
-class ClassInfo:
-    module_id: int
-    #: The weight of each status, in STATUS_ORDER (hashable: classes with equal rules share it).
-    weight_key: tuple
+#: What a class's attendance weights depend on: its module (the published version's rule), the
+#: version it follows (that version's rule) and its own overrides, as the database writes them
+#: as text. Classes with equal keys weigh attendance alike.
+RuleKey = tuple[int, int | None, str | None]
 
 
-def _classes(period: Period) -> tuple[dict[int, ClassInfo], dict[int, tuple[str, str]]]:
-    """The period's classes (module, attendance weights by the class's rule) and the titles of
-    their modules: {class id: info}, {module id: (slug, title)}."""
+def _rule_text():
+    """The class's overrides as text: the same string in the figures' grouping and here."""
+    return sa.cast(TrainingClass.rule, sa.Text)
+
+
+def _classes(period: Period) -> tuple[dict[RuleKey, tuple], dict[int, tuple[str, str]]]:
+    """The attendance weights of the period's classes and the titles of their modules:
+    {rule key: weight of each status, in STATUS_ORDER}, {module id: (slug, title)}. One row per
+    distinct (module, version, overrides), not per class."""
     class_version = aliased(ModuleVersion)
     module_version = aliased(ModuleVersion)
-    stmt = _in_period(
-        select(
-            TrainingClass.id,
+    rule_text = _rule_text()
+    stmt = (
+        _in_period(
+            select(
+                TrainingClass.module_id,
+                TrainingClass.version_id,
+                rule_text,
+                class_version.meta["completion"],
+                module_version.meta["completion"],
+                Module.slug,
+                module_version.meta["title"].as_string(),
+                class_version.meta["title"].as_string(),
+            )
+            .join(Module, Module.id == TrainingClass.module_id)
+            .outerjoin(class_version, class_version.id == TrainingClass.version_id)
+            .outerjoin(module_version, module_version.id == Module.published_version_id),
+            period,
+        )
+        .group_by(
             TrainingClass.module_id,
             TrainingClass.version_id,
-            TrainingClass.rule,
-            class_version.meta["completion"],
-            module_version.meta["completion"],
-            Module.slug,
-            module_version.meta["title"].as_string(),
-            class_version.meta["title"].as_string(),
+            rule_text,
+            class_version.id,
+            module_version.id,
+            Module.id,
         )
-        .join(Module, Module.id == TrainingClass.module_id)
-        .outerjoin(class_version, class_version.id == TrainingClass.version_id)
-        .outerjoin(module_version, module_version.id == Module.published_version_id),
-        period,
+        .order_by(TrainingClass.module_id, TrainingClass.version_id)
     )
-    classes, modules = {}, {}
+    weights_of, modules = {}, {}
     for row in db.session.execute(stmt):
-        (class_id, module_id, version_id, override, class_rule, module_rule) = row[:6]
-        slug, module_title, class_title = row[6:]
+        (module_id, version_id, override, class_rule, module_rule) = row[:5]
+        slug, module_title, class_title = row[5:]
         # TrainingClass.completion_rule(), from the columns read here in one statement.
         meta = class_rule if version_id is not None else module_rule
-        rule = completion.from_meta(meta).with_overrides(override)
+        rule = completion.from_meta(meta).with_overrides(json.loads(override) if override else {})
         weight = weights(rule.count_excused, rule.late_weight)
-        key = tuple(weight.get(status, Decimal(0)) for status in STATUS_ORDER)
-        classes[class_id] = ClassInfo(module_id, key)
-        modules[module_id] = (slug, module_title or class_title or slug)
-    return classes, modules
+        key = (module_id, version_id, override)
+        weights_of[key] = tuple(weight.get(status, Decimal(0)) for status in STATUS_ORDER)
+        if module_id not in modules or module_title:
+            modules[module_id] = (slug, module_title or class_title or slug)
+    return weights_of, modules
 
 
-def _counts(viewer: User, period: Period):
+def _counts(viewer: User, period: Period, units_shown: list[int] | None):
     """The grouped figures, each keyed by the person's unit id, read from the summary rows
-    (reports/summary.py) rather than from the period's enrolments."""
+    (reports/summary.py) rather than from the period's enrolments. *units_shown*: the units
+    whose people appear in some row (None: every unit in the viewer's scope), for the classes
+    counted per module."""
     figures, persons = summary.UnitFigures, summary.UnitPerson
     # Core execution on the session's connection: plain rows, without the ORM's result layer.
     run = db.session.connection().execute
@@ -441,20 +465,35 @@ def _counts(viewer: User, period: Period):
         stmt = _scoped(_in_period(select(*columns), period, table.ends_on), viewer, table.unit_id)
         return stmt if where is None else stmt.where(where)
 
-    # Attendance comes with the enrolments: the periods by status of the (class, unit) rows.
+    # Enrolments and their attendance periods by status, summed per (unit, module, the class's
+    # rule): a few rows per unit and module, whatever the number of classes.
+    rule_text = _rule_text()
     enrolments = run(
         query(
             figures,
             figures.unit_id,
-            figures.class_id,
-            figures.enrolments,
-            figures.present_periods,
-            figures.late_periods,
-            figures.excused_periods,
-            figures.absent_periods,
+            figures.module_id,
+            TrainingClass.version_id,
+            rule_text,
+            func.sum(figures.enrolments),
+            func.sum(figures.present_periods),
+            func.sum(figures.late_periods),
+            func.sum(figures.excused_periods),
+            func.sum(figures.absent_periods),
             where=figures.enrolments > 0,
         )
+        .join(TrainingClass, TrainingClass.id == figures.class_id)
+        .group_by(figures.unit_id, figures.module_id, TrainingClass.version_id, rule_text)
     ).all()
+    shown = query(
+        figures,
+        figures.module_id,
+        func.count(distinct(figures.class_id)),
+        where=figures.enrolments > 0,
+    ).group_by(figures.module_id)
+    if units_shown is not None:
+        shown = shown.where(figures.unit_id.in_(units_shown))
+    classes_by_module = run(shown).all()
     persons_by_module = run(
         query(
             persons, persons.unit_id, persons.module_id, func.count(distinct(persons.user_id))
@@ -485,7 +524,14 @@ def _counts(viewer: User, period: Period):
             where=figures.certified > 0,
         ).group_by(figures.unit_id, figures.module_id)
     ).all()
-    return enrolments, persons_by_module, persons_by_unit, completions, certificates
+    return (
+        enrolments,
+        classes_by_module,
+        persons_by_module,
+        persons_by_unit,
+        completions,
+        certificates,
+    )
 
 
 def build(viewer: User, period: Period, code: str = "") -> Report:
@@ -512,36 +558,37 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
             return rows[index]
         return other if show_other else None
 
-    classes, module_names = _classes(period)
+    weights_of, module_names = _classes(period)
     by_module: dict[int, Tally] = defaultdict(Tally)
-    module_classes: dict[int, set[int]] = defaultdict(set)
-    enrolments, persons_by_module, persons, completions, certificates = _counts(viewer, period)
+    # Every unit in scope appears in some row when the "other" row is shown; else only those
+    # that map to a row (the classes per module count only classes seen in the rows).
+    units_shown = (
+        None if show_other else sorted(u.id for u in all_units if row_of(u.id) is not None)
+    )
+    counts = _counts(viewer, period, units_shown)
+    enrolments, classes_by_module, persons_by_module, persons, completions, certificates = counts
     # Periods by status summed in integers per (row, module, weights) first; each group's
-    # weights (a handful of distinct ones: the classes' rules) are applied once at the end, so
-    # the loop over the (unit, class) groups does no decimal arithmetic.
+    # weights (a handful of distinct ones: the classes' rules) are applied once at the end.
     periods_of: dict[tuple[int, int, tuple], list[int]] = {}
     rows_by_id = {id(r): r for r in (*rows, other)}
-    for unit_id, class_id, count, *periods in enrolments:
-        info = classes.get(class_id)
+    for unit_id, module_id, version_id, override, count, *periods in enrolments:
+        weight = weights_of.get((module_id, version_id, override))
         row = row_of(unit_id)
-        if row is None or info is None:
+        if row is None or weight is None:
             continue
-        module_classes[info.module_id].add(class_id)
         row.tally.enrolments += count
-        by_module[info.module_id].enrolments += count
-        key = (id(row), info.module_id, info.weight_key)
-        sums = periods_of.get(key)
-        if sums is None:
-            sums = periods_of[key] = [0] * len(STATUS_ORDER)
+        by_module[module_id].enrolments += count
+        sums = periods_of.setdefault((id(row), module_id, weight), [0] * len(STATUS_ORDER))
         for index, n in enumerate(periods):
-            if n:
-                sums[index] += int(n)
+            sums[index] += int(n or 0)
     for (row_id, module_id, weight), sums in periods_of.items():
         recorded = sum(sums)
         attended = sum((Decimal(n) * w for n, w in zip(sums, weight, strict=True)), Decimal(0))
         for tally in (rows_by_id[row_id].tally, by_module[module_id]):
             tally.recorded += recorded
             tally.attended += attended
+    for module_id, count in classes_by_module:
+        by_module[module_id].classes = count
     for unit_id, module_id, count in persons_by_module:
         if row_of(unit_id) is not None:
             by_module[module_id].persons += count
@@ -573,7 +620,6 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
         total.add(row.tally)
     modules = []
     for module_id, tally in by_module.items():
-        tally.classes = len(module_classes[module_id])
         slug, title = module_names.get(module_id, ("", ""))
         modules.append(Row(slug, title or slug, tally))
     modules.sort(key=lambda r: (fold(r.name), r.key))
@@ -582,7 +628,8 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
         module_total.add(row.tally)
     # A person may take several modules: the persons total is the units' total, not a sum.
     module_total.persons = total.persons
-    module_total.classes = len(set().union(*module_classes.values())) if module_classes else 0
+    # A class belongs to one module: the classes total is the sum.
+    module_total.classes = sum(r.tally.classes for r in modules)
     choices = unit_choices(all_units, scope)
     return Report(period, parent, rows, total, modules, module_total, choices)
 

@@ -2,6 +2,7 @@
 grouped straight from the period's enrolments, completions and certificates. Kept here as the
 oracle the summary is compared with (tests/reports/test_summary.py)."""
 
+import sqlalchemy as sa
 from sqlalchemy import distinct, func, select
 
 from learnhub import db, policy
@@ -23,94 +24,78 @@ def _scoped(stmt, viewer: User):
     return stmt if ids is None else stmt.where(User.unit_id.in_(ids.scalar_subquery()))
 
 
-def counts(viewer: User, period: Period):
-    """The grouped figures, each keyed by the person's unit id (periodic._counts before)."""
+def _of(record, viewer: User, period: Period, *columns):
+    """*columns* over *record* (Enrolment, Completion, Certificate) joined with its person and
+    class, in the period and the viewer's scope."""
+    stmt = (
+        select(*columns)
+        .select_from(record)
+        .join(User, User.id == record.user_id)
+        .join(TrainingClass, TrainingClass.id == record.class_id)
+    )
+    return _scoped(_in_period(stmt, period), viewer)
+
+
+def counts(viewer: User, period: Period, units_shown: list[int] | None):
+    """The grouped figures, each keyed by the person's unit id (periodic._counts, grouped
+    straight from the enrolments, completions and certificates)."""
     person_unit = User.unit_id
     # Core execution on the session's connection: plain rows, without the ORM's result layer
     # (tens of thousands of grouped rows at province scale).
     run = db.session.connection().execute
+    rule_text = sa.cast(TrainingClass.rule, sa.Text)
+
+    def enrolled(*columns):
+        return _of(Enrolment, viewer, period, *columns).where(Enrolment.is_active)
+
     # Attendance comes with the enrolments: each enrolment carries its recorded periods by
     # status (kept by attendance.services.record), so no attendance record is read here.
+    rule = (TrainingClass.module_id, TrainingClass.version_id, rule_text)
     enrolments = run(
-        _scoped(
-            _in_period(
-                select(
-                    person_unit,
-                    Enrolment.class_id,
-                    func.count(),
-                    func.sum(Enrolment.present_periods),
-                    func.sum(Enrolment.late_periods),
-                    func.sum(Enrolment.excused_periods),
-                    func.sum(Enrolment.absent_periods),
-                )
-                .select_from(Enrolment)
-                .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
-                .where(Enrolment.is_active),
-                period,
-            ),
-            viewer,
-        ).group_by(person_unit, Enrolment.class_id)
+        enrolled(
+            person_unit,
+            *rule,
+            func.count(),
+            func.sum(Enrolment.present_periods),
+            func.sum(Enrolment.late_periods),
+            func.sum(Enrolment.excused_periods),
+            func.sum(Enrolment.absent_periods),
+        ).group_by(person_unit, *rule)
     ).all()
+    shown = enrolled(TrainingClass.module_id, func.count(distinct(Enrolment.class_id)))
+    if units_shown is not None:
+        shown = shown.where(person_unit.in_(units_shown))
+    classes_by_module = run(shown.group_by(TrainingClass.module_id)).all()
     persons_by_module = run(
-        _scoped(
-            _in_period(
-                select(
-                    person_unit, TrainingClass.module_id, func.count(distinct(Enrolment.user_id))
-                )
-                .select_from(Enrolment)
-                .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
-                .where(Enrolment.is_active),
-                period,
-            ),
-            viewer,
+        enrolled(
+            person_unit, TrainingClass.module_id, func.count(distinct(Enrolment.user_id))
         ).group_by(person_unit, TrainingClass.module_id)
     ).all()
     persons = run(
-        _scoped(
-            _in_period(
-                select(person_unit, func.count(distinct(Enrolment.user_id)))
-                .select_from(Enrolment)
-                .join(User, User.id == Enrolment.user_id)
-                .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
-                .where(Enrolment.is_active),
-                period,
-            ),
-            viewer,
-        ).group_by(person_unit)
+        enrolled(person_unit, func.count(distinct(Enrolment.user_id))).group_by(person_unit)
     ).all()
     completions = run(
-        _scoped(
-            _in_period(
-                select(
-                    person_unit,
-                    TrainingClass.module_id,
-                    func.count(),
-                    func.count(Completion.score),
-                    func.sum(Completion.score),
-                )
-                .select_from(Completion)
-                .join(User, User.id == Completion.user_id)
-                .join(TrainingClass, TrainingClass.id == Completion.class_id),
-                period,
-            ),
+        _of(
+            Completion,
             viewer,
+            period,
+            person_unit,
+            TrainingClass.module_id,
+            func.count(),
+            func.count(Completion.score),
+            func.sum(Completion.score),
         ).group_by(person_unit, TrainingClass.module_id)
     ).all()
     certificates = run(
-        _scoped(
-            _in_period(
-                select(person_unit, TrainingClass.module_id, func.count())
-                .select_from(Certificate)
-                .join(User, User.id == Certificate.user_id)
-                .join(TrainingClass, TrainingClass.id == Certificate.class_id)
-                .where(
-                    Certificate.kind == Kind.certificate, Certificate.status == CertStatus.valid
-                ),
-                period,
-            ),
-            viewer,
-        ).group_by(person_unit, TrainingClass.module_id)
+        _of(Certificate, viewer, period, person_unit, TrainingClass.module_id, func.count())
+        .where(Certificate.kind == Kind.certificate, Certificate.status == CertStatus.valid)
+        .group_by(person_unit, TrainingClass.module_id)
     ).all()
-    return enrolments, persons_by_module, persons, completions, certificates
+    return (
+        enrolments,
+        classes_by_module,
+        persons_by_module,
+        persons,
+        completions,
+        certificates,
+    )

@@ -537,3 +537,69 @@ def test_pdf_timeout_falls_back_to_the_page(monkeypatch, client, login, admin):
     assert headers["Location"].startswith("/reports/units?")
     html = get(client, headers["Location"])[2].decode()
     assert "Tạo tệp PDF quá lâu" in html
+
+
+def test_each_class_weighs_attendance_by_its_own_rule(admin, create_user, unit, trainer):
+    """The figures come summed per (unit, module, class rule): two classes of one module with
+    different rules keep their own weights in the same row."""
+    a = create_user(full_name="Lê Thị Quy", unit=unit("CM-SNV"))
+    lenient = make_class(trainer, "BC-RULE-1", date(YEAR, 3, 10))
+    strict = make_class(trainer, "BC-RULE-2", date(YEAR, 3, 20))
+    strict.rule = {"count_excused": False, "late_weight": 0.5}
+    db.session.flush()
+    enrol(lenient, a)
+    enrol(strict, a)
+    attend(lenient, a, Status.excused, Status.late)  # 4 + 4 of 8
+    attend(strict, a, Status.excused, Status.late)  # 0 + 2 of 8
+
+    report = periodic.build(admin, periodic.calendar_year(YEAR), "CM-SNV")
+    row = by_name(report, "Sở Nội vụ").tally
+    assert (row.attended, row.recorded) == (10, 16)
+    (module,) = report.modules
+    assert (module.tally.attended, module.tally.recorded, module.tally.classes) == (10, 16, 2)
+
+
+def test_a_module_counts_the_classes_of_the_rows_shown(admin, create_user, unit, trainer):
+    """Below the province, a module's classes are those with someone in the rows: a class whose
+    people are all elsewhere is not one of this unit's classes."""
+    here = create_user(full_name="Ngô Văn Đây", unit=unit("CM-SNV"))
+    there = create_user(full_name="Trần Thị Đó", unit=unit("X-THOI-BINH"))
+    shared = make_class(trainer, "BC-SHOWN-1", date(YEAR, 6, 1))
+    elsewhere = make_class(trainer, "BC-SHOWN-2", date(YEAR, 6, 2))
+    enrol(shared, here, there)
+    enrol(elsewhere, there)
+
+    period = periodic.calendar_year(YEAR)
+    (module,) = periodic.build(admin, period, "CM-SNV").modules
+    assert (module.tally.classes, module.tally.enrolments) == (1, 1)
+    province = periodic.build(admin, period)
+    assert [m.tally.classes for m in province.modules] == [2]
+    assert province.module_total.classes == 2
+
+
+def test_the_report_reads_one_row_per_unit_module_and_rule_not_per_class(
+    admin, create_user, unit, trainer, monkeypatch
+):
+    """Issue 18: at size M the period holds about 180,000 (class, unit) figures; the report reads
+    them summed per (unit, module, class rule), so the rows it loops over do not grow with the
+    classes."""
+    people = [create_user(full_name=f"Học viên {i}", unit=unit("CM-SNV")) for i in range(2)]
+    for i in range(5):
+        klass = make_class(trainer, f"BC-GROUPED-{i}", date(YEAR, 7, 1 + i))
+        enrol(klass, *people)
+        attend(klass, people[0], Status.present, Status.late)
+    read = {}
+    counts = periodic._counts
+
+    def recorded(*args):
+        result = counts(*args)
+        read["enrolments"] = result[0]
+        return result
+
+    monkeypatch.setattr(periodic, "_counts", recorded)
+    report = periodic.build(admin, periodic.calendar_year(YEAR), "CM-SNV")
+    assert len(read["enrolments"]) == 1
+    row = by_name(report, "Sở Nội vụ").tally
+    assert (row.enrolments, row.attended, row.recorded) == (10, 40, 40)
+    (module,) = report.modules
+    assert module.tally.classes == 5
