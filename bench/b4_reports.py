@@ -9,6 +9,11 @@ BENCH_B4_SEED overrides the seed options for a smoke run (default "--size S"; e.
 --users 2000 --classes 50 --enrolments 20000 --attendance 0 --attempts 0"); RESULTS.md figures
 are only those of size S. The same pages at size M (ten times the people and their records) are
 the opt-in workload B4M (bench/b4m_reports.py), with size M's target.
+
+BENCH_B4_SEEDED_SQLITE (a SQLite URL) and BENCH_B4_SEEDED_PG (a PostgreSQL URL) name databases
+that `flask bench seed` with the same options has already filled: the pages are measured there
+without seeding again (seeding M takes about 25 minutes per backend), the database is left as it
+is, and the section says the seed was not timed in this run.
 """
 
 import os
@@ -387,11 +392,17 @@ def _reset_pg(url: str) -> None:
     engine.dispose()
 
 
-def _backend(env: dict[str, str], url: str, label: str, seed_options: list[str]) -> dict:
+def _backend(
+    env: dict[str, str], url: str, label: str, seed_options: list[str], seed: bool = True
+) -> dict:
+    """The pages on *url*, seeded first with *seed_options* (unless *seed* is False: the
+    database was seeded with them before the run)."""
     from learnhub import create_app
 
-    print(f"  B4 {label}: flask bench seed {' '.join(seed_options)} …", flush=True)
-    seeded = seed_database(env, url, *seed_options)
+    seeded = None
+    if seed:
+        print(f"  B4 {label}: flask bench seed {' '.join(seed_options)} …", flush=True)
+        seeded = seed_database(env, url, *seed_options)
     os.environ.update(env)
     os.environ["LEARNHUB_DATABASE_URL"] = url
     app = create_app()
@@ -421,14 +432,19 @@ def run(size: str | None = None) -> dict:
         "LEARNHUB_SECRET_KEY": "bench-b4-secret",
         "LEARNHUB_STORAGE_DIR": str(tmp / "storage"),
     }
-    sqlite_url = f"sqlite:///{tmp / 'b4.sqlite'}"
+    seeded_sqlite = os.environ.get("BENCH_B4_SEEDED_SQLITE", "").strip()
+    seeded_pg = os.environ.get("BENCH_B4_SEEDED_PG", "").strip()
+    sqlite_url = seeded_sqlite or f"sqlite:///{tmp / 'b4.sqlite'}"
     env["LEARNHUB_DATABASE_URL"] = sqlite_url
     backends = []
     load = [os.getloadavg()[0]]
     try:
-        backends.append(_backend(env, sqlite_url, "SQLite", seed_options))
+        backends.append(_backend(env, sqlite_url, "SQLite", seed_options, not seeded_sqlite))
         load.append(os.getloadavg()[0])
-        if PG_URL:
+        if seeded_pg:
+            backends.append(_backend(env, seeded_pg, "PostgreSQL", seed_options, seed=False))
+            load.append(os.getloadavg()[0])
+        elif PG_URL:
             _reset_pg(PG_URL)
             try:
                 backends.append(_backend(env, PG_URL, "PostgreSQL", seed_options))
@@ -441,7 +457,7 @@ def run(size: str | None = None) -> dict:
     return {
         "backends": backends,
         "requests": REQUESTS,
-        "pg": bool(PG_URL),
+        "pg": bool(PG_URL or seeded_pg),
         "load": load,
         "size": size,
     }
@@ -539,6 +555,11 @@ def _target(ms: int) -> str:
 
 def _seeded(backend: dict, size: str) -> str:
     s = backend["seeded"]
+    if s is None:
+        return (
+            f"Seeded before this run by `flask bench seed --size {size}` (BENCH_B4_SEEDED_*): "
+            "the seed's time is not part of this run"
+        )
     return (
         f"`flask bench seed --size {size}` wrote {s['total']:,} rows in {s['seconds']:.0f} s "
         f"(**{s['rate']:,.0f} rows/s**, {s.get('method', 'Core executemany')} of 10,000 rows; "
