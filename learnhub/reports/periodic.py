@@ -25,10 +25,11 @@ own people), then a breakdown by module and a totals row. Definitions (the page 
   other rows never appear and the totals only count people in scope.
 
 Cost: a fixed handful of statements whatever the number of units or people (units, scope,
-the classes' rules, then six over the summary rows of reports/summary.py: figures per (class,
+the classes' rules, then four over the summary rows of reports/summary.py: figures per (class,
 unit) and one narrow row per person and class for the distinct-person counts). Each comes
-grouped in SQL: the enrolments and attendance periods per (unit, module, class rule), so Python
-loops over a few rows per unit and module, not over the (class, unit) pairs of the period. No
+grouped in SQL: every additive figure in one statement per (unit, module, class rule), so
+Python loops over a few rows per unit and module, not over the (class, unit) pairs of the
+period; the classes per module by one probe per class; the two distinct-person counts. No
 enrolment, completion, certificate or attendance record is read; the summary is kept by a
 session listener in the same transaction as every write, and `flask reports check-summary`
 compares it with the base tables. People are mapped to rows in Python from the small units
@@ -465,10 +466,10 @@ def _counts(viewer: User, period: Period, units_shown: list[int] | None):
         stmt = _scoped(_in_period(select(*columns), period, table.ends_on), viewer, table.unit_id)
         return stmt if where is None else stmt.where(where)
 
-    # Enrolments and their attendance periods by status, summed per (unit, module, the class's
-    # rule): a few rows per unit and module, whatever the number of classes.
+    # Every additive figure in one statement, summed per (unit, module, the class's rule, which
+    # weighs attendance): a few rows per unit and module, whatever the number of classes.
     rule_text = _rule_text()
-    enrolments = run(
+    additive = run(
         query(
             figures,
             figures.unit_id,
@@ -480,20 +481,27 @@ def _counts(viewer: User, period: Period, units_shown: list[int] | None):
             func.sum(figures.late_periods),
             func.sum(figures.excused_periods),
             func.sum(figures.absent_periods),
-            where=figures.enrolments > 0,
+            func.sum(figures.completed),
+            func.sum(figures.scored),
+            func.sum(figures.score_sum),
+            func.sum(figures.certified),
         )
         .join(TrainingClass, TrainingClass.id == figures.class_id)
         .group_by(figures.unit_id, figures.module_id, TrainingClass.version_id, rule_text)
     ).all()
-    shown = query(
-        figures,
-        figures.module_id,
-        func.count(distinct(figures.class_id)),
-        where=figures.enrolments > 0,
-    ).group_by(figures.module_id)
+    # The classes of each module with someone enrolled in the rows shown: one probe per class.
+    enrolled = _scoped(
+        select(figures.id).where(figures.class_id == TrainingClass.id, figures.enrolments > 0),
+        viewer,
+        figures.unit_id,
+    )
     if units_shown is not None:
-        shown = shown.where(figures.unit_id.in_(units_shown))
-    classes_by_module = run(shown).all()
+        enrolled = enrolled.where(figures.unit_id.in_(units_shown))
+    classes_by_module = run(
+        _in_period(select(TrainingClass.module_id, func.count()), period)
+        .where(enrolled.exists())
+        .group_by(TrainingClass.module_id)
+    ).all()
     persons_by_module = run(
         query(
             persons, persons.unit_id, persons.module_id, func.count(distinct(persons.user_id))
@@ -504,34 +512,7 @@ def _counts(viewer: User, period: Period, units_shown: list[int] | None):
             persons.unit_id
         )
     ).all()
-    completions = run(
-        query(
-            figures,
-            figures.unit_id,
-            figures.module_id,
-            func.sum(figures.completed),
-            func.sum(figures.scored),
-            func.sum(figures.score_sum),
-            where=figures.completed > 0,
-        ).group_by(figures.unit_id, figures.module_id)
-    ).all()
-    certificates = run(
-        query(
-            figures,
-            figures.unit_id,
-            figures.module_id,
-            func.sum(figures.certified),
-            where=figures.certified > 0,
-        ).group_by(figures.unit_id, figures.module_id)
-    ).all()
-    return (
-        enrolments,
-        classes_by_module,
-        persons_by_module,
-        persons_by_unit,
-        completions,
-        certificates,
-    )
+    return additive, classes_by_module, persons_by_module, persons_by_unit
 
 
 def build(viewer: User, period: Period, code: str = "") -> Report:
@@ -566,21 +547,27 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
         None if show_other else sorted(u.id for u in all_units if row_of(u.id) is not None)
     )
     counts = _counts(viewer, period, units_shown)
-    enrolments, classes_by_module, persons_by_module, persons, completions, certificates = counts
+    additive, classes_by_module, persons_by_module, persons = counts
     # Periods by status summed in integers per (row, module, weights) first; each group's
     # weights (a handful of distinct ones: the classes' rules) are applied once at the end.
     periods_of: dict[tuple[int, int, tuple], list[int]] = {}
     rows_by_id = {id(r): r for r in (*rows, other)}
-    for unit_id, module_id, version_id, override, count, *periods in enrolments:
-        weight = weights_of.get((module_id, version_id, override))
+    for unit_id, module_id, version_id, override, count, *rest in additive:
         row = row_of(unit_id)
-        if row is None or weight is None:
+        periods, (completed, scored, score_sum, certified) = rest[:4], rest[4:]
+        if row is None or not (count or completed or certified):
             continue
-        row.tally.enrolments += count
-        by_module[module_id].enrolments += count
-        sums = periods_of.setdefault((id(row), module_id, weight), [0] * len(STATUS_ORDER))
-        for index, n in enumerate(periods):
-            sums[index] += int(n or 0)
+        for tally in (row.tally, by_module[module_id]):
+            tally.enrolments += count
+            tally.completed += completed
+            tally.scored += scored
+            tally.score_sum += Decimal(str(score_sum)) if score_sum else Decimal(0)
+            tally.certified += certified
+        weight = weights_of.get((module_id, version_id, override))
+        if weight is not None and any(periods):
+            sums = periods_of.setdefault((id(row), module_id, weight), [0] * len(STATUS_ORDER))
+            for index, n in enumerate(periods):
+                sums[index] += int(n or 0)
     for (row_id, module_id, weight), sums in periods_of.items():
         recorded = sum(sums)
         attended = sum((Decimal(n) * w for n, w in zip(sums, weight, strict=True)), Decimal(0))
@@ -596,21 +583,6 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
         row = row_of(unit_id)
         if row is not None:
             row.tally.persons += count
-    # Completions and certificates need no per-class rule: they come grouped by module.
-    for unit_id, module_id, count, scored, score_sum in completions:
-        row = row_of(unit_id)
-        if row is None:
-            continue
-        for tally in (row.tally, by_module[module_id]):
-            tally.completed += count
-            tally.scored += scored
-            tally.score_sum += Decimal(str(score_sum)) if score_sum is not None else Decimal(0)
-    for unit_id, module_id, count in certificates:
-        row = row_of(unit_id)
-        if row is None:
-            continue
-        row.tally.certified += count
-        by_module[module_id].certified += count
     # The chosen unit's own row only when someone is directly under it (none is the usual case).
     rows = [r for r in rows if not (r.direct and r.tally.empty)]
     if show_other and not other.tally.empty:

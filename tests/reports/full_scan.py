@@ -51,17 +51,53 @@ def counts(viewer: User, period: Period, units_shown: list[int] | None):
     # Attendance comes with the enrolments: each enrolment carries its recorded periods by
     # status (kept by attendance.services.record), so no attendance record is read here.
     rule = (TrainingClass.module_id, TrainingClass.version_id, rule_text)
-    enrolments = run(
-        enrolled(
-            person_unit,
-            *rule,
-            func.count(),
-            func.sum(Enrolment.present_periods),
-            func.sum(Enrolment.late_periods),
-            func.sum(Enrolment.excused_periods),
-            func.sum(Enrolment.absent_periods),
-        ).group_by(person_unit, *rule)
-    ).all()
+    additive: dict[tuple, list] = {}
+
+    def add(rows, first: int):
+        """Each row's figures into additive's columns from *first* on (zeros elsewhere)."""
+        for unit_id, module_id, version_id, override, *values in rows:
+            key = (unit_id, module_id, version_id, override)
+            sums = additive.setdefault(key, [0] * 9)
+            for i, value in enumerate(values):
+                sums[first + i] += value or 0
+
+    add(
+        run(
+            enrolled(
+                person_unit,
+                *rule,
+                func.count(),
+                func.sum(Enrolment.present_periods),
+                func.sum(Enrolment.late_periods),
+                func.sum(Enrolment.excused_periods),
+                func.sum(Enrolment.absent_periods),
+            ).group_by(person_unit, *rule)
+        ),
+        0,
+    )
+    add(
+        run(
+            _of(
+                Completion,
+                viewer,
+                period,
+                person_unit,
+                *rule,
+                func.count(),
+                func.count(Completion.score),
+                func.sum(Completion.score),
+            ).group_by(person_unit, *rule)
+        ),
+        5,
+    )
+    add(
+        run(
+            _of(Certificate, viewer, period, person_unit, *rule, func.count())
+            .where(Certificate.kind == Kind.certificate, Certificate.status == CertStatus.valid)
+            .group_by(person_unit, *rule)
+        ),
+        8,
+    )
     shown = enrolled(TrainingClass.module_id, func.count(distinct(Enrolment.class_id)))
     if units_shown is not None:
         shown = shown.where(person_unit.in_(units_shown))
@@ -74,28 +110,5 @@ def counts(viewer: User, period: Period, units_shown: list[int] | None):
     persons = run(
         enrolled(person_unit, func.count(distinct(Enrolment.user_id))).group_by(person_unit)
     ).all()
-    completions = run(
-        _of(
-            Completion,
-            viewer,
-            period,
-            person_unit,
-            TrainingClass.module_id,
-            func.count(),
-            func.count(Completion.score),
-            func.sum(Completion.score),
-        ).group_by(person_unit, TrainingClass.module_id)
-    ).all()
-    certificates = run(
-        _of(Certificate, viewer, period, person_unit, TrainingClass.module_id, func.count())
-        .where(Certificate.kind == Kind.certificate, Certificate.status == CertStatus.valid)
-        .group_by(person_unit, TrainingClass.module_id)
-    ).all()
-    return (
-        enrolments,
-        classes_by_module,
-        persons_by_module,
-        persons,
-        completions,
-        certificates,
-    )
+    figures = [(*key, *sums) for key, sums in additive.items()]
+    return figures, classes_by_module, persons_by_module, persons
