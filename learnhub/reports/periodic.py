@@ -461,6 +461,8 @@ def _counts(viewer: User, period: Period, units_shown: list[int] | None):
     figures, persons = summary.UnitFigures, summary.UnitPerson
     # Core execution on the session's connection: plain rows, without the ORM's result layer.
     run = db.session.connection().execute
+    # The distinct-person counts sort every roster place of the period (~670,000 at size M).
+    db.allow_large_sorts()
 
     def query(table, *columns, where=None):
         stmt = _scoped(_in_period(select(*columns), period, table.ends_on), viewer, table.unit_id)
