@@ -294,11 +294,15 @@ def status_of(completed: bool, ends_on: date, on: date) -> str:
 
 
 def _status_conditions(on: date) -> dict[str, ColumnElement[bool]]:
-    """status_of in SQL: one condition per status (they never overlap)."""
-    missing = Completion.id.is_(None)
+    """status_of in SQL: one condition per status (they never overlap). A missing completion is
+    tested on a column of the join's condition (class_id), not on its id: PostgreSQL then plans
+    "no completion" as an anti-join walked in enrolment order, where `completions.id IS NULL`
+    was estimated at one row and made it join every enrolment first (6.6 s against 32 ms for an
+    HR officer's first page of not-completed records at size M)."""
+    missing = Completion.class_id.is_(None)
     ended = TrainingClass.ends_on < on
     return {
-        COMPLETED: Completion.id.is_not(None),
+        COMPLETED: Completion.class_id.is_not(None),
         NOT_COMPLETED: and_(missing, ended),
         IN_PROGRESS: and_(missing, ~ended),
     }
