@@ -10,10 +10,6 @@ BENCH_B4_SEED overrides the seed options for a smoke run (default "--size S"; e.
 are only those of size S. The same pages at size M (ten times the people and their records) are
 the opt-in workload B4M (bench/b4m_reports.py), with size M's target.
 
-BENCH_B4_SEEDED_SQLITE (a SQLite URL) and BENCH_B4_SEEDED_PG (a PostgreSQL URL) name databases
-that `flask bench seed` with the same options has already filled: the pages are measured there
-without seeding again (seeding M takes about 25 minutes per backend), the database is left as it
-is, and the section says the seed was not timed in this run.
 """
 
 import os
@@ -421,8 +417,10 @@ def _backend(
     return result
 
 
-def run(size: str | None = None) -> dict:
-    """The pages on SQLite and PostgreSQL at *size* (None: BENCH_B4_SEED, by default size S)."""
+def run(size: str | None = None, seeded_sqlite: str = "", seeded_pg: str = "") -> dict:
+    """The pages on SQLite and PostgreSQL at *size* (None: BENCH_B4_SEED, by default size S).
+    *seeded_sqlite* and *seeded_pg* name databases already seeded at that size: the pages are
+    measured there without seeding again, and the databases are left as they are."""
     seed_options = SEED_OPTIONS if size is None else ["--size", size]
     size = seed_options[seed_options.index("--size") + 1] if "--size" in seed_options else "S"
     tmp = Path(tempfile.mkdtemp(prefix="learnhub-b4-"))
@@ -432,8 +430,6 @@ def run(size: str | None = None) -> dict:
         "LEARNHUB_SECRET_KEY": "bench-b4-secret",
         "LEARNHUB_STORAGE_DIR": str(tmp / "storage"),
     }
-    seeded_sqlite = os.environ.get("BENCH_B4_SEEDED_SQLITE", "").strip()
-    seeded_pg = os.environ.get("BENCH_B4_SEEDED_PG", "").strip()
     sqlite_url = seeded_sqlite or f"sqlite:///{tmp / 'b4.sqlite'}"
     env["LEARNHUB_DATABASE_URL"] = sqlite_url
     backends = []
@@ -557,7 +553,7 @@ def _seeded(backend: dict, size: str) -> str:
     s = backend["seeded"]
     if s is None:
         return (
-            f"Seeded before this run by `flask bench seed --size {size}` (BENCH_B4_SEEDED_*): "
+            f"Seeded before this run by `flask bench seed --size {size}` (BENCH_B4M_SEEDED_*): "
             "the seed's time is not part of this run"
         )
     return (
@@ -651,9 +647,9 @@ def _analysis_at_size(r: dict, size: str) -> str:
         verdict = "within" if unit["median_ms"] <= target_ms else "over"
         bullets.append(
             f"**{backend['label']}: the province's unit report takes {unit['median_ms']:.0f} ms**, "
-            f"{verdict} the {_target(target_ms)} of size {size}: {unit['sql_ms']:.0f} ms in SQL "
-            f"over {unit['statements']:.0f} statements and about "
-            f"{unit['median_ms'] - unit['sql_ms']:.0f} ms in Python{slowest_line}. The HR "
+            f"{verdict} the {_target(target_ms)} of size {size}: {unit['sql_ms']:.0f} ms in the "
+            f"execute calls of {unit['statements']:.0f} statements and about "
+            f"{unit['median_ms'] - unit['sql_ms']:.0f} ms outside them{slowest_line}. The HR "
             f"officer's report (16 units) takes {pages['unit-hr']['median_ms']:.0f} ms, the "
             f"three-year one {pages['unit-3y']['median_ms']:.0f} ms; the records page "
             f"{pages['records']['median_ms']:.0f} ms (page 2: "
@@ -661,11 +657,17 @@ def _analysis_at_size(r: dict, size: str) -> str:
         )
     bullets.append(
         "The report reads the summary rows of the period's classes (reports/summary.py), never "
-        "the enrolments, attendance records, completions or certificates themselves; what grows "
-        "with the size is the count of distinct persons, one index entry per roster place of "
-        "the period (ix_report_unit_persons_period), and the (class, unit) rows of the period, "
-        "which Python sums one by one (each class's attendance weights come from its rule). The "
-        "reasoning behind each page is in B4's analysis, at size S."
+        "the enrolments, attendance records, completions or certificates themselves. Every "
+        "additive figure comes summed in SQL per (unit, module, class rule) in one statement "
+        "and the classes per module by one probe per class, so Python handles a few hundred "
+        "rows; on PostgreSQL the report's transaction lets its sorts use 64 MB "
+        "(db.allow_large_sorts; the default 4 MB sent them to disk). What grows with the size "
+        "is the two distinct-person counts, each a sort of the period's roster places "
+        "(ix_report_unit_persons_period: those of the classes ending in the period), and the (class, unit) "
+        'rows the sums read. "Outside them" is the page\'s rendering and Python and, on '
+        "SQLite, the rows' fetch, where SQLite finishes a grouped statement: the execute "
+        "calls' time is a lower bound of the SQL there. The reasoning behind each page is in "
+        "B4's analysis, at size S."
     )
     over = [
         b
@@ -678,16 +680,17 @@ def _analysis_at_size(r: dict, size: str) -> str:
         named = " and ".join(f"{_what(p['sql'])} ({p['ms']:.0f} ms)" for p in slow)
         bullets.append(
             f"**Why it is not met, and the next step.** On {over[0]['label']} the province's "
-            f"page spends {unit['sql_ms']:.0f} ms in SQL (its slowest statements: {named}; "
-            f"{unit['table']} holds {unit['table_rows']:,} rows, one per roster place, and a "
-            f"distinct count reads the period's part of them), and about "
-            f"{unit['median_ms'] - unit['sql_ms']:.0f} ms in Python over the period's (class, "
-            "unit) rows: work that grows with the roster, not with the rows shown. Next step: "
-            "summary rows per reporting year (the report's default period): distinct persons per "
-            "(unit, module) and per unit, and attendance sums per (unit, module, weights), kept "
-            "by the same listener in the writing transaction and compared with the base tables "
-            "by `flask reports check-summary`, so that the default period reads a few rows per "
-            "unit and module whatever the size; other periods would still read theirs."
+            f"page spends {unit['sql_ms']:.0f} ms in execute calls (its slowest statements: "
+            f"{named}; {unit['table']} holds {unit['table_rows']:,} rows, one per roster place, "
+            f"and a distinct count sorts the period's part of them) and about "
+            f"{unit['median_ms'] - unit['sql_ms']:.0f} ms outside them: work that grows with "
+            "the roster, not with the rows shown. Next step: the distinct-person counts kept "
+            "per reporting year (the report's default period) and calendar year, incrementally: "
+            "a row per (year, unit, module, person) holding how many of the person's classes "
+            "count, and counters per (year, unit, module) and (year, unit) that change when "
+            "such a row goes from 0 to 1 or back, kept by the same listener in the writing "
+            "transaction and checked by `flask reports check-summary`; the default period then "
+            "reads a few rows per unit and module, and other periods still count theirs."
         )
     text = "\n".join(
         textwrap.fill(b, 100, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
@@ -730,14 +733,17 @@ def _analysis(r: dict) -> str:
         f"**The unit report reads summary rows, not the period** (reports/summary.py): "
         f"figures per (class, person's unit) and one narrow row per roster place, recomputed "
         f"for each class a write touches by one session listener in the writing transaction "
-        f"(`flask reports check-summary` compares them with the base tables). Its five "
-        f"statements read the period's (class, unit) rows through ix_report_unit_figures_period "
-        f"and count distinct persons from the covering index ix_report_unit_persons_period "
-        f"(still one index entry per roster place of the period, but no join and no base "
-        f"table); no enrolment, completion, certificate or attendance record is read. On SQLite "
-        f"the province page takes {unit['median_ms']:.0f} ms, {unit['sql_ms']:.0f} ms in SQL "
-        f"and about {python_ms:.0f} ms in Python (rows mapped to units, the template, the "
-        f"request).{slowest_line}{pg_line} Before the summary, five GROUP BY statements each "
+        f"(`flask reports check-summary` compares them with the base tables). Its four "
+        f"statements over them: every additive figure summed per (unit, module, class rule) "
+        f"from the period's (class, unit) rows (ix_report_unit_figures_period), the classes per "
+        f"module by one probe per class, and two distinct-person counts from the covering index "
+        f"ix_report_unit_persons_period (still one index entry per roster place of the period, "
+        f"but no join and no base table); no enrolment, completion, certificate or attendance "
+        f"record is read. On SQLite the province page takes {unit['median_ms']:.0f} ms, "
+        f"{unit['sql_ms']:.0f} ms in execute calls and about {python_ms:.0f} ms outside them "
+        f"(rows mapped to units, the template, the request, and the rows' fetch, where SQLite "
+        f"finishes a grouped statement).{slowest_line}{pg_line} Before the summary, five GROUP "
+        f"BY statements each "
         f"read the period's enrolments (a third of {enrolments:,}) or its completions and "
         f"certificates.",
         "**The records page keeps its keyset walk** with the index: on SQLite (no planner "
@@ -776,10 +782,13 @@ def _analysis(r: dict) -> str:
             f"**The HR officer's records page on PostgreSQL** ({hr['median_ms']:.0f} ms, "
             f"{hr['min_ms']:.0f}–{hr['max_ms']:.0f}) "
             f"{'is at the limit' if hr['median_ms'] > 0.8 * target_ms else 'meets it'}: for 16 "
-            f"units (a sixth of "
-            f"the people) PostgreSQL hashes every enrolment and completion and sorts the matches "
-            f"rather than walking the primary key ({hr['sql_ms']:.0f} ms of SQL); SQLite walks "
-            f"({sqlite['records-hr']['median_ms']:.0f} ms)."
+            f"units (a sixth of the people) and the not-completed filter, PostgreSQL walks "
+            f"the primary key and probes each enrolment's completion as an anti-join "
+            f"({hr['sql_ms']:.0f} ms of SQL; SQLite {sqlite['records-hr']['median_ms']:.0f} ms "
+            f'for the page). "No completion" is tested on the join\'s class_id: tested on '
+            f"completions.id, PostgreSQL could not rewrite the outer join into an anti-join, "
+            f"estimated one matching row, and hashed every enrolment and completion before "
+            f"sorting (6.6 s at size M; tests/reports/test_query_plans.py)."
         )
     dashboards = ", ".join(
         f"{label} {pages['dashboard']['median_ms']:.0f} ms"
