@@ -1,9 +1,6 @@
 """Database: declarative base, the scoped session, and engine set-up per backend."""
 
 import enum
-import os
-import sqlite3
-import threading
 import time
 from typing import TypeVar
 
@@ -88,15 +85,6 @@ def make_engine(url: str, **pool) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 10}, **pool)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
-        database = engine.url.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            _WRITER_LOCKS[database] = _WRITER_LOCK_BY_FILE.setdefault(
-                os.path.realpath(database), threading.Lock()
-            )
-            sa.event.listen(engine, "commit", _commit_as_writer)
-            sa.event.listen(engine, "rollback", _rollback_as_writer)
-            sa.event.listen(engine.pool, "reset", _release_on_reset)
-            sa.event.listen(engine.pool, "invalidate", _release_on_invalidate)
         return engine
     # No ping on every checkout (a round trip per request): connections are recycled after
     # POOL_RECYCLE seconds, a disconnect error invalidates every pooled connection made before it
@@ -241,89 +229,16 @@ def write_transaction() -> None:
 #: How often a writer asks for SQLite's write lock when busy_timeout ran out.
 LOCK_ATTEMPTS = 3
 
-#: One writer at a time per process and database file. A writer queues here before it asks
-#: SQLite, and wakes the moment the writer before it commits or rolls back; SQLite's busy
-#: handler, which polls with sleeps of up to 100 ms, then only arbitrates between processes
-#: (gunicorn's workers), not between the threads of one. Keyed by the engine's database as
-#: written in its URL; engines for the same file share one lock.
-_WRITER_LOCKS: dict[str, threading.Lock] = {}
-_WRITER_LOCK_BY_FILE: dict[str, threading.Lock] = {}
-#: Where a connection keeps the lock it holds (its pool record's info: the same dict for the
-#: Connection, the pool's events and every checkout of that DBAPI connection).
-_HELD = "learnhub_writer_lock"
-
-
-def _locked_error() -> sa.exc.OperationalError:
-    return sa.exc.OperationalError(
-        "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
-    )
-
 
 def _begin_immediate(conn: sa.Connection) -> None:
     """The one place SQLite's write lock is taken (BEGIN IMMEDIATE), for every writer: the
     transactions begun as writers (write_transaction, _begin_writes) and the lean writers.
-    A writer first takes its process's writer lock (_WRITER_LOCKS), held until its transaction
-    ends. busy_timeout then waits for SQLite's lock (held by another process); under a burst a
-    writer that still finds either taken tries again within the request (bounded: LOCK_ATTEMPTS
-    waits) rather than answering 503."""
-    lock = _WRITER_LOCKS.get(conn.engine.url.database)
+    busy_timeout already waits for the lock; under a burst a writer that still finds it taken
+    tries again within the request (bounded: LOCK_ATTEMPTS waits) rather than answering 503."""
     for attempt in range(1, LOCK_ATTEMPTS + 1):
-        if lock is not None and not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
-            if attempt == LOCK_ATTEMPTS:
-                raise _locked_error()
-            continue
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
         except sa.exc.OperationalError as exc:
-            if lock is not None:
-                lock.release()
             if "locked" not in str(exc.orig) or attempt == LOCK_ATTEMPTS:
                 raise
-            continue
-        if lock is not None:
-            conn.info[_HELD] = lock
-        return
-
-
-def _end_as_writer(conn: sa.Connection, end: str) -> None:
-    """A writer's transaction ends (SQLAlchemy's commit or rollback event, which fires just
-    before its DBAPI call): the writer ends it here (*end*: "commit" or "rollback"), then lets
-    the next writer of this process begin, which so never finds SQLite's lock still taken by
-    this one. SQLAlchemy's own DBAPI call that follows is a no-op (sqlite3 commits or rolls
-    back only an open transaction); if ending it here failed, the transaction is still open and
-    that call raises the error as usual."""
-    if conn.invalidated:
-        return  # its DBAPI connection is gone, and the pool's invalidate event released the lock
-    lock = conn.info.pop(_HELD, None)
-    if lock is None:
-        return
-    try:
-        getattr(conn.connection.dbapi_connection, end)()
-    except sqlite3.Error:
-        pass
-    finally:
-        lock.release()
-
-
-def _commit_as_writer(conn: sa.Connection) -> None:
-    _end_as_writer(conn, "commit")
-
-
-def _rollback_as_writer(conn: sa.Connection) -> None:
-    _end_as_writer(conn, "rollback")
-
-
-def _release_held(record) -> None:
-    """A connection returned to the pool or dropped while it still held the writer lock (its
-    transaction ended without SQLAlchemy's commit or rollback) releases it."""
-    lock = record.info.pop(_HELD, None)
-    if lock is not None:
-        lock.release()
-
-
-def _release_on_reset(_dbapi_conn, record, _reset_state) -> None:
-    _release_held(record)
-
-
-def _release_on_invalidate(_dbapi_conn, record, _exception) -> None:
-    _release_held(record)
