@@ -602,13 +602,9 @@ def _backend_rows(name: str, b: dict) -> str:
 ANALYSIS = """### What the figures say, and the next steps
 
 - **Which writers retry (Build 2).** On SQLite every write transaction begins through
-  `_begin_immediate` in learnhub/db.py (the connection's `begin` event): a writer first queues on
-  its process's writer lock (a `threading.Lock` per database file, released the moment the
-  writer before it commits or rolls back), then `BEGIN IMMEDIATE` waits busy_timeout (10 s) for
-  the other processes' writers and asks again, up to `LOCK_ATTEMPTS` (3) times, within the
-  request; no writer answers 503 before that. Before the process lock, every waiting thread
-  polled in SQLite's busy handler, which sleeps up to 100 ms between looks, so a save could
-  sleep on after the lock was free (tests/core/test_writer_lock.py). The answer save, starting an attempt and submitting are late
+  `_begin_immediate` in learnhub/db.py (the connection's `begin` event): `BEGIN IMMEDIATE` waits
+  busy_timeout (10 s) and then asks again, up to `LOCK_ATTEMPTS` (3) times, within the request;
+  no writer answers 503 before that. The answer save, starting an attempt and submitting are late
   writers: they read and compute first and take the lock for their writes only (the save: one
   guarded UPDATE); sign-in takes it after the password check
   (tests/quizzes/test_issue18_build2_write_lock.py). The error kinds above show whether anything
@@ -627,9 +623,14 @@ ANALYSIS = """### What the figures say, and the next steps
   share the CPU, so a 1 ms save no longer waits for the starts ahead of it to finish. Measured
   with the exam alone on this machine, one after the other (2026-12-02 16:12–16:32 UTC):
   PostgreSQL 8 threads save p99 1.30 s, 16 threads 0.16 s; SQLite 8 threads 0.69 s, 16 threads
-  2.65 s, because there every extra thread was one more writer polling for the database's one
-  write lock (busy_timeout's sleeps), so SQLite keeps 8; the process's writer lock (above) came
-  after that measurement. Next steps: the draw and the snapshots
+  2.65 s, because there every extra thread is one more writer queueing for the database's one
+  write lock, so SQLite keeps 8. Tried and not adopted: the writers of a process queueing on an
+  in-process lock before `BEGIN IMMEDIATE` (woken the moment the writer before them commits,
+  instead of polling in SQLite's busy handler, which sleeps up to 100 ms between looks). The
+  exam alone on SQLite, alternated with the code without it (2026-12-02 20:51–21:07 UTC): save
+  p99 5.26 s and 2.55 s with the queue, 1.05 s and 0.30 s without. A fair queue makes a 1 ms save
+  wait behind every start queued before it in its worker, where SQLite's polling lets it slip
+  in between them; it was reverted. Next steps: the draw and the snapshots
   prepared once per quiz version; the first answer after a reading time.
 - **The throughput ratios** compare the same gunicorn with two different apps: the bare hello
   shows what the server, the sockets and wrk cost; the signed-in no-op adds LearnHub's request
