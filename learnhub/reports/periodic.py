@@ -548,8 +548,7 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
     units_shown = (
         None if show_other else sorted(u.id for u in all_units if row_of(u.id) is not None)
     )
-    counts = _counts(viewer, period, units_shown)
-    additive, classes_by_module, persons_by_module, persons = counts
+    additive, classes_by_module, persons_by_module, persons = _counts(viewer, period, units_shown)
     # Periods by status summed in integers per (row, module, weights) first; each group's
     # weights (a handful of distinct ones: the classes' rules) are applied once at the end.
     periods_of: dict[tuple[int, int, tuple], list[int]] = {}
