@@ -3,6 +3,7 @@ fonts (same process), its memory over 500 renders, the bulk issue of 500 certifi
 command line, and proof that downloads and verification never render."""
 
 import gc
+import io
 import os
 import platform
 import re
@@ -25,10 +26,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from alembic import command
+from PIL import Image
 from sqlalchemy import event, insert, select
 
 from bench.load import CSRF
-from learnhub import create_app, db, pdf
+from learnhub import create_app, db, pdf, qrcodes
 from learnhub.accounts import passwords
 from learnhub.accounts import services as accounts
 from learnhub.accounts.models import Role, RoleGrant, User
@@ -435,12 +437,10 @@ def render_breakdown(cert: Certificate, issuer, rounds: int = BREAKDOWN_ROUNDS) 
     code's text (signed claims), its encoding and its PNG; the template; the render process
     (WeasyPrint and the pipe); then WeasyPrint's parse and layout and its PDF writer (font
     subsetting, compression), the same HTML in this process."""
-    import segno
-
     patches = [
         (services, "qr_text", "qr_text"),
-        (segno, "make", "qr_make"),
-        (services, "qr_png_uri", "qr_png"),
+        (qrcodes, "png", "qr_make"),
+        (qrcodes, "png_data_uri", "qr_png"),
         (pdf, "render_template", "template"),
         (pdf, "render_html", "render_process"),
     ]
@@ -468,11 +468,9 @@ def qr_cost(cert: Certificate, issuer, rounds: int = QR_ROUNDS) -> dict:
     """What the QR code costs as `render_pdf` makes it now. The whole render of one certificate
     as issued, with the QR image replaced by a blank 1×1 PNG (same box in the layout), and the
     minimal page, taken in turn in each round so that all three see the same machine load, with
-    WeasyPrint's layout and PDF writer timed on the same HTML in this process; then segno's
-    encoding and the PNG data URI alone, as `render_pdf` makes them."""
-    import segno
-
-    real = services.qr_png_uri
+    WeasyPrint's layout and PDF writer timed on the same HTML in this process; then the QR
+    code's encoding and PNG (zxing-cpp, learnhub.qrcodes) and its data URI alone."""
+    real = qrcodes.png_data_uri
 
     def blank(_text: str) -> str:
         return BLANK_PNG
@@ -492,7 +490,7 @@ def qr_cost(cert: Certificate, issuer, rounds: int = QR_ROUNDS) -> dict:
     try:
         for n in range(WARM_UP + rounds):
             for label, (qr, render, html) in variants.items():
-                services.qr_png_uri = qr
+                qrcodes.png_data_uri = qr
                 spent: dict[str, float] = defaultdict(float)
                 t = time.perf_counter()
                 render()
@@ -502,7 +500,7 @@ def qr_cost(cert: Certificate, issuer, rounds: int = QR_ROUNDS) -> dict:
                     for step, seconds in spent.items():
                         times[label][step].append(seconds)
     finally:
-        services.qr_png_uri = real
+        qrcodes.png_data_uri = real
 
     def median(fn: Callable[[], object]) -> float:
         spent = []
@@ -513,7 +511,7 @@ def qr_cost(cert: Certificate, issuer, rounds: int = QR_ROUNDS) -> dict:
         return statistics.median(spent)
 
     text = services.qr_text(cert)
-    symbol = segno.make(text, error="m", mask=0)
+    modules = Image.open(io.BytesIO(qrcodes.png(text))).size[0] // qrcodes.PNG_SCALE - 8
     out = {
         f"{step}_{label}": statistics.median(values)
         for label, steps in times.items()
@@ -521,11 +519,11 @@ def qr_cost(cert: Certificate, issuer, rounds: int = QR_ROUNDS) -> dict:
     }
     out.update(
         text_chars=len(text),
-        version=symbol.version,
-        modules=symbol.symbol_size(border=0)[0],
-        make=median(lambda: segno.make(text, error="m", mask=0)),
-        png=median(lambda: services.qr_png_uri(text)),
-        png_bytes=len(services.qr_png_uri(text)),
+        version=(modules - 17) // 4,
+        modules=modules,
+        make=median(lambda: qrcodes.png(text)),
+        png=median(lambda: qrcodes.png_data_uri(text)),
+        png_bytes=len(qrcodes.png_data_uri(text)),
     )
     return out
 
@@ -1058,8 +1056,9 @@ Measured in the same run (medians unless said; the breakdowns wrap the functions
   each. With libharfbuzz-subset0 present that fixed cost is small, so the certificate's
   {_ms(cert)} is almost all content. One warm render (median of each step
   over {BREAKDOWN_ROUNDS} renders): the QR code's text (signing
-  the claims) {_ms(b.get("qr_text", 0))}, its encoding by segno {_ms(b.get("qr_make", 0))} and its
-  PNG data URI, encoding included, {_ms(b.get("qr_png", 0))}; the template
+  the claims) {_ms(b.get("qr_text", 0))}, its encoding and 8-bit PNG by zxing-cpp
+  {_ms(b.get("qr_make", 0))} and its PNG data URI, encoding included, {_ms(b.get("qr_png", 0))};
+  the template
   {_ms(b.get("template", 0))}; the render process, WeasyPrint and the pipe,
   {_ms(b.get("render_process", 0))}. The same HTML through WeasyPrint in the bench process: parse,
   style, layout and drawing {_ms(b.get("layout", 0))}; its PDF writer (font subsetting,
@@ -1068,12 +1067,16 @@ Measured in the same run (medians unless said; the breakdowns wrap the functions
 - **The QR code costs {_ms(qr_cost)} of a certificate's render** ({_ms(q["full_issued"])} as
   issued, {_ms(q["full_none"])} with a blank 1×1 PNG in its place, taken in turn in {QR_ROUNDS}
   rounds). It holds the verification URL and the signed token, {q["text_chars"]} characters: a
-  version-{q["version"]} symbol of {q["modules"]}×{q["modules"]} modules, which segno encodes with
-  the fixed mask in {_ms(q["make"])}; the {q["png_bytes"] / 1024:.1f} KB data URI of its 8-bit
-  grey PNG takes {_ms(q["png"])} with that encoding. In WeasyPrint (bench process), layout and
-  drawing took {_ms(q["layout_issued"])} with the QR code and {_ms(q["layout_none"])} without, the
-  PDF writer {_ms(q["write_pdf_issued"])} and {_ms(q["write_pdf_none"])} (a grey PNG goes into the
-  PDF as it is; segno's 1-bit PNG was converted to RGB and encoded twice more).
+  version-{q["version"]} symbol of {q["modules"]}×{q["modules"]} modules, which zxing-cpp (C++,
+  `learnhub.qrcodes`) encodes into an 8-bit grey PNG in {_ms(q["make"])}; its
+  {q["png_bytes"] / 1024:.1f} KB data URI takes {_ms(q["png"])} with that encoding. segno, which
+  made it until this run (pure Python), took 8–15 ms for the encoding alone with a fixed mask; an
+  A/B of the whole render on this machine (segno's PNG, zxing-cpp's and the minimal page, taken
+  in turn for 40 rounds, 2026-12-03) gave 80–92 ms against 74–82 ms. In WeasyPrint (bench
+  process), layout and drawing took {_ms(q["layout_issued"])} with the QR code and
+  {_ms(q["layout_none"])} without, the PDF writer {_ms(q["write_pdf_issued"])} and
+  {_ms(q["write_pdf_none"])} (a grey PNG goes into the PDF as it is; a 1-bit PNG is converted to
+  RGB and encoded twice more).
   {qr_ratio}
 - **Without its QR code the certificate is {q["full_none"] / q["full_minimal"]:.1f}× the minimal
   page** ({_ms(q["full_none"])} against {_ms(q["full_minimal"])}, the minimal page taken in turn

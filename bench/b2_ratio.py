@@ -34,7 +34,7 @@ os.environ.setdefault("BENCH_B2_PROFILED", "1")
 from sqlalchemy import select
 
 from bench import b2_certificates as b2
-from learnhub import create_app, db, pdf
+from learnhub import create_app, db, pdf, qrcodes
 from learnhub.audit.services import Actor
 from learnhub.certificates import jobs, services
 from learnhub.certificates.models import Certificate
@@ -114,9 +114,8 @@ def alternate(certs: list[Certificate], issuer, rounds: int, against: str | None
 
 def steps(certs: list[Certificate], issuer, rounds: int) -> None:
     """Median CPU time of each step of a certificate render and of the minimal page, in this
-    process: the QR code (segno, then the PNG data URI), the HTML, WeasyPrint's layout and its
+    process: the QR code (zxing-cpp and its PNG, then the data URI), the HTML, WeasyPrint's layout and its
     PDF writer (a new certificate each round, so a new QR image)."""
-    import segno
     from weasyprint import HTML
 
     images: dict = {}
@@ -138,11 +137,11 @@ def steps(certs: list[Certificate], issuer, rounds: int) -> None:
         text = services.qr_text(cert)
         spent: dict[str, float] = {}
         t = time.process_time()
-        segno.make(text, error="m", mask=0)
-        spent["qr: segno.make"] = time.process_time() - t
+        qrcodes.png(text)
+        spent["qr: qrcodes.png (zxing-cpp + PNG)"] = time.process_time() - t
         t = time.process_time()
-        services.qr_png_uri(text)
-        spent["qr: qr_png_uri (segno + PNG)"] = time.process_time() - t
+        qrcodes.png_data_uri(text)
+        spent["qr: qrcodes.png_data_uri (PNG + base64)"] = time.process_time() - t
         t = time.process_time()
         html = services.certificate_html(cert, issuer)
         spent["certificate_html"] = time.process_time() - t

@@ -2,7 +2,6 @@
 
 import base64
 import hashlib
-import io
 import logging
 import os
 import secrets
@@ -15,12 +14,11 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-import segno
 from flask import current_app
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 
-from learnhub import db, pdf, policy
+from learnhub import db, pdf, policy, qrcodes
 from learnhub.accounts.models import User, salutation
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import Completion
@@ -352,37 +350,6 @@ def class_line(title: str) -> str:
     return title if title.casefold().startswith("lớp") else f"Lớp: {title}"
 
 
-#: Pixels per QR module and modules of quiet zone of the certificate's QR image. Two pixels,
-#: drawn without interpolation (the template's image-rendering: pixelated), print sharp; WeasyPrint
-#: re-encodes the PNG on every render, and at five pixels that was about a tenth of the render.
-QR_SCALE, QR_BORDER = 2, 2
-#: segno's matrix holds 1 for a dark module, 0 for a light one: as 8-bit grey, black and white.
-_QR_GREY = bytes([255, 0]) + bytes(254)
-
-
-def qr_png_uri(text: str) -> str:
-    """The QR code of *text* as an 8-bit greyscale PNG data URI, the pixels segno's PNG has.
-
-    A fixed mask (choosing the best of eight costs ~25 ms); a PNG, not a vector (WeasyPrint
-    draws segno's SVG path in Python: slower, measured); 8-bit grey because WeasyPrint takes
-    such a PNG's data as it is, where segno's 1-bit PNG is converted to RGB and encoded twice
-    more, about a tenth of a certificate's render. The pixels come from segno's matrix by
-    byte translation (not a Python loop per module), compressed at zlib level 1: WeasyPrint
-    decodes the PNG and compresses its pixels again for the PDF (which is the same whatever
-    level this one has), and the default level took three times as long."""
-    from PIL import Image
-
-    qr = segno.make(text, error="m", mask=0)
-    size = qr.symbol_size(scale=1, border=QR_BORDER)[0]
-    quiet, blank = b"\xff" * QR_BORDER, b"\xff" * size * QR_BORDER
-    rows = b"".join(quiet + bytes(row).translate(_QR_GREY) + quiet for row in qr.matrix)
-    image = Image.frombytes("L", (size, size), blank + rows + blank)
-    image = image.resize((size * QR_SCALE, size * QR_SCALE), Image.Resampling.NEAREST)
-    out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=1)
-    return _png_uri(out.getvalue())
-
-
 def render_pdf(cert: Certificate, issuer: Issuer) -> bytes:
     """The certificate as a PDF (WeasyPrint, through learnhub.pdf)."""
     return pdf.render_html(certificate_html(cert, issuer))
@@ -408,7 +375,7 @@ def certificate_html(cert: Certificate, issuer: Issuer) -> str:
         class_line=class_line(data["class_title"]),
         valid_until=format_date(cert.valid_until),
         original=cert.refers_to or cert.supersedes,
-        qr_uri=qr_png_uri(text),
+        qr_uri=qrcodes.png_data_uri(text),
         token=signing.token_from(text),
         verify_url=verify_url(cert.code),
         signature_uri=_png_uri(issuer.signature_png),

@@ -1,6 +1,7 @@
 """The certificate PDF: official header, the learner's name exactly as stored, a QR code that
 decodes to the verification URL and a signed payload, nothing fetched or embedded."""
 
+import base64
 import io
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import unicodedata
 import pytest
 from pypdf import PdfReader
 
+from learnhub import qrcodes
 from learnhub.audit.services import Actor
 from learnhub.certificates import services as certificates
 from learnhub.certificates import signing
@@ -233,22 +235,39 @@ def test_issue18_header_columns_sit_side_by_side_and_the_title_below_both(
     assert 7 * pdfcheck.MM - 1 <= title.y0 - bottom <= 10 * pdfcheck.MM, (title, bottom)
 
 
-def test_issue18_qr_pixels_are_segnos(klass, learner):
-    """The QR image made from segno's matrix by byte translation has exactly the pixels of
-    segno's own PNG at the same scale and quiet zone."""
-    import base64
-
-    import segno
+def test_issue18_certificate_qr_png_decodes_to_the_signed_text(klass, learner, tmp_path):
+    """The certificate's QR image (zxing-cpp) is an 8-bit grey PNG, PNG_SCALE pixels a module
+    with the standard quiet zone of four modules, and an independent decoder (zbarimg) reads
+    back exactly the verification URL and signed payload it was made from."""
     from PIL import Image
 
+    require(shutil.which("zbarimg") is not None, "zbarimg is not installed")
     complete(klass, learner)
     cert = certificates.issue(Actor(None), klass, learner, utcnow())
     text = certificates.qr_text(cert)
-    ours = certificates.qr_png_uri(text).removeprefix("data:image/png;base64,")
-    theirs = io.BytesIO()
-    segno.make(text, error="m", mask=0).save(
-        theirs, kind="png", scale=certificates.QR_SCALE, border=certificates.QR_BORDER
-    )
-    mine = Image.open(io.BytesIO(base64.b64decode(ours)))
-    assert mine.mode == "L"
-    assert mine.tobytes() == Image.open(theirs).convert("L").tobytes()
+    assert len(text) > 400  # the signed claims: a large symbol, not a short URL
+    data = qrcodes.png(text)
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    assert image.mode == "L"
+    # 4 + (17 + 4 × version) + 4 modules at PNG_SCALE pixels: the corner is light (quiet zone),
+    # the finder pattern starts dark four modules in.
+    side = image.size[0]
+    assert image.size == (side, side)
+    assert side % qrcodes.PNG_SCALE == 0
+    modules = side // qrcodes.PNG_SCALE
+    assert (modules - 8 - 17) % 4 == 0
+    assert modules > 8 + 21
+    quiet = 4 * qrcodes.PNG_SCALE
+    assert image.getpixel((quiet - 1, quiet - 1)) == 255
+    assert image.getpixel((quiet, quiet)) == 0
+    assert set(image.tobytes()) == {0, 255}
+    (tmp_path / "qr.png").write_bytes(data)
+    out = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(tmp_path / "qr.png")],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert out.decode("utf-8").rstrip("\n") == text
+    encoded = qrcodes.png_data_uri(text).removeprefix("data:image/png;base64,")
+    assert base64.b64decode(encoded) == data

@@ -1,12 +1,19 @@
-"""Issue 17: WeasyPrint, python-docx and openpyxl each have one home (the module to look at
-when the library changes); nothing else in learnhub imports them."""
+"""Issue 17: WeasyPrint, python-docx, openpyxl and the QR encoders (segno, zxing-cpp) each have
+one home (the module to look at when the library changes); nothing else in learnhub imports
+them."""
 
 import ast
 from pathlib import Path
 
 import learnhub
 
-HOMES = {"weasyprint": "pdf.py", "docx": "docx.py", "openpyxl": "xlsx.py"}
+HOMES = {
+    "weasyprint": "pdf.py",
+    "docx": "docx.py",
+    "openpyxl": "xlsx.py",
+    "segno": "qrcodes.py",
+    "zxingcpp": "qrcodes.py",
+}
 
 
 def _imported_roots(path: Path) -> set[str]:
