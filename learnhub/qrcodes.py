@@ -14,9 +14,10 @@ import segno
 import zxingcpp
 from markupsafe import Markup
 
-#: Pixels per module of the certificate's QR image. Drawn without interpolation (the template's
-#: image-rendering: pixelated) it prints sharp at any pixel size; WeasyPrint decodes the PNG and
-#: compresses its pixels again for the PDF on every render, so fewer pixels cost less.
+#: Pixels per module of the certificate's QR image, drawn without interpolation (the template's
+#: image-rendering: pixelated). WeasyPrint decodes the PNG and compresses its pixels again for
+#: the PDF on every render, so fewer pixels cost less; but at one pixel a module the page
+#: rasterised at 200 dpi (pdftoppm) no longer decoded (zbarimg), so two.
 PNG_SCALE = 2
 
 

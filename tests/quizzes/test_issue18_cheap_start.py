@@ -143,3 +143,25 @@ def test_a_start_through_the_page_reads_nothing_after_its_commit(app):
         services.submit_attempt(attempt, attempt.started_at)
         db.session.commit()
         db.session.remove()
+
+
+@pytest.mark.no_rollback
+def test_a_start_holds_the_write_lock_for_its_count_and_two_inserts_only(app):
+    """Between BEGIN IMMEDIATE and COMMIT a start (SQLite) sends what it must under the lock:
+    the count of the learner's attempts, the attempt's INSERT and its items' INSERT. No
+    savepoint: the lock, held since the count, already shuts out a second start (PostgreSQL,
+    with no database lock, keeps the savepoint and catches the race on the unique index)."""
+    client, token, quiz_id = _signed_in_learner(app)
+    with statements(app.extensions["learnhub.engine"]) as seen:
+        started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
+    assert started.status_code == 302
+    if app.extensions["learnhub.engine"].dialect.name != "sqlite":
+        assert any(s.startswith("SAVEPOINT") for s in seen), seen
+        return
+    locked = seen[seen.index("BEGIN IMMEDIATE") + 1 :]
+    assert [s.split(" (")[0].split(" FROM")[0][:30] for s in locked] == [
+        "SELECT count(*) AS count_1, ma",
+        "INSERT INTO quiz_attempts",
+        "INSERT INTO quiz_attempt_items",
+        "COMMIT",
+    ], locked
