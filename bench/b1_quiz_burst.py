@@ -639,9 +639,16 @@ ANALYSIS = """### What the figures say, and the next steps
   and 1.16 s without it, 1.15 s with it, and 3.28 s with it at 16 threads: the spread between
   two runs of the same code is larger than the change. What sets the p99 is the start burst
   itself: 1,000 starts and attempt pages take the 2 cores about 20 s (start p99), and a save
-  due in those seconds queues behind them. Next steps: a start that costs less CPU (the
-  learner's open attempt, the rules and the draw read in one statement; the draw prepared once
-  per quiz version), and the first answer after a reading time.
+  due in those seconds queues behind them. PostgreSQL shows it too: its save p99 was 108 and
+  128 ms in the two runs of 2026-12-02, with a start p99 of 19 s; in this session's run it is
+  over 1 s with a start p99 of 26 s. The exam alone on PostgreSQL right after this run, with the
+  code from before this session's start changes (47efda6) and then with them, gave save p99
+  1.80 s (start p99 23.8 s) and 1.45 s (26.5 s): the code from before is no faster on this
+  machine today, so the change is the machine's (its wrk figures moved too: the lesson page
+  used 8.0 ms of server CPU per request here against 5.3 ms in the last run, with no change to
+  its code, and 4.5 ms in-process in both versions). Next steps: a start that costs less CPU
+  (the learner's open attempt, the rules and the draw read in one statement; the draw prepared
+  once per quiz version), and the first answer after a reading time.
 - **The throughput ratios** compare the same gunicorn with two different apps: the bare hello
   shows what the server, the sockets and wrk cost; the signed-in no-op adds LearnHub's request
   handling (session cookie, user row, session checks); the rest is the view. Server CPU per
