@@ -159,7 +159,9 @@ def projector(session_id: int):
     return render_template(
         "attendance/projector.html",
         s=class_session,
-        qr=qrcodes.svg(url, scale=8, dark="#000", light="#fff"),
+        # A viewBox and no fixed size (omitsize): the CSS sizes the code to the screen, a phone's
+        # 360 px as well as a projector's (with width and height set it was clipped, not scaled).
+        qr=qrcodes.svg(url, omitsize=True, dark="#000", light="#fff"),
         url=url,
         code=checkin.make_code(_secret(), class_session.id, now, _step()),
         refresh=refresh,

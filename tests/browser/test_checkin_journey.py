@@ -69,6 +69,33 @@ def test_scan_sign_in_checked_in_and_expired_refused(app, live_server, browser, 
     ).stdout.strip()
     assert "/checkin/" in decoded
     scanned = live_server + decoded[decoded.index("/checkin/") :]
+    # On a phone held up to the class (360 px) the code is scaled down whole, not clipped.
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.reload()
+    box = page.locator(".qr svg").bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # The drawn modules (the path) lie inside the SVG's box: scaled, not cut off at its edge.
+    inside = page.evaluate(
+        """() => {
+            const svg = document.querySelector('.qr svg').getBoundingClientRect();
+            const code = document.querySelector('.qr svg path').getBoundingClientRect();
+            return [code.left >= svg.left, code.right <= svg.right + 0.5,
+                    code.bottom <= svg.bottom + 0.5, code.width > 200];
+        }"""
+    )
+    assert inside == [True, True, True, True]
+    page.locator(".qr").screenshot(path=str(shot))
+    small = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(shot)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.strip()
+    assert "/checkin/" in small
     projector.close()
 
     phone = browser.new_context(viewport={"width": 360, "height": 740})
