@@ -22,6 +22,18 @@ from tests.support import require
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
 
+def _scan(page, shot) -> str:
+    """What a phone's camera reads from the projector's QR code (a screenshot, zbarimg)."""
+    page.locator(".qr").screenshot(path=str(shot))
+    return subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(shot)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.strip()
+
+
 def test_scan_sign_in_checked_in_and_expired_refused(app, live_server, browser, tmp_path):
     require(
         shutil.which("zbarimg") is not None, "zbarimg is not installed (apt-get install zbar-tools)"
@@ -57,16 +69,8 @@ def test_scan_sign_in_checked_in_and_expired_refused(app, live_server, browser, 
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/manage/sessions/{session_id}/qr")
-    shot = tmp_path / "qr.png"
     expect(page.locator(".qr svg")).to_be_visible()
-    page.locator(".qr").screenshot(path=str(shot))
-    decoded = subprocess.run(
-        ["zbarimg", "--quiet", "--raw", str(shot)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    ).stdout.strip()
+    decoded = _scan(page, tmp_path / "qr.png")
     assert "/checkin/" in decoded
     scanned = live_server + decoded[decoded.index("/checkin/") :]
     # On a phone held up to the class (360 px) the code is scaled down whole, not clipped.
@@ -87,15 +91,7 @@ def test_scan_sign_in_checked_in_and_expired_refused(app, live_server, browser, 
         }"""
     )
     assert inside == [True, True, True, True]
-    page.locator(".qr").screenshot(path=str(shot))
-    small = subprocess.run(
-        ["zbarimg", "--quiet", "--raw", str(shot)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    ).stdout.strip()
-    assert "/checkin/" in small
+    assert "/checkin/" in _scan(page, tmp_path / "qr-360.png")
     projector.close()
 
     phone = browser.new_context(viewport={"width": 360, "height": 740})
