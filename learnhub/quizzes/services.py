@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, or_, select, update
@@ -550,18 +551,24 @@ def _insert(attempt: Attempt, items: list[dict]) -> None:
     Core statements on the tables (the ORM's flush and bulk machinery cost more Python than
     the two statements, at the synchronised start of an exam). *attempt* then joins the
     session as if loaded: its columns as inserted, the rest (its items) loaded on access."""
-    table = Attempt.__table__
-    values = {
-        column.key: getattr(attempt, column.key)
-        for column in table.columns
-        if not column.primary_key
-        and (getattr(attempt, column.key) is not None or column.default is None)
-    }
-    attempt.id = db.session.execute(insert(table).values(values)).inserted_primary_key[0]
+    values: dict[str, object] = {}  # by attribute
+    row: dict[str, object] = {}  # by column
+    for attr in sa.inspect(Attempt).column_attrs:
+        (column,) = attr.columns
+        value = getattr(attempt, attr.key)
+        if column.primary_key or (value is None and column.default is not None):
+            continue  # the id, or a column left to its default
+        values[attr.key] = row[column.name] = value
+    insert_attempt = insert(Attempt.__table__).values(row)
+    attempt.id = db.session.execute(insert_attempt).inserted_primary_key[0]
     make_transient_to_detached(attempt)
+    # What was written is what the object holds (nothing left to load again); a column left to
+    # its default, and the items, are loaded on first access.
+    for key, value in values.items():
+        set_committed_value(attempt, key, value)
     db.session.add(attempt)
     db.session.execute(
-        insert(AttemptItem.__table__), [{**row, "attempt_id": attempt.id} for row in items]
+        insert(AttemptItem.__table__), [{**item, "attempt_id": attempt.id} for item in items]
     )
 
 

@@ -61,6 +61,26 @@ def test_a_start_freezes_every_question_in_one_insert_without_an_object_per_item
     ]
 
 
+def test_a_started_attempt_holds_what_was_written_without_reading_it_again(
+    quiz, learner, now, db_session, app
+):
+    """The attempt a start returns was written by a Core INSERT: every column it wrote is
+    already on the object (no SELECT to read its score, state or deadline back), and it is
+    the session's own object for that row."""
+    attempt = services.start_attempt(quiz, learner, now, random.Random(3))
+    with statements(app.extensions["learnhub.engine"]) as seen:
+        assert attempt.score is None
+        assert attempt.submitted_at is None
+        assert attempt.passed is None
+        assert attempt.state == "in_progress"
+        assert attempt.number == 1
+        assert attempt.started_at == now
+        assert not attempt.is_finished
+    assert seen == []
+    assert db_session.get(Attempt, attempt.id) is attempt
+    assert len(attempt.items) == len(services.page_items(attempt.id))
+
+
 def test_the_first_page_after_sign_in_does_not_read_the_grants(client, login, learner, app):
     login(learner)
     with client.session_transaction() as session:
