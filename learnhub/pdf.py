@@ -17,6 +17,8 @@ The pool stops its processes when it closes (no orphan survives it, also after a
 """
 
 import atexit
+import base64
+import binascii
 import ctypes.util
 import logging
 import os
@@ -57,14 +59,33 @@ class RenderFailed(RuntimeError):
     """The render process failed (WeasyPrint raised, or the process died)."""
 
 
+def _data_uri(url: str) -> tuple[str, bytes] | None:
+    """The media type and bytes of a base64 data: URI as our templates write them (plain
+    base64, no spaces or %-escapes); None for any other form."""
+    head, comma, payload = url.partition(",")
+    if not comma or not head.endswith(";base64"):
+        return None
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except binascii.Error:
+        return None
+    return head.removeprefix("data:").removesuffix(";base64") or "text/plain", data
+
+
 def _fetcher_class():
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class SafeFetcher(URLFetcher):
         """Only data: URIs and files bundled in learnhub/static/ (by their file:// path)."""
 
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
+                # Our own images (a certificate's QR code, seal and signature) are decoded
+                # here: through urllib a QR code's 4 KB URI was quoted, parsed and decoded
+                # again, about a millisecond of every certificate's render.
+                found = _data_uri(url)
+                if found is not None:
+                    return URLFetcherResponse(url, found[1], {"Content-Type": found[0]})
                 return super().fetch(url, headers)
             if url.startswith("file://"):
                 path = Path(url.removeprefix("file://").split("?")[0]).resolve()

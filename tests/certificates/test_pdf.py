@@ -118,6 +118,30 @@ def test_the_fetcher_refuses_files_and_network(caplog):
     assert fetcher(bundled.as_uri()).read() == bundled.read_bytes()
 
 
+def test_our_base64_images_are_decoded_without_urllib(monkeypatch):
+    """A certificate's images are base64 data: URIs: the fetcher decodes them itself (urllib's
+    data handler quoted, parsed and decoded a QR code's 4 KB URI again on every render); any
+    other data: URI still goes through urllib, and bad base64 is not guessed at."""
+    import base64
+    import urllib.request
+
+    from learnhub import pdf
+
+    def no_urllib(self, req):
+        raise AssertionError("urllib's data handler was used")
+
+    png = qrcodes.png("https://example.org/verify/ABC")
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    with monkeypatch.context() as patched:
+        patched.setattr(urllib.request.DataHandler, "data_open", no_urllib)
+        response = pdf.url_fetcher()(uri)
+        assert response.read() == png
+        assert response.content_type == "image/png"
+    assert pdf.url_fetcher()("data:text/plain,ok").read() == b"ok"
+    assert pdf.url_fetcher()("data:text/plain;base64,b2s%3D").read() == b"ok"
+    assert pdf._data_uri("data:image/png;base64,not base64!") is None
+
+
 def test_a_render_has_a_hard_time_limit(klass, learner, monkeypatch, app):
     from learnhub import pdf
 
