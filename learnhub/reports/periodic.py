@@ -26,14 +26,15 @@ own people), then a breakdown by module and a totals row. Definitions (the page 
 
 Cost: a fixed handful of statements whatever the number of units or people (units, scope,
 the classes' rules, then four over the summary rows of reports/summary.py: figures per (class,
-unit) and one narrow row per person and class for the distinct-person counts). Each comes
-grouped in SQL: every additive figure in one statement per (unit, module, class rule), so
-Python loops over a few rows per unit and module, not over the (class, unit) pairs of the
-period; the classes per module by one probe per class; the two distinct-person counts. No
-enrolment, completion, certificate or attendance record is read; the summary is kept by a
-session listener in the same transaction as every write, and `flask reports check-summary`
-compares it with the base tables. People are mapped to rows in Python from the small units
-table.
+unit) and the distinct-person counts). Each comes grouped in SQL: every additive figure in one
+statement per (unit, module, class rule), so Python loops over a few rows per unit and module,
+not over the (class, unit) pairs of the period; the classes per module by one probe per class.
+The distinct persons of a reporting or calendar year are kept counters (summary.YearPersons,
+a few hundred rows per year); a custom range counts them from one narrow row per person and
+class (a sort of the range's roster places). No enrolment, completion, certificate or
+attendance record is read; the summary is kept by session listeners in the same transaction as
+every write, and `flask reports check-summary` compares it with the base tables. People are
+mapped to rows in Python from the small units table.
 """
 
 import json
@@ -461,7 +462,8 @@ def _counts(viewer: User, period: Period, units_shown: list[int] | None):
     figures, persons = summary.UnitFigures, summary.UnitPerson
     # Core execution on the session's connection: plain rows, without the ORM's result layer.
     run = db.session.connection().execute
-    # The distinct-person counts sort every roster place of the period (~670,000 at size M).
+    # A custom range's distinct-person counts sort every roster place of the period (~670,000
+    # in a year at size M); the figures' grouping sorts its (class, unit) rows.
     db.allow_large_sorts()
 
     def query(table, *columns, where=None):
@@ -504,16 +506,32 @@ def _counts(viewer: User, period: Period, units_shown: list[int] | None):
         .where(enrolled.exists())
         .group_by(TrainingClass.module_id)
     ).all()
-    persons_by_module = run(
-        query(
-            persons, persons.unit_id, persons.module_id, func.count(distinct(persons.user_id))
-        ).group_by(persons.unit_id, persons.module_id)
-    ).all()
-    persons_by_unit = run(
-        query(persons, persons.unit_id, func.count(distinct(persons.user_id))).group_by(
-            persons.unit_id
+    if (period.start, period.end) in summary.spans_of(period.end):
+        # A reporting or calendar year: its distinct-person counts are kept, per unit and
+        # module and over every module (summary.YearPersons).
+        years = summary.YearPersons
+        kept = _scoped(
+            select(years.unit_id, years.module_id, years.persons).where(
+                years.starts_on == period.start, years.ends_on == period.end
+            ),
+            viewer,
+            years.unit_id,
         )
-    ).all()
+        counted = run(kept).all()
+        persons_by_module = [r for r in counted if r[1] is not None]
+        persons_by_unit = [(unit_id, n) for unit_id, module_id, n in counted if module_id is None]
+    else:
+        # A custom range: counted from the period's roster places.
+        persons_by_module = run(
+            query(
+                persons, persons.unit_id, persons.module_id, func.count(distinct(persons.user_id))
+            ).group_by(persons.unit_id, persons.module_id)
+        ).all()
+        persons_by_unit = run(
+            query(persons, persons.unit_id, func.count(distinct(persons.user_id))).group_by(
+                persons.unit_id
+            )
+        ).all()
     return additive, classes_by_module, persons_by_module, persons_by_unit
 
 
@@ -521,6 +539,7 @@ def build(viewer: User, period: Period, code: str = "") -> Report:
     """The report for *viewer* (their scope applies) over *period*; *code* names the unit whose
     children are the rows (default: the province, or the viewer's scope unit). Raises NotAllowed
     for a unit that is not current or not in scope."""
+    summary.settle(db.session)  # this transaction's own writes, if any, counted first
     all_units = units.tree()
     scope = scope_ids(viewer)
     parent, specs = _rows_for(viewer, code, all_units, scope)
