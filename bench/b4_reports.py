@@ -66,14 +66,14 @@ PAGES = (
         "Unit report, province, current reporting year (15/12/2025–14/12/2026)",
         "bench-admin",
         "/reports/units",
-        "report_unit_persons",
+        "report_unit_figures",  # the year's distinct persons: kept counters
     ),
     Page(
         "unit-hr",
         "Unit report, HR officer of CM-UBND (16 units), current reporting year",
         "bench-hr-ubnd",
         "/reports/units",
-        "report_unit_persons",
+        "report_unit_figures",  # the year's distinct persons: kept counters
     ),
     Page(
         "unit-3y",
@@ -661,10 +661,13 @@ def _analysis_at_size(r: dict, size: str) -> str:
         "additive figure comes summed in SQL per (unit, module, class rule) in one statement "
         "and the classes per module by one probe per class, so Python handles a few hundred "
         "rows; on PostgreSQL the report's transaction lets its sorts use 64 MB "
-        "(db.allow_large_sorts; the default 4 MB sent them to disk). What grows with the size "
-        "is the two distinct-person counts, each a sort of the period's roster places "
-        "(ix_report_unit_persons_period: those of the classes ending in the period), and the (class, unit) "
-        'rows the sums read. "Outside them" is the page\'s rendering and Python and, on '
+        "(db.allow_large_sorts; the default 4 MB sent them to disk). The distinct persons of a "
+        "reporting or calendar year (the default period) are kept counters per unit and "
+        "module (report_unit_year_persons, moved by every write that changes a roster), so "
+        "what grows with the size there is the (class, unit) rows the sums read; a custom "
+        "range (the three-year page) still sorts its roster places twice for the distinct "
+        "counts (ix_report_unit_persons_period), since distinct people do not add up across "
+        'years. "Outside them" is the page\'s rendering and Python and, on '
         "SQLite, the rows' fetch, where SQLite finishes a grouped statement: the execute "
         "calls' time is a lower bound of the SQL there. The reasoning behind each page is in "
         "B4's analysis, at size S."
@@ -681,16 +684,13 @@ def _analysis_at_size(r: dict, size: str) -> str:
         bullets.append(
             f"**Why it is not met, and the next step.** On {over[0]['label']} the province's "
             f"page spends {unit['sql_ms']:.0f} ms in execute calls (its slowest statements: "
-            f"{named}; {unit['table']} holds {unit['table_rows']:,} rows, one per roster place, "
-            f"and a distinct count sorts the period's part of them) and about "
+            f"{named}; {unit['table']} holds {unit['table_rows']:,} rows, the period's part of "
+            f"them grouped) and about "
             f"{unit['median_ms'] - unit['sql_ms']:.0f} ms outside them: work that grows with "
-            "the roster, not with the rows shown. Next step: the distinct-person counts kept "
-            "per reporting year (the report's default period) and calendar year, incrementally: "
-            "a row per (year, unit, module, person) holding how many of the person's classes "
-            "count, and counters per (year, unit, module) and (year, unit) that change when "
-            "such a row goes from 0 to 1 or back, kept by the same listener in the writing "
-            "transaction and checked by `flask reports check-summary`; the default period then "
-            "reads a few rows per unit and module, and other periods still count theirs."
+            "the roster, not with the rows shown. Next step: the additive figures kept the "
+            "same way as the year counters, per (standard period, unit, module, class rule), "
+            "moved by the writes that change them (attendance and grades too), so that the "
+            "default period reads a few hundred rows in all."
         )
     text = "\n".join(
         textwrap.fill(b, 100, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
@@ -736,9 +736,11 @@ def _analysis(r: dict) -> str:
         f"(`flask reports check-summary` compares them with the base tables). Its four "
         f"statements over them: every additive figure summed per (unit, module, class rule) "
         f"from the period's (class, unit) rows (ix_report_unit_figures_period), the classes per "
-        f"module by one probe per class, and two distinct-person counts from the covering index "
-        f"ix_report_unit_persons_period (still one index entry per roster place of the period, "
-        f"but no join and no base table); no enrolment, completion, certificate or attendance "
+        f"module by one probe per class, and the distinct persons: for a reporting or calendar "
+        f"year (the default) from kept counters per unit and module (report_unit_year_persons, "
+        f"moved by the people a write concerns), for a custom range by two distinct counts over "
+        f"the covering index ix_report_unit_persons_period (one index entry per roster place of "
+        f"the range, but no join and no base table); no enrolment, completion, certificate or attendance "
         f"record is read. On SQLite the province page takes {unit['median_ms']:.0f} ms, "
         f"{unit['sql_ms']:.0f} ms in execute calls and about {python_ms:.0f} ms outside them "
         f"(rows mapped to units, the template, the request, and the rows' fetch, where SQLite "

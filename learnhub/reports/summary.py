@@ -278,12 +278,19 @@ def _slices(rows: Iterable[tuple]) -> set[Slice]:
 PersonRows = dict[tuple[int, int], tuple]
 
 
-def refresh(conn: sa.Connection, class_ids: Iterable[int], *, years: bool = True) -> None:
+def refresh(
+    conn: sa.Connection,
+    class_ids: Iterable[int],
+    *,
+    years: bool = True,
+    went: PersonRows | None = None,
+) -> None:
     """Recompute the summary rows of *class_ids* from the base tables (a deleted class's rows
-    go), and move the year counters by the person rows that changed (not with *years* False:
-    ``rebuild`` counts them all at once)."""
+    go), and move the year counters by the person rows that changed and those that *went*
+    already (by ON DELETE CASCADE), all in one move (not with *years* False: ``rebuild``
+    counts them all at once)."""
     ordered = sorted({int(i) for i in class_ids if i is not None})
-    gone: PersonRows = {}
+    gone: PersonRows = dict(went or {})
     came: PersonRows = {}
     for start in range(0, len(ordered), CHUNK):
         ids = ordered[start : start + CHUNK]
@@ -664,9 +671,7 @@ def settle(session: Session) -> None:
     classes = set(pending.classes)
     if pending.people:
         classes |= classes_of_people(conn, pending.people)
-    refresh(conn, classes)
-    if pending.going:
-        move_counters(conn, pending.going, {})
+    refresh(conn, classes, went=pending.going)
 
 
 @event.listens_for(Session, "before_flush")
