@@ -6,7 +6,6 @@ attendance or grades rewrite neither the person rows nor the counters."""
 
 import importlib.util
 import threading
-import time
 import uuid
 from datetime import date
 from pathlib import Path
@@ -27,6 +26,7 @@ from learnhub.timeutil import utcnow
 from tests.quizzes.test_concurrency import _run_together
 from tests.reports.test_periodic import complete, enrol, make_class, new_unit
 from tests.reports.test_summary import figures, old_report
+from tests.support import wait_until
 
 # Far from the other tests' years (test_summary.py uses 2017).
 YEAR = 2013
@@ -257,21 +257,38 @@ def test_two_writers_into_one_unit_year_count_each_other(app):
         classes.enrol(SYSTEM, first, [people[0]])
         db.session.commit()
         ids = first.id, second.id, [p.id for p in people], office.id
-    flushed = threading.Event()
+    settled, second_settled = threading.Event(), threading.Event()
+    engine = app.extensions["learnhub.engine"]
+
+    def second_waits() -> bool:
+        """PostgreSQL: the second writer waits on an advisory lock. SQLite: it cannot even
+        begin while the first holds the write lock, so there is nothing to wait for."""
+        if engine.dialect.name != "postgresql":
+            return True
+        with engine.connect() as conn:
+            waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            return conn.exec_driver_sql(waiting).scalar() > 0
 
     def work(i: int) -> None:
         first_id, second_id, people_ids, _office = ids
         if i == 1:
-            assert flushed.wait(timeout=10)
+            wait_until(settled.is_set, what="the first writer's counters")
         db.write_transaction()
         klass = db.session.get(TrainingClass, (first_id, second_id)[i])
         person = db.session.get(accounts.User, people_ids[1 + i])
         classes.enrol(SYSTEM, klass, [person])
         db.session.flush()
-        summary.settle(db.session)  # what the commit does first: the counters recounted
+        summary.settle(db.session)  # what the commit does first: the counters moved
         if i == 0:
-            flushed.set()
-            time.sleep(1.0)  # the other writer enrols and recounts now, if nothing stops it
+            settled.set()
+            # Uncommitted until the other writer either waits for it or has moved the counters
+            # without waiting (the defect: it then counted without this writer's person).
+            wait_until(
+                lambda: second_settled.is_set() or second_waits(),
+                what="the second writer to wait or settle",
+            )
+        else:
+            second_settled.set()
         db.session.commit()
 
     _results, errors = _run_together(app, work)
