@@ -150,6 +150,17 @@ def test_every_roster_change_keeps_the_counters(admin, boundary, unit):
     assert_exact(admin, late, later, other)
 
 
+def delete_in_one_flush(obj, enrolments) -> None:
+    """Delete *obj* and the enrolments that hold it in a single flush."""
+    roster = db.session.scalars(select(Enrolment).where(enrolments)).all()
+    with db.session.no_autoflush:
+        for enrolment in roster:
+            db.session.delete(enrolment)
+        db.session.delete(obj)
+    db.session.flush()
+    db.session.expire_all()
+
+
 def test_deleting_a_class_with_its_roster_keeps_the_counters(admin, trainer, boundary):
     """A class's enrolments and the class deleted in one flush: its person rows go by ON DELETE
     CASCADE before the flush's bookkeeping could read them, so the slices they counted in are
@@ -161,24 +172,10 @@ def test_deleting_a_class_with_its_roster_keeps_the_counters(admin, trainer, bou
     enrol(later, d)
     enrol(other, c, d)
     assert_exact(admin, late, later, other, spare)
-    roster = db.session.scalars(select(Enrolment).filter_by(class_id=spare.id)).all()
-    with db.session.no_autoflush:
-        for enrolment in roster:
-            db.session.delete(enrolment)
-        db.session.delete(spare)
-    db.session.flush()
-    summary.settle(db.session)
-    db.session.expire_all()
+    delete_in_one_flush(spare, Enrolment.class_id == spare.id)
     assert_exact(admin, late, later, other)
     # A person and their enrolments, in one flush (ON DELETE CASCADE by the person too).
-    roster = db.session.scalars(select(Enrolment).filter_by(user_id=d.id)).all()
-    with db.session.no_autoflush:
-        for enrolment in roster:
-            db.session.delete(enrolment)
-        db.session.delete(d)
-    db.session.flush()
-    summary.settle(db.session)
-    db.session.expire_all()
+    delete_in_one_flush(d, Enrolment.user_id == d.id)
     assert_exact(admin, late, later, other)
 
 
