@@ -257,7 +257,11 @@ def _computed(conn: sa.Connection, ids: list[int]) -> tuple[list[dict], list[dic
     return list(figures.values()), persons
 
 
-def _person_rows(conn: sa.Connection, where) -> dict[tuple[int, int], tuple]:
+#: {(class, person): (unit, module, end day)}: person rows, as stored or as computed.
+PersonRows = dict[tuple[int, int], tuple]
+
+
+def _person_rows(conn: sa.Connection, where) -> PersonRows:
     """{(class, person): (unit, module, end day)} of the stored person rows *where* selects."""
     stmt = select(
         UnitPerson.class_id,
@@ -274,8 +278,12 @@ def _slices(rows: Iterable[tuple]) -> set[Slice]:
     return {(s, e, unit) for unit, _m, day in rows for s, e in spans_of(day)}
 
 
-#: {(class, person): (unit, module, end day)}: person rows, as stored or as computed.
-PersonRows = dict[tuple[int, int], tuple]
+def _units_by_span(keys: Iterable[tuple]) -> list[tuple[Span, set[int | None]]]:
+    """The units of counter keys (first day, last day, unit, ...) grouped by period, in order."""
+    found: dict[Span, set[int | None]] = {}
+    for key in keys:
+        found.setdefault((key[0], key[1]), set()).add(key[2])
+    return sorted(found.items())
 
 
 def refresh(
@@ -368,11 +376,8 @@ def move_counters(conn: sa.Connection, gone: PersonRows, came: PersonRows) -> No
     moves = {k: n for k, n in moves.items() if n}
     if not moves:
         return
-    by_span: dict[Span, set[int | None]] = {}
-    for starts_on, ends_on, unit_id, _module_id in moves:
-        by_span.setdefault((starts_on, ends_on), set()).add(unit_id)
     t = YearPersons
-    for (starts_on, ends_on), unit_ids in sorted(by_span.items()):
+    for (starts_on, ends_on), unit_ids in _units_by_span(moves):
         stored = conn.execute(
             select(t.id, t.unit_id, t.module_id, t.persons).where(
                 t.starts_on == starts_on, t.ends_on == ends_on, _units_in(t.unit_id, unit_ids)
@@ -494,10 +499,7 @@ def _year_counts(conn: sa.Connection, slices: Iterable[Slice], *, stored: bool) 
     """{(first day, last day, unit, module or None): persons} of *slices*, as stored or as
     counted from the base tables (enrolments, people, classes)."""
     found: dict = {}
-    by_span: dict[Span, set] = {}
-    for starts_on, ends_on, unit_id in slices:
-        by_span.setdefault((starts_on, ends_on), set()).add(unit_id)
-    for (starts_on, ends_on), unit_ids in sorted(by_span.items()):
+    for (starts_on, ends_on), unit_ids in _units_by_span(slices):
         if stored:
             t = YearPersons
             rows = conn.execute(
