@@ -200,6 +200,10 @@ class WrkResult:
     bad_sample: str
     server_cpu_ms: float  # server CPU (master + workers) per request
     load: tuple[float, float, float]  # os.getloadavg() at the end of the run
+    #: The machine's idle share (both cores) in the second before wrk started, and the seconds
+    #: waited for it (see quiet()).
+    idle_before: float = 1.0
+    waited: float = 0.0
 
     @property
     def errors(self) -> int:
@@ -216,6 +220,40 @@ def _ms(text: str) -> float:
     return {"us": n / 1000, "ms": n, "s": n * 1000}[value[2]]
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(idle, total) jiffies of all cores, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[3] + fields[4], sum(fields)  # idle + iowait
+
+
+def idle_share(seconds: float = 1.0) -> float:
+    """The share of the machine's CPU time (all cores) that was idle over the next *seconds*."""
+    idle, total = _cpu_times()
+    time.sleep(seconds)
+    idle2, total2 = _cpu_times()
+    return (idle2 - idle) / max(total2 - total, 1)
+
+
+#: The idle share a second must show before a wrk run starts, and how long to wait for it.
+QUIET = 0.9
+QUIET_TIMEOUT = 120.0
+
+
+def quiet(
+    threshold: float = QUIET, timeout: float = QUIET_TIMEOUT, sample=idle_share
+) -> tuple[float, float]:
+    """Wait until the machine is idle (a second with at least *threshold* of its CPU time idle,
+    not the load average, which lags a minute behind), at most *timeout* seconds: a throughput
+    run right after the exam otherwise shares the cores with what the exam left running.
+    Returns (seconds waited, the last second's idle share); *sample* measures one second."""
+    started = time.perf_counter()
+    while True:
+        share = sample()
+        waited = time.perf_counter() - started
+        if share >= threshold or waited >= timeout:
+            return waited, share
+
+
 def run_wrk(
     name: str,
     server_pid: int,
@@ -228,7 +266,8 @@ def run_wrk(
     seconds: int = 10,
 ) -> WrkResult:
     """`wrk -t2 -c50 -d10s --latency -s bench/wrk/<script>` against 127.0.0.1:*port* *path*,
-    with the server's CPU read from /proc before and after."""
+    once the machine is quiet, with the server's CPU read from /proc before and after."""
+    waited, idle = quiet()
     cpu_before = cpu_seconds(server_pid)
     proc = subprocess.run(
         [
@@ -250,7 +289,9 @@ def run_wrk(
         check=True,
     )
     cpu = cpu_seconds(server_pid) - cpu_before
-    return parse_wrk(name, proc.stdout, cpu, os.getloadavg())
+    result = parse_wrk(name, proc.stdout, cpu, os.getloadavg())
+    result.idle_before, result.waited = idle, waited
+    return result
 
 
 def parse_wrk(

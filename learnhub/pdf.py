@@ -20,6 +20,7 @@ import atexit
 import base64
 import binascii
 import ctypes.util
+import gc
 import logging
 import os
 import queue
@@ -187,6 +188,7 @@ def _serve(connection: "_Pipe") -> None:
     images: dict = {}
     connection.send(("ready", b"", []))
     root = logging.getLogger()
+    frozen = False
     while True:
         try:
             html = connection.recv()
@@ -206,6 +208,13 @@ def _serve(connection: "_Pipe") -> None:
         finally:
             root.removeHandler(captured)
         connection.send(reply)
+        if not frozen:
+            # What the first render left alive (WeasyPrint's and fontconfig's caches, the parsed
+            # style sheets) lives as long as this process: move it out of the collector's
+            # reach, so that a full collection no longer walks it.
+            gc.collect()
+            gc.freeze()
+            frozen = True
 
 
 def _child_main(read_fd: int, write_fd: int) -> None:

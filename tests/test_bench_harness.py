@@ -4,7 +4,7 @@ route stays out of the app, wrk's errors are read, and the exam's client never r
 import asyncio
 import concurrent.futures
 
-from bench.load import AsyncBrowser, Tally, parse_wrk
+from bench.load import AsyncBrowser, Tally, parse_wrk, quiet
 
 WRK_OUT = """Running 10s test @ http://127.0.0.1:8000/attempts/1/items/1
   2 threads and 50 connections
@@ -64,3 +64,16 @@ def test_async_client_counts_a_timed_out_post_once_and_never_retries():
     assert connections == 1
     assert tally.errors == ["save: client timeout after 0 s"]
     assert "save" not in tally.latencies
+
+
+def test_wrk_waits_for_a_quiet_machine_and_gives_up_at_its_timeout():
+    """A wrk run starts only after a second with the machine mostly idle (the exam before it
+    leaves the cores busy), and never waits past the timeout."""
+    seconds = iter([0.30, 0.62, 0.95, 0.99])
+    _waited, share = quiet(threshold=0.9, timeout=60, sample=lambda: next(seconds))
+    assert share == 0.95
+    assert next(seconds) == 0.99  # it stopped sampling at the first quiet second
+
+    busy = []
+    _waited, share = quiet(threshold=0.9, timeout=0, sample=lambda: busy.append(1) or 0.2)
+    assert (len(busy), share) == (1, 0.2)
