@@ -5,7 +5,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -436,8 +436,7 @@ def attempts_left(quiz: Quiz, user: User) -> int | None:
 
 
 def _used(quiz_id: int, user_id: int) -> int:
-    stmt = select(func.count()).select_from(Attempt)
-    return db.session.scalar(stmt.where(Attempt.quiz_id == quiz_id, Attempt.user_id == user_id))
+    return _count(quiz_id, user_id)[0]
 
 
 def _allowed(quiz: Quiz, user: User) -> int | None:
@@ -500,9 +499,12 @@ def start_attempt(
 ) -> Attempt:
     """Resume the attempt in progress, or start one (its questions and order frozen with it).
 
-    The rules are read and the questions drawn first; the write (SQLite: the lock) covers only
-    what a concurrent request may have changed since (an attempt started, one used up) and the
-    inserts. One attempt in progress per learner and quiz, whatever the race."""
+    The rules, the learner's attempts so far and the questions are read and drawn first; the
+    write (SQLite: the lock, where every other writer waits) is the two INSERTs alone. The
+    unique indexes (one attempt in progress per learner and quiz, one number each) refuse an
+    INSERT that a concurrent start or submit made stale; then the reads are made again under
+    the write and the start decided from them. One attempt in progress per learner and quiz,
+    whatever the race."""
     quiz_id, user_id = quiz.id, user.id
     existing = open_attempt(quiz, user)
     if existing is not None:
@@ -512,64 +514,94 @@ def start_attempt(
     if not quiz.is_open(now):
         raise QuizClosed(_l("Bài kiểm tra chưa mở hoặc đã đóng."))
     allowed = _allowed(quiz, user)
-    if allowed is not None and _used(quiz_id, user_id) >= allowed:
-        raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài."))
-    attempt, items = _new_attempt(quiz, user, now, rng or random.SystemRandom())
-    db.write_transaction()
-    # Under the write: what another request may have done since the reads above.
-    used, last = db.session.execute(
-        select(func.count(), func.max(Attempt.number)).where(
-            Attempt.quiz_id == quiz_id, Attempt.user_id == user_id
-        )
-    ).one()
-    if used:
-        found = _open_attempt_of(quiz_id, user_id)
-        if found is not None and not close_if_overdue(found, now):
-            return found
+    used, last = _count(quiz_id, user_id)
     if allowed is not None and used >= allowed:
         raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài."))
-    attempt.number = (last or 0) + 1
-    if db.is_writer():
-        # SQLite: the write lock, held since the count above, shuts out any other start, so no
-        # savepoint is needed: two statements fewer while every other writer waits.
-        _insert(attempt, items)
+    attempt, row, items = _new_attempt(quiz, user, now, rng or random.SystemRandom())
+    db.write_transaction()
+    if _insert(attempt, row, items, (last or 0) + 1):
         return attempt
+    # Another request started or finished an attempt since the reads above: read again, now
+    # under the write.
+    used, last = _count(quiz_id, user_id)
+    found = _open_attempt_of(quiz_id, user_id)
+    if found is not None and not close_if_overdue(found, now):
+        return found
+    if allowed is not None and used >= allowed:
+        raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài."))
+    if _insert(attempt, row, items, (last or 0) + 1):
+        return attempt
+    # PostgreSQL (no database lock): yet another start won in between.
+    found = _open_attempt_of(quiz_id, user_id)
+    if found is not None:
+        return found
+    raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài."))
+
+
+#: The learner's count of attempts at a quiz and their highest number, built once.
+_COUNT = select(func.count(), func.max(Attempt.number)).where(
+    Attempt.quiz_id == bindparam("quiz"), Attempt.user_id == bindparam("user")
+)
+
+
+def _count(quiz_id: int, user_id: int) -> tuple[int, int | None]:
+    used, last = db.session.execute(_COUNT, {"quiz": quiz_id, "user": user_id}).one()
+    return used, last
+
+
+#: The INSERTs of a new attempt and of its items, built once (executed with each start's values:
+#: no statement or bound parameter is built while SQLite's write lock is held).
+_INSERT_ATTEMPT = insert(Attempt.__table__)
+_INSERT_ITEMS = insert(AttemptItem.__table__)
+
+
+def _insert(attempt: Attempt, row: dict[str, object], items: list[dict], number: int) -> bool:
+    """The new attempt's INSERT as number *number*, then its frozen questions' (one
+    executemany), both as Core statements on the tables: the ORM's flush and bulk machinery
+    cost more Python than the two statements, and on SQLite this runs under the write lock,
+    where every other writer waits (under a start burst, each bit of Python there also waits
+    its turn for the GIL). False, with nothing written, when the attempt's INSERT breaks a
+    unique index. *attempt* then joins the session as if loaded: its columns as inserted, the
+    rest (its items) loaded on access."""
+    attempt.number = row["number"] = number
     try:
-        with db.session.begin_nested():
-            _insert(attempt, items)
+        if db.is_writer():
+            # SQLite: a refused INSERT undoes itself alone; the write lock stays held.
+            inserted = db.session.execute(_INSERT_ATTEMPT, row)
+        else:
+            with db.session.begin_nested():
+                inserted = db.session.execute(_INSERT_ATTEMPT, row)
     except IntegrityError:
-        # Another request started one at the same moment: that one is the attempt.
-        found = _open_attempt_of(quiz_id, user_id)
-        if found is not None:
-            return found
-        raise AttemptLimitReached(_l("Bạn đã dùng hết số lần làm bài.")) from None
-    return attempt
+        return False
+    attempt.id = inserted.inserted_primary_key[0]
+    make_transient_to_detached(attempt)
+    # What was written is what the object holds (nothing left to load again); a column left to
+    # its default, and the items, are loaded on first access.
+    keys = _attribute_keys()
+    for column, value in row.items():
+        set_committed_value(attempt, keys[column], value)
+    db.session.add(attempt)
+    db.session.execute(_INSERT_ITEMS, [{**item, "attempt_id": attempt.id} for item in items])
+    return True
 
 
-def _insert(attempt: Attempt, items: list[dict]) -> None:
-    """The new attempt's INSERT, then its frozen questions in one multi-row INSERT, both as
-    Core statements on the tables (the ORM's flush and bulk machinery cost more Python than
-    the two statements, at the synchronised start of an exam). *attempt* then joins the
-    session as if loaded: its columns as inserted, the rest (its items) loaded on access."""
-    values: dict[str, object] = {}  # by attribute
-    row: dict[str, object] = {}  # by column
+@cache
+def _attribute_keys() -> dict[str, str]:
+    """Attempt's attribute names by column name."""
+    return {attr.columns[0].name: attr.key for attr in sa.inspect(Attempt).column_attrs}
+
+
+def _row(attempt: Attempt) -> dict[str, object]:
+    """*attempt*'s INSERT values by column, read before the write: not the id, nor a column
+    left to its default (loaded on first access once the attempt is in the session)."""
+    row: dict[str, object] = {}
     for attr in sa.inspect(Attempt).column_attrs:
         (column,) = attr.columns
         value = getattr(attempt, attr.key)
         if column.primary_key or (value is None and column.default is not None):
-            continue  # the id, or a column left to its default
-        values[attr.key] = row[column.name] = value
-    insert_attempt = insert(Attempt.__table__).values(row)
-    attempt.id = db.session.execute(insert_attempt).inserted_primary_key[0]
-    make_transient_to_detached(attempt)
-    # What was written is what the object holds (nothing left to load again); a column left to
-    # its default, and the items, are loaded on first access.
-    for key, value in values.items():
-        set_committed_value(attempt, key, value)
-    db.session.add(attempt)
-    db.session.execute(
-        insert(AttemptItem.__table__), [{**item, "attempt_id": attempt.id} for item in items]
-    )
+            continue
+        row[column.name] = value
+    return row
 
 
 def _extra(quiz: Quiz, user: User, what: str) -> int:
@@ -581,9 +613,10 @@ def _extra(quiz: Quiz, user: User, what: str) -> int:
 
 def _new_attempt(
     quiz: Quiz, user: User, now: datetime, rng: random.Random
-) -> tuple[Attempt, list[dict]]:
-    """A new attempt, not yet added, and the rows of its items: its questions drawn and frozen
-    (each item's snapshot and display order), its deadline set."""
+) -> tuple[Attempt, dict[str, object], list[dict]]:
+    """A new attempt, not yet added, its INSERT's values (its number is set under the write)
+    and the rows of its items: its questions drawn and frozen (each item's snapshot and display
+    order), its deadline set."""
     questions = draw(quiz, rng)
     if not questions:
         raise QuizError(_l("Bài kiểm tra chưa có câu hỏi."))
@@ -612,7 +645,7 @@ def _new_attempt(
         }
         for i, q in enumerate(questions, start=1)
     ]
-    return attempt, items
+    return attempt, _row(attempt), items
 
 
 class PageItem(NamedTuple):

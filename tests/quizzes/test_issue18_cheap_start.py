@@ -55,7 +55,7 @@ def test_a_start_freezes_every_question_in_one_insert_without_an_object_per_item
         assert item.fraction is None
         assert item.comment == ""
     # The same seed draws the same attempt as before the change (order of questions and choices).
-    again = services._new_attempt(quiz, learner, now, random.Random(7))[1]
+    again = services._new_attempt(quiz, learner, now, random.Random(7))[2]
     assert [(r["question_id"], r["order"]) for r in again] == [
         (i.question_id, i.order) for i in items
     ]
@@ -166,11 +166,12 @@ def test_a_start_through_the_page_reads_nothing_after_its_commit(app):
 
 
 @pytest.mark.no_rollback
-def test_a_start_holds_the_write_lock_for_its_count_and_two_inserts_only(app):
-    """Between BEGIN IMMEDIATE and COMMIT a start (SQLite) sends what it must under the lock:
-    the count of the learner's attempts, the attempt's INSERT and its items' INSERT. No
-    savepoint: the lock, held since the count, already shuts out a second start (PostgreSQL,
-    with no database lock, keeps the savepoint and catches the race on the unique index)."""
+def test_a_start_holds_the_write_lock_for_its_two_inserts_only(app):
+    """Between BEGIN IMMEDIATE and COMMIT a start (SQLite) sends the attempt's INSERT and its
+    items' INSERT, nothing else: the learner's attempts were counted before, and the unique
+    indexes refuse an INSERT that a concurrent start made stale. No savepoint: a refused
+    INSERT undoes itself alone on SQLite (PostgreSQL keeps the savepoint, since there an error
+    ends the whole transaction)."""
     client, token, quiz_id = _signed_in_learner(app)
     with statements(app.extensions["learnhub.engine"]) as seen:
         started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
@@ -180,8 +181,61 @@ def test_a_start_holds_the_write_lock_for_its_count_and_two_inserts_only(app):
         return
     locked = seen[seen.index("BEGIN IMMEDIATE") + 1 :]
     assert [s.split(" (")[0].split(" FROM")[0][:30] for s in locked] == [
-        "SELECT count(*) AS count_1, ma",
         "INSERT INTO quiz_attempts",
         "INSERT INTO quiz_attempt_items",
         "COMMIT",
     ], locked
+
+
+def _stale_once(monkeypatch, name: str, value) -> None:
+    """services.<name> answers *value* the first time (as if read just before a concurrent
+    request wrote), then reads the database again."""
+    real = getattr(services, name)
+    calls = []
+
+    def stale(*args):
+        calls.append(args)
+        return value if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(services, name, stale)
+
+
+def test_a_start_made_stale_by_a_finished_attempt_reads_again_and_takes_the_next_number(
+    quiz, learner, now, db_session, monkeypatch
+):
+    """Between the count and the write, another request started and finished attempt 1: the
+    INSERT as number 1 is refused by the unique index, and the start counts again under the
+    write and becomes attempt 2 (not a refusal: one more attempt is allowed)."""
+    quiz.attempts_allowed = 3
+    first = services.start_attempt(quiz, learner, now, random.Random(1))
+    services.submit_attempt(first, now)
+    db_session.flush()
+    _stale_once(monkeypatch, "_count", (0, None))
+    second = services.start_attempt(quiz, learner, now, random.Random(2))
+    db_session.flush()
+    assert (second.number, second.state) == (2, "in_progress")
+    numbers = db_session.scalars(
+        sa.select(Attempt.number).where(Attempt.quiz_id == quiz.id, Attempt.user_id == learner.id)
+    ).all()
+    assert sorted(numbers) == [1, 2]
+    assert len(second.items) == len(first.items)
+
+
+def test_a_start_that_raced_another_start_returns_the_attempt_in_progress(
+    quiz, learner, now, db_session, monkeypatch
+):
+    """Two starts at once (a double tap): the second read no attempt in progress, but the
+    first one wrote it before the second's write. The one-in-progress index refuses the second
+    INSERT, and the start returns the attempt in progress: still one attempt."""
+    first = services.start_attempt(quiz, learner, now, random.Random(1))
+    db_session.flush()
+    _stale_once(monkeypatch, "_open_attempt_of", None)
+    _stale_once(monkeypatch, "_count", (0, None))
+    again = services.start_attempt(quiz, learner, now, random.Random(2))
+    assert again is first
+    count = db_session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Attempt)
+        .where(Attempt.quiz_id == quiz.id, Attempt.user_id == learner.id)
+    )
+    assert count == 1
