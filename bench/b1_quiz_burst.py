@@ -327,6 +327,9 @@ async def _exam(port: int, ready: dict) -> dict:
     acks: dict[tuple[int, int], int] = {}
     go = asyncio.Event()
     waiting = 0
+    # When each start was answered, when each submit was sent, and each save's (sent, latency),
+    # in seconds from the go: which phase of the exam the slow saves fell in.
+    timeline: dict[str, list] = {"started": [], "submitting": [], "saves": []}
 
     async def learner(i: int) -> None:
         nonlocal waiting
@@ -338,6 +341,7 @@ async def _exam(port: int, ready: dict) -> dict:
         waiting += 1
         await go.wait()
         got = await browser.post_form("start", f"/quizzes/{quiz_id}/start", {"csrf_token": token})
+        timeline["started"].append(time.perf_counter() - started)
         if got is None:
             return
         found = re.search(r"/attempts/(\d+)$", got[1].get("location", ""))
@@ -357,7 +361,9 @@ async def _exam(port: int, ready: dict) -> dict:
             due = time.perf_counter() + PACE
             choice = rng.randrange(CHOICES)
             path = f"/attempts/{attempt_id}/items/{position}"
+            sent = time.perf_counter()
             got = await browser.post_json("save", path, {"choice": choice}, token)
+            timeline["saves"].append((sent - started, time.perf_counter() - sent))
             if got is not None:
                 if got[0] == 200 and b'"saved":true' in got[2]:
                     acks[(attempt_id, position)] = choice
@@ -365,6 +371,7 @@ async def _exam(port: int, ready: dict) -> dict:
                     tally.error(f"save: HTTP {got[0]} {got[2][:80]!r}")
             if position < ANSWERS:
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        timeline["submitting"].append(time.perf_counter() - started)
         got = await browser.post_form(
             "submit", f"/attempts/{attempt_id}/submit", {"csrf_token": token}
         )
@@ -378,7 +385,29 @@ async def _exam(port: int, ready: dict) -> dict:
     go.set()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     tally.errors += [f"learner raised {o!r}" for o in outcomes if isinstance(o, BaseException)]
-    return {"tally": tally, "acks": acks, "seconds": time.perf_counter() - started}
+    return {
+        "tally": tally,
+        "acks": acks,
+        "seconds": time.perf_counter() - started,
+        "phases": _phases(timeline),
+    }
+
+
+def _phases(timeline: dict[str, list]) -> dict[str, tuple[int, float]]:
+    """(saves, p99 latency) of the saves sent while starts were still being answered (before
+    the last start's answer), while submits were being sent (from the first submit on), and
+    in between."""
+    burst_end = max(timeline["started"], default=0.0)
+    submits_from = min(timeline["submitting"], default=float("inf"))
+    groups: dict[str, list[float]] = {"start burst": [], "between": [], "submit wave": []}
+    for sent, latency in timeline["saves"]:
+        if sent < burst_end:
+            groups["start burst"].append(latency)
+        elif sent >= submits_from:
+            groups["submit wave"].append(latency)
+        else:
+            groups["between"].append(latency)
+    return {name: (len(v), percentile(v, 99)) for name, v in groups.items()}
 
 
 def _check_database(env: dict[str, str], ready: dict, acks: dict) -> dict:
@@ -442,6 +471,7 @@ def exam(env: dict[str, str], server_pid: int, port: int, ready: dict) -> dict:
         "save_p99": percentile(saves, 99),
         "save_max": max(saves, default=0.0),
         "start_p99": percentile(starts, 99),
+        "phases": done["phases"],
         "start_max": max(starts, default=0.0),
         "client_cpu": client_cpu,
         "server_cpu": server_cpu,
@@ -607,6 +637,12 @@ def _backend_rows(name: str, b: dict) -> str:
             f"{e['save_p99'] * 1000:,.0f} ms**, max {e['save_max'] * 1000:,.0f} ms "
             f"({e['saves']:,} saves); start p99 {e['start_p99'] * 1000:,.0f} ms | p99 ≤ 1 s | "
             f"{_verdict(e['save_p99'] <= 1.0)} |",
+            f"| {name}: save p99 by phase | "
+            + "; ".join(
+                f"{phase}: {p99 * 1000:,.0f} ms ({count:,} saves)"
+                for phase, (count, p99) in e["phases"].items()
+            )
+            + " | | |",
             f"| {name}: exam wall time, memory, load | {e['seconds']:.0f} s; server peak "
             f"{e['rss_peak_mib']:,.0f} MiB; load {_load(e['load'])} at the end | | |",
             f"| {name}: the client's share | client CPU {e['client_cpu']:.1f} s, server CPU "
@@ -746,7 +782,9 @@ def section(r: dict) -> str:
         f"is never retried; a timeout "
         f"({CLIENT_TIMEOUT:.0f} s), a connection error, an unexpected status, a save not "
         f"acknowledged and a learner that raised are each an error. Then the database must hold "
-        f"one graded attempt per learner and every acknowledged answer.\n",
+        f"one graded attempt per learner and every acknowledged answer. The save p99 by phase "
+        f"splits the saves by when they were sent: before the last start was answered (the "
+        f"start burst), from the first submit on (the submit wave), or in between.\n",
         "| Measure | Figure | Target | |",
         "|---|---|---|---|",
     ]
