@@ -844,27 +844,70 @@ def save_answer(attempt: Attempt, position: int, raw: dict, now: datetime) -> At
     return item
 
 
-def _score(attempt: Attempt, now: datetime | None = None) -> None:
-    fractions = [x.fraction for x in attempt.items]
+def _result(fractions: list[Decimal | None]) -> tuple[AttemptState, Decimal | None]:
+    """An attempt's state and score from its items' grades: needs grading (no score) while
+    any answer awaits a trainer's mark, otherwise graded on the ten-point scale."""
     if any(f is None for f in fractions):
-        attempt.state = AttemptState.needs_grading
-        attempt.score = None
+        return AttemptState.needs_grading, None
+    total = sum(fractions, Decimal(0))  # type: ignore[arg-type]
+    return AttemptState.graded, grading.ten_point(total, Decimal(len(fractions)))
+
+
+def _score(attempt: Attempt, now: datetime | None = None) -> None:
+    attempt.state, attempt.score = _result([x.fraction for x in attempt.items])
+    if attempt.state != AttemptState.graded:
         return
-    attempt.score = grading.ten_point(sum(fractions, Decimal(0)), Decimal(len(fractions)))
-    attempt.state = AttemptState.graded
     db.session.flush()
     signals.attempt_graded.send(attempt, now=now or utcnow())
+
+
+#: submit_attempt's statements, built once: the items as grading reads them (before the write),
+#: their answers as they are then (under it), their grades, and the result.
+_items = AttemptItem.__table__
+_ITEMS_TO_GRADE = select(_items.c.id, _items.c.snapshot, _items.c.order, _items.c.answer).where(
+    _items.c.attempt_id == bindparam("attempt")
+)
+_ITEM_ANSWERS = select(_items.c.id, _items.c.answer).where(
+    _items.c.attempt_id == bindparam("attempt")
+)
+_SET_FRACTION = (
+    update(_items)
+    .where(_items.c.id == bindparam("item"))
+    .values(fraction=bindparam("new_fraction", type_=_items.c.fraction.type))
+)
+_SET_SCORE = (
+    update(Attempt.__table__)
+    .where(Attempt.__table__.c.id == bindparam("attempt"))
+    .values(
+        state=bindparam("new_state", type_=Attempt.__table__.c.state.type),
+        score=bindparam("new_score", type_=Attempt.__table__.c.score.type),
+    )
+)
 
 
 def submit_attempt(attempt: Attempt, now: datetime) -> Attempt:
     """Finish and grade; a second submit (or a race) returns the same single result.
 
-    The answers are read and graded first; the write (SQLite: the lock) is the guarded UPDATE
-    that finishes the attempt, one read of the answers as they are then (a save may have landed
-    since), the grades of any answer that changed, and the score."""
-    finished = attempt.is_finished
-    graded = {} if finished else {item.id: (item.answer, _grade(item)) for item in attempt.items}
+    The answers are read (as plain rows) and graded first; the write (SQLite: the lock, where
+    every other writer waits; at the end of an exam, a whole class's submits) is the guarded
+    UPDATE that finishes the attempt, one read of the answers as they are then (a save may
+    have landed since: only the answers, graded again where they changed), the grades in one
+    executemany and the result: statements built once, no ORM object loaded or flushed."""
     attempt_id = attempt.id
+    rows = (
+        {}
+        if attempt.is_finished
+        else {
+            item_id: (snapshot, order, answer)
+            for item_id, snapshot, order, answer in db.session.execute(
+                _ITEMS_TO_GRADE, {"attempt": attempt_id}
+            )
+        }
+    )
+    graded = {
+        item_id: (answer, _fraction(snapshot, order, answer))
+        for item_id, (snapshot, order, answer) in rows.items()
+    }
     db.write_transaction()
     result = db.session.execute(
         update(Attempt)
@@ -872,30 +915,44 @@ def submit_attempt(attempt: Attempt, now: datetime) -> Attempt:
         .values(state=AttemptState.needs_grading, submitted_at=now)
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(attempt)
     if result.rowcount != 1:
+        db.session.refresh(attempt)
         return attempt
-    items = list(
-        db.session.scalars(
-            select(AttemptItem)
-            .where(AttemptItem.attempt_id == attempt_id)
-            .order_by(AttemptItem.position)
-            .execution_options(populate_existing=True)
-        )
+    fractions: dict[int, Decimal | None] = {}
+    for item_id, answer in db.session.execute(_ITEM_ANSWERS, {"attempt": attempt_id}):
+        seen, fraction = graded[item_id]
+        if answer != seen:  # saved since it was graded: graded again, as it is now
+            snapshot, order, _ = rows[item_id]
+            fraction = _fraction(snapshot, order, answer)
+        fractions[item_id] = fraction
+    db.session.execute(
+        _SET_FRACTION, [{"item": item, "new_fraction": f} for item, f in fractions.items()]
     )
-    set_committed_value(attempt, "items", items)  # the answers as they are now: no second read
-    for item in items:
-        answer, fraction = graded.get(item.id, (None, None))
-        item.fraction = fraction if item.id in graded and answer == item.answer else _grade(item)
-    _score(attempt, now)
-    db.session.flush()
+    state, score = _result(list(fractions.values()))
+    if state == AttemptState.graded:
+        db.session.execute(
+            _SET_SCORE, {"attempt": attempt_id, "new_state": state, "new_score": score}
+        )
+    # The ORM's copy follows what was written: the attempt's result now, its items (if they
+    # were loaded) on their next use.
+    if "items" in sa.inspect(attempt).dict:
+        for item in attempt.items:
+            db.session.expire(item)
+        db.session.expire(attempt, ["items"])
+    set_committed_value(attempt, "state", state)
+    set_committed_value(attempt, "submitted_at", now)
+    set_committed_value(attempt, "score", score)
+    if state == AttemptState.graded:
+        signals.attempt_graded.send(attempt, now=now)
     return attempt
 
 
+def _fraction(snapshot: dict, order: list, answer: dict | None) -> Decimal | None:
+    return grading.grade(snapshot, order, answer, snapshot.get("ignore_accents", False))
+
+
 def _grade(item: AttemptItem) -> Decimal | None:
-    return grading.grade(
-        item.snapshot, item.order, item.answer, item.snapshot.get("ignore_accents", False)
-    )
+    return _fraction(item.snapshot, item.order, item.answer)
 
 
 def close_if_overdue(attempt: Attempt, now: datetime) -> bool:
