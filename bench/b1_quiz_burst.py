@@ -610,6 +610,22 @@ def _wrk_table(w: dict) -> str:
     )
 
 
+def _drift(w: dict) -> str:
+    """The bare hello first and last, and the ratios against the last one."""
+    first, last = w["hello"], w.get("hello_after")
+    if last is None:
+        return ""
+    ratios = ", ".join(
+        f"{label} {w[key].rps / last.rps:.2f}"
+        for key, label in (("save", "save"), ("attempt", "attempt page"), ("lesson", "lesson page"))
+    )
+    return (
+        f"The bare hello got {first.rps:,.0f} req/s first ({first.server_cpu_ms:.2f} ms of server "
+        f"CPU a request) and {last.rps:,.0f} req/s last ({last.server_cpu_ms:.2f} ms): the "
+        f"ratios against the last one are {ratios}."
+    )
+
+
 def _backend_rows(name: str, b: dict) -> str:
     ramp, e = b["ramp"], b["exam"]
     share = e["client_cpu"] / max(e["client_cpu"] + e["server_cpu"], 1e-9)
@@ -661,47 +677,48 @@ ANALYSIS = """### What the figures say, and the next steps
   guarded UPDATE); sign-in takes it after the password check
   (tests/quizzes/test_issue18_build2_write_lock.py). The error kinds above show whether anything
   still failed.
-- **Where the save p99 comes from.** Not from the saves themselves (their p50 is a few ms) but
-  from the synchronised start: every learner starts at the same moment, each start writes an
-  attempt and its 20 items and is followed by the attempt page, and the 2 cores work through that
-  queue for the seconds the start p99 shows; the saves due in those seconds (the first answer comes
-  within one pace, at random, which is harsher than people reading their first question) wait
-  behind it. Two changes since the last run. The start and the pages are cheaper (the user's
-  row, the attempt page's rows and the save's UPDATE without statement building or the ORM
-  layer, the new attempt's id read before the commit: tests/quizzes/test_issue18_core_save.py,
-  test_issue18_cheap_start.py). And on PostgreSQL gunicorn runs 16 threads per worker with a
-  pool of 16 connections (docs/deploy.md): with 8, a save that arrives during the start waits in
-  the worker's queue behind the starts accepted before it; with 16 more requests run at once and
-  share the CPU, so a 1 ms save no longer waits for the starts ahead of it to finish. Measured
-  with the exam alone on this machine, one after the other (2026-12-02 16:12–16:32 UTC):
-  PostgreSQL 8 threads save p99 1.30 s, 16 threads 0.16 s; SQLite 8 threads 0.69 s, 16 threads
-  2.65 s, because there every extra thread is one more writer queueing for the database's one
-  write lock, so SQLite keeps 8. Tried and not adopted: the writers of a process queueing on an
-  in-process lock before `BEGIN IMMEDIATE` (woken the moment the writer before them commits,
-  instead of polling in SQLite's busy handler, which sleeps up to 100 ms between looks). The
-  exam alone on SQLite, alternated with the code without it (2026-12-02 20:51–21:07 UTC): save
-  p99 5.26 s and 2.55 s with the queue, 1.05 s and 0.30 s without. A fair queue makes a 1 ms save
-  wait behind every start queued before it in its worker, where SQLite's polling lets it slip
-  in between them; it was reverted. Since the last run a start writes less under SQLite's
-  lock: no savepoint (the lock, held since the count of the learner's attempts, already shuts
-  out a second start; tests/quizzes/test_issue18_cheap_start.py) and the attempt and its items
-  as two Core INSERTs instead of the ORM's flush and bulk insert (in-process, 50 starts and
-  their pages: 1.61 s of CPU before, 1.43 s after). The exam alone on SQLite, one run after
-  another with and without the savepoint change (2026-12-03 00:30–00:50 UTC): save p99 4.05 s
-  and 1.16 s without it, 1.15 s with it, and 3.28 s with it at 16 threads: the spread between
-  two runs of the same code is larger than the change. What sets the p99 is the start burst
-  itself: 1,000 starts and attempt pages take the 2 cores about 20 s (start p99), and a save
-  due in those seconds queues behind them. PostgreSQL shows it too: its save p99 was 108 and
-  128 ms in the two runs of 2026-12-02, with a start p99 of 19 s; in this session's run it is
-  over 1 s with a start p99 of 26 s. The exam alone on PostgreSQL right after this run, with the
-  code from before this session's start changes (47efda6) and then with them, gave save p99
-  1.80 s (start p99 23.8 s) and 1.45 s (26.5 s): the code from before is no faster on this
-  machine today, so the change is the machine's (its wrk figures moved too: the lesson page
-  used 8.0 ms of server CPU per request here against 5.3 ms in the last run, with no change to
-  its code, and 4.5 ms in-process in both versions). Next steps: a start that costs less CPU
-  (the learner's open attempt, the rules and the draw read in one statement; the draw prepared
-  once per quiz version), and the first answer after a reading time.
-- **The throughput ratios** compare the same gunicorn with two different apps: the bare hello
+- **Where the save p99 comes from: the phases.** The saves themselves are quick (p50 a few
+  ms); the slow ones fall where many learners do something heavier at once. The table splits
+  them by phase. On 2026-12-03 09:09 UTC (commit 88f0e98), the code before this run's submit
+  change, the same exam gave: SQLite start burst 20.6 s (1,249 saves), between 1.5 s, submit
+  wave 12.4 s (2,212 saves); PostgreSQL 15.4 s (1,954 saves), 0.33 s and 12.4 s (2,924 saves).
+  So the submit wave, the whole class submitting within the seconds its starts were spread
+  over, weighed as much as the start burst. Two changes since, both measured in this run:
+  - **A submit builds no ORM object under the write** (`quizzes.services.submit_attempt`): the
+    answers are read as plain rows and graded before it; under it, the finishing UPDATE, one
+    read of the answers (id and answer only: one saved since is graded again), the grades in
+    one executemany and the result, with statements built once. In-process, one submit cost
+    16.3 ms of CPU before and 10.3 ms after (tests/quizzes/test_issue18_lean_submit.py). The
+    submit wave's save p99 fell from 12.4 s to 1.8 s on SQLite and 1.2 s on PostgreSQL.
+  - **A start takes the write for its two INSERTs only**: the learner's attempts are counted
+    before it, and the unique indexes (one attempt in progress per learner and quiz, one
+    number each) refuse an INSERT that a concurrent start or submit made stale; then the start
+    reads again under the write (tests/quizzes/test_issue18_cheap_start.py). On SQLite the
+    lock is what the start burst queues on: with 8 threads of one process starting at once,
+    each start held it 13–14 ms (it needs 3.6 ms alone: the holder shares the GIL with the
+    other threads), 70% of the time. Now 11–12 ms; 400 starts took 6.1–6.3 s instead of
+    7.3–7.9 s (in-process, alternated with the code before).
+  What is left is the start burst: 1,000 starts and attempt pages at one moment keep the 2
+  cores busy for the seconds the start p99 shows (24–31 s in the run of 09:33 UTC, when
+  PostgreSQL met the target at 818 ms and SQLite did not at 1.41 s), and the 900–1,200 saves
+  sent in those seconds (5–6% of all) wait behind them, at a p99 of 14–17 s. Between the
+  phases the save p99 was 129 ms on PostgreSQL and 262 ms on SQLite. Earlier findings that still
+  hold: on PostgreSQL gunicorn runs 16 threads per worker with a pool of 16 connections
+  (docs/deploy.md; with 8, a save waited in the worker's queue behind the starts accepted
+  before it: save p99 1.30 s against 0.16 s, 2026-12-02); SQLite keeps 8 threads (16 gave 2.65
+  s against 0.69 s: every extra thread is one more writer queueing for the one write lock).
+  Tried and reverted (2026-12-02): the writers of a process queueing on an in-process lock
+  before `BEGIN IMMEDIATE`; a fair queue makes a 1 ms save wait behind every start queued before
+  it (save p99 2.55–5.26 s with it, 0.30–1.05 s without). **The machine's speed moves between
+  runs**: the same Argon2 check cost 260–283 ms of server CPU per sign-in at 00:54 UTC and
+  320–369 ms in the three runs of this session, and the bare hello 0.70 ms against 0.75–1.13
+  ms, so figures are compared within one run, not across runs. Next step: a cheaper start
+  burst (the attempt page is 16 KB of forms rendered from cached fragments, but each start
+  still reads the quiz, the open attempt, the rules and the bank in separate statements; the
+  draw could be prepared once per quiz version), measured by the start-burst phase above.
+- **The throughput ratios** compare the same gunicorn with two different apps. Each run now
+  starts on a quiet machine, and the bare hello runs again last (the line under the table):
+  the machine's speed can move while the targets run. The bare hello
   shows what the server, the sockets and wrk cost; the signed-in no-op adds LearnHub's request
   handling (session cookie, user row, session checks); the rest is the view. Server CPU per
   request is the figure that does not depend on the load of the machine; req/s do, and these
@@ -763,6 +780,8 @@ def section(r: dict) -> str:
             "last: the second figure shows how far the machine drifted while the targets ran; "
             "the ratios are against the first.\n",
             _wrk_table(w),
+            "",
+            _drift(w),
             "",
         ]
     parts += [
