@@ -121,3 +121,80 @@ def _any_answer(item):
         "essay": {"text": "x"},
         "matching": {"pairs": {"0": 0}},
     }[kind]
+
+
+def test_two_starts_that_both_read_before_either_writes_give_one_attempt(
+    app, committed_learner, monkeypatch
+):
+    """A double tap where both starts count the learner's attempts and draw before either
+    writes (a start reads outside the write): the second INSERT is refused by the one-in-
+    progress index, and that start returns the first one's attempt."""
+    quiz_id = _quiz_id(app)
+    both_read = threading.Barrier(2)
+    real = db.write_transaction
+
+    def after_both_read() -> None:
+        both_read.wait(timeout=10)
+        real()
+
+    monkeypatch.setattr(services.db, "write_transaction", after_both_read)
+
+    def start(_i):
+        quiz = db.session.get(Quiz, quiz_id)
+        user = db.session.get(accounts.User, committed_learner)
+        attempt = services.start_attempt(quiz, user, utcnow())
+        db.session.commit()
+        return attempt.id
+
+    results, errors = _run_together(app, start)
+    monkeypatch.undo()
+    assert errors == []
+    assert results[0] == results[1]
+    with app.app_context():
+        attempts = (
+            db.session.query(Attempt).filter_by(quiz_id=quiz_id, user_id=committed_learner).all()
+        )
+        assert [(a.id, a.number, a.state) for a in attempts] == [
+            (results[0], 1, AttemptState.in_progress)
+        ]
+        db.session.remove()
+
+
+def test_two_submits_that_both_grade_before_either_writes_give_one_result(
+    app, committed_learner, monkeypatch
+):
+    """Both submits read and grade the answers before either writes (a submit grades outside
+    the write): the finishing UPDATE lets one through, and the other returns its result."""
+    quiz_id = _quiz_id(app)
+    with app.app_context():
+        attempt_id = _start(quiz_id, committed_learner)
+        attempt = db.session.get(Attempt, attempt_id)
+        for item in attempt.items:
+            services.save_answer(attempt, item.position, _any_answer(item), utcnow())
+        db.session.commit()
+        db.session.remove()
+    both_graded = threading.Barrier(2)
+    real = db.write_transaction
+
+    def after_both_graded() -> None:
+        both_graded.wait(timeout=10)
+        real()
+
+    monkeypatch.setattr(services.db, "write_transaction", after_both_graded)
+
+    def submit(_i):
+        done = services.submit_attempt(db.session.get(Attempt, attempt_id), utcnow())
+        db.session.commit()
+        return (done.state, done.submitted_at, done.score)
+
+    results, errors = _run_together(app, submit)
+    monkeypatch.undo()
+    assert errors == []
+    assert results[0] == results[1]
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert (attempt.state, attempt.submitted_at, attempt.score) == results[0]
+        assert (attempt.state, attempt.score) == services._result(
+            [item.fraction for item in attempt.items]
+        )
+        db.session.remove()
