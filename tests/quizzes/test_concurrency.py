@@ -123,13 +123,9 @@ def _any_answer(item):
     }[kind]
 
 
-def test_two_starts_that_both_read_before_either_writes_give_one_attempt(
-    app, committed_learner, monkeypatch
-):
-    """A double tap where both starts count the learner's attempts and draw before either
-    writes (a start reads outside the write): the second INSERT is refused by the one-in-
-    progress index, and that start returns the first one's attempt."""
-    quiz_id = _quiz_id(app)
+def _write_after_both_read(monkeypatch) -> None:
+    """Each of two threads takes the write only when both have reached it: both have read
+    (and drawn, or graded) what they write from before either writes."""
     both_read = threading.Barrier(2)
     real = db.write_transaction
 
@@ -138,6 +134,16 @@ def test_two_starts_that_both_read_before_either_writes_give_one_attempt(
         real()
 
     monkeypatch.setattr(services.db, "write_transaction", after_both_read)
+
+
+def test_two_starts_that_both_read_before_either_writes_give_one_attempt(
+    app, committed_learner, monkeypatch
+):
+    """A double tap where both starts count the learner's attempts and draw before either
+    writes (a start reads outside the write): the second INSERT is refused by the one-in-
+    progress index, and that start returns the first one's attempt."""
+    quiz_id = _quiz_id(app)
+    _write_after_both_read(monkeypatch)
 
     def start(_i):
         quiz = db.session.get(Quiz, quiz_id)
@@ -173,14 +179,7 @@ def test_two_submits_that_both_grade_before_either_writes_give_one_result(
             services.save_answer(attempt, item.position, _any_answer(item), utcnow())
         db.session.commit()
         db.session.remove()
-    both_graded = threading.Barrier(2)
-    real = db.write_transaction
-
-    def after_both_graded() -> None:
-        both_graded.wait(timeout=10)
-        real()
-
-    monkeypatch.setattr(services.db, "write_transaction", after_both_graded)
+    _write_after_both_read(monkeypatch)
 
     def submit(_i):
         done = services.submit_attempt(db.session.get(Attempt, attempt_id), utcnow())
