@@ -432,11 +432,8 @@ def attempts_left(quiz: Quiz, user: User) -> int | None:
     allowed = _allowed(quiz, user)
     if allowed is None:
         return None
-    return max(0, allowed - _used(quiz.id, user.id))
-
-
-def _used(quiz_id: int, user_id: int) -> int:
-    return _count(quiz_id, user_id)[0]
+    used, _last = _count(quiz.id, user.id)
+    return max(0, allowed - used)
 
 
 def _allowed(quiz: Quiz, user: User) -> int | None:
