@@ -301,3 +301,19 @@ def test_issue18_certificate_qr_png_decodes_to_the_signed_text(klass, learner, t
     assert out.decode("utf-8").rstrip("\n") == text
     encoded = qrcodes.png_data_uri(text).removeprefix("data:image/png;base64,")
     assert base64.b64decode(encoded) == data
+
+
+def test_issue18_certificate_qr_uses_the_fixed_mask_and_still_decodes():
+    """The encoder does not score the eight mask patterns on every certificate: the symbol
+    carries QR_MASK, also for a text whose best-scoring mask is another (zxing-cpp picks 0 for
+    this one when left to choose), and it decodes to the text it was made from."""
+    import zxingcpp
+    from PIL import Image
+
+    text = "https://learnhub.example/verify/ABC#LH1." + "x" * 460
+    chosen = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    assert zxingcpp.read_barcode(chosen.to_image()).extra["DataMask"] != qrcodes.QR_MASK
+    read = zxingcpp.read_barcode(Image.open(io.BytesIO(qrcodes.png(text))))
+    assert read.text == text
+    assert read.extra["DataMask"] == qrcodes.QR_MASK
+    assert read.extra["ECLevel"] == "M"
