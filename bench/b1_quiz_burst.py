@@ -752,7 +752,9 @@ def section(r: dict) -> str:
     w = r["wrk"]
     parts = [
         "## B1: the quiz hot path\n",
-        "Server: gunicorn as docs/deploy.md runs it (`--workers 4`, gthread, access log on "
+        "Server: gunicorn as docs/deploy.md runs it (`--workers 4`, the worker class "
+        "`learnhub.serving.AnswersFirstWorker`: gthread with two more threads per worker kept "
+        "for answer saves; access log on "
         "stdout, sent to /dev/null), on 127.0.0.1: `--threads 16` and a pool of 16 database "
         "connections per worker on PostgreSQL, `--threads 8` on SQLite (bench/load.py), the "
         "same options for every target on a backend.",

@@ -23,10 +23,12 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-#: docs/deploy.md, section 5: `gunicorn --workers 4 --threads 16 … --access-logfile -` with
+#: docs/deploy.md, section 5: `gunicorn --worker-class learnhub.serving.AnswersFirstWorker
+#: --workers 4 --threads 16 … --access-logfile -` with
 #: LEARNHUB_DATABASE_POOL_SIZE=16 on PostgreSQL; on SQLite `--threads 8` (more threads are more
 #: writers queueing for its one write lock).
 WORKERS = 4
+WORKER_CLASS = "learnhub.serving.AnswersFirstWorker"
 THREADS = {"postgresql": 16, "sqlite": 8}
 
 
@@ -63,7 +65,7 @@ def start_server(
     threads: int | None = None,
     app: str = "bench.wsgi:app",
 ) -> subprocess.Popen:
-    """gunicorn with docs/deploy.md's options (gthread workers, an access log on stdout, which
+    """gunicorn with docs/deploy.md's options (its worker class, an access log on stdout, which
     goes to /dev/null here instead of the journal), on 127.0.0.1:*port*; *threads* by default
     as deployed for the database, and a connection pool as large as the threads."""
     threads = threads or threads_for(env)
@@ -72,6 +74,8 @@ def start_server(
     proc = subprocess.Popen(
         [
             str(gunicorn),
+            "--worker-class",
+            WORKER_CLASS,
             "--workers",
             str(workers),
             "--threads",

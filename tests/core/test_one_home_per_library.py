@@ -1,6 +1,6 @@
-"""Issue 17: WeasyPrint, python-docx, openpyxl and the QR encoders (segno, zxing-cpp) each have
-one home (the module to look at when the library changes); nothing else in learnhub imports
-them."""
+"""Issue 17: WeasyPrint, python-docx, openpyxl, the QR encoders (segno, zxing-cpp) and gunicorn
+each have one home (the module to look at when the library changes); nothing else in learnhub
+imports them."""
 
 import ast
 from pathlib import Path
@@ -13,6 +13,7 @@ HOMES = {
     "openpyxl": "xlsx.py",
     "segno": "qrcodes.py",
     "zxingcpp": "qrcodes.py",
+    "gunicorn": "serving.py",
 }
 
 

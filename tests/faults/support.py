@@ -290,7 +290,7 @@ def client_connections(pid: int, port: int) -> int:
 
 @contextlib.contextmanager
 def gunicorn(config: dict, workers: int = 2, threads: int = 4) -> Iterator[tuple[int, int]]:
-    """gunicorn as in docs/deploy.md (gthread workers) on a free port; yields (master, port)."""
+    """gunicorn as in docs/deploy.md (its worker class) on a free port; yields (master, port)."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -298,7 +298,7 @@ def gunicorn(config: dict, workers: int = 2, threads: int = 4) -> Iterator[tuple
             "--workers",
             str(workers),
             "--worker-class",
-            "gthread",
+            "learnhub.serving.AnswersFirstWorker",
             "--threads",
             str(threads),
             "--bind",
@@ -317,14 +317,19 @@ def gunicorn(config: dict, workers: int = 2, threads: int = 4) -> Iterator[tuple
         wait_until(lambda: len(workers_of(process.pid)) >= workers, 120, what=f"{workers} workers")
         yield process.pid, port
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            _out, errors = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            _out, errors = process.communicate()
-        # An unhandled error in a worker would be logged here: none may appear.
-        assert "Traceback" not in (errors or ""), errors
+        stop_gunicorn(process)
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    """Stop gunicorn as systemd does (SIGTERM, then a kill after 30 s). An unhandled error in a
+    worker would be in its log (stderr, a pipe): none may appear."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        _out, errors = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _out, errors = process.communicate()
+    assert "Traceback" not in (errors or ""), errors
 
 
 @dataclass
