@@ -21,6 +21,7 @@ import resource
 import secrets
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -55,11 +56,14 @@ from learnhub.accounts.models import Role, RoleGrant, User
 from learnhub.audit.services import SYSTEM
 from learnhub.catalog import services as catalog
 from learnhub.catalog.models import Module
+from learnhub.classes import services as classes
+from learnhub.classes.models import Enrolment
 from learnhub.cli import alembic_config
 from learnhub.config import ROOT
 from learnhub.content.sync import sync_content
 from learnhub.quizzes import services as quizzes
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState
+from learnhub.timeutil import utcnow
 
 __all__ = ["correct", "free_port", "run", "section", "start_server"]
 
@@ -144,6 +148,21 @@ def prepare(env: dict[str, str], learners: int) -> dict:
             select(User.id).where(User.username.like("b1-%")).order_by(User.username)
         ).all()
         db.session.execute(insert(RoleGrant), [{"user_id": i, "role": Role.learner} for i in ids])
+        # The learners are a class of the module that runs this week, as an exam's are: grading
+        # each attempt asks whether it completes the class (not before the class has ended).
+        today = utcnow().date()
+        klass = classes.open_class(
+            SYSTEM,
+            module,
+            classes.ClassData(
+                code="B1-2026", title="Lớp đo tải", starts_on=today, ends_on=today + timedelta(4)
+            ),
+            [],
+        )
+        db.session.execute(
+            insert(Enrolment),
+            [{"class_id": klass.id, "user_id": i, "enrolled_at": utcnow()} for i in ids],
+        )
         db.session.commit()
         # A lesson of a shipped module (real Markdown), for the lesson page.
         shipped = db.session.scalars(
@@ -698,11 +717,45 @@ ANALYSIS = """### What the figures say, and the next steps
     each start held it 13–14 ms (it needs 3.6 ms alone: the holder shares the GIL with the
     other threads), 70% of the time. Now 11–12 ms; 400 starts took 6.1–6.3 s instead of
     7.3–7.9 s (in-process, alternated with the code before).
-  What is left is the start burst: 1,000 starts and attempt pages at one moment keep the 2
-  cores busy for the seconds the start p99 shows (24–31 s in the run of 09:33 UTC, when
-  PostgreSQL met the target at 818 ms and SQLite did not at 1.41 s), and the 900–1,200 saves
-  sent in those seconds (5–6% of all) wait behind them, at a p99 of 14–17 s. Between the
-  phases the save p99 was 129 ms on PostgreSQL and 262 ms on SQLite. Earlier findings that still
+  - **Answer saves have threads of their own** (`learnhub.serving.AnswersFirstWorker`, the
+    worker class docs/deploy.md runs; tests/core/test_serving.py). gunicorn's gthread worker
+    hands every request to one pool of threads, first come first served, so a save sent during
+    the start burst waited behind every start and attempt page its worker had accepted before
+    it (a start-burst phase p99 of 14–17 s on 2026-12-03 09:33). The worker now peeks at each
+    request line and gives answer saves two threads per worker of their own. A/B of the SQLite
+    exam on 2026-12-03 between 11:13 and 12:11 UTC, the same code with the worker class
+    alternated (`BENCH_WORKER_CLASS=gthread` and a throwaway script calling this bench's
+    `prepare` and `exam`): the start-burst phase's save p99 was 1.2, 2.2, 2.5, 2.1, 2.3 and 1.7
+    s with the answers' threads against 10.3 and 10.7 s without, and the slowest save 2.5–3.8 s
+    against 11.3 and 14.5 s. The exam's whole p99 moved less, and both ways: 0.61, 2.09, 1.00,
+    1.67, 1.12 and 0.35 s with them, 0.48 and 2.72 s without. It is now set by the slower of the
+    start burst and the submit wave, and the submit wave's p99 swung from 0.3 to 3.4 s between
+    runs of the same code: near the end of the exam the machine is close to saturated (a
+    thousand submits within the seconds the starts were spread over, each about 10 ms of CPU
+    in-process), so a few per cent of machine speed (the server's CPU for the same exam ranged
+    from 122 to 178 s today) moves the queue a lot. Tried and not adopted, in the same A/B: a
+    GIL switch interval of 1 ms in the workers (p99 1.19 and 0.45 s) and 4 ordinary threads
+    instead of 8 on SQLite (1.82 and 0.61 s; its start burst was shorter, 0.54 and 0.44 s,
+    and its submit wave not); neither separated from the noise in two runs.
+  - **The learners are now a class** of the quiz's module that runs this week, as an exam's
+    are (before this run they were in no class). Grading an attempt asks whether it completes
+    the learner's class (`attendance.services._on_attempt_graded`), under the write. In-process
+    (60 submits of 20 answers each way, SQLite, alternated), a learner in a running class cost
+    12.5 ms of CPU and 24 statements per submit against 8.4 ms and 15 for a learner in no
+    class: the completion check read the whole checklist (lessons, attempts, attendance)
+    although no one completes a class before it has ended. It now asks that first
+    (`attendance.services.evaluate`; tests/attendance/test_finding3_time_and_periods.py): 17
+    statements, 10.9 against 9.7 ms.
+  **Where this leaves the target**: in this run SQLite met it (456 ms) and PostgreSQL
+  did not (1.79 s: its submit wave 2.7 s, its start burst 152 ms). Over this day's runs neither
+  backend meets it reliably: SQLite 0.35–2.09 s with the answers' threads; PostgreSQL 0.82 s
+  (09:33, before them), 0.15 s (11:13, learners in no class) and 1.79 s (this run, a class).
+  The start burst no longer sets it; the submit wave does, where the machine is near
+  saturation: a thousand submits (about 10 ms of CPU each in-process) within the 10–17 s over
+  which the starts were spread, beside the other learners' saves. The next step is the CPU of
+  a submit (the view loads the attempt through the ORM; under the write the completion check
+  loads its quiz, the learner's classes and each class's sessions; the grading decodes the 20
+  frozen questions), then of a start and its page. Earlier findings that still
   hold: on PostgreSQL gunicorn runs 16 threads per worker with a pool of 16 connections
   (docs/deploy.md; with 8, a save waited in the worker's queue behind the starts accepted
   before it: save p99 1.30 s against 0.16 s, 2026-12-02); SQLite keeps 8 threads (16 gave 2.65
@@ -710,12 +763,8 @@ ANALYSIS = """### What the figures say, and the next steps
   Tried and reverted (2026-12-02): the writers of a process queueing on an in-process lock
   before `BEGIN IMMEDIATE`; a fair queue makes a 1 ms save wait behind every start queued before
   it (save p99 2.55–5.26 s with it, 0.30–1.05 s without). **The machine's speed moves between
-  runs**: the same Argon2 check cost 260–283 ms of server CPU per sign-in at 00:54 UTC and
-  320–369 ms in the three runs of this session, and the bare hello 0.70 ms against 0.75–1.13
-  ms, so figures are compared within one run, not across runs. Next step: a cheaper start
-  burst (the attempt page is 16 KB of forms rendered from cached fragments, but each start
-  still reads the quiz, the open attempt, the rules and the bank in separate statements; the
-  draw could be prepared once per quiz version), measured by the start-burst phase above.
+  runs**: the same Argon2 check cost 254–369 ms of server CPU per sign-in on 2026-12-03, and
+  the bare hello 0.52–1.07 ms, so figures are compared within one run, not across runs.
 - **The throughput ratios** compare the same gunicorn with two different apps. Each run now
   starts on a quiet machine, and the bare hello runs again last (the line under the table):
   the machine's speed can move while the targets run. The bare hello
@@ -789,7 +838,8 @@ def section(r: dict) -> str:
     parts += [
         "### The sign-in ramp and the exam\n",
         f"A fresh database per backend with a 20-question quiz (4 choices each, no time limit) "
-        f"and {LEARNERS:,} learners. **Sign-in ramp**, on its own: {RAMP} learners fetch the "
+        f"and {LEARNERS:,} learners, enrolled in a class of the quiz's module that runs this "
+        f"week (grading an attempt asks whether it completes the class). **Sign-in ramp**, on its own: {RAMP} learners fetch the "
         f"sign-in form (50 at a time), then all post it at the same moment (real Argon2 check, "
         f"real session); a response other than 302 is an error; server memory is the sum of "
         f"VmRSS of the master and workers sampled every 0.2 s. **Exam**: {LEARNERS:,} learners "

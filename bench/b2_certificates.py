@@ -1072,8 +1072,10 @@ Measured in the same run (medians unless said; the breakdowns wrap the functions
   rounds). It holds the verification URL and the signed token, {q["text_chars"]} characters: a
   version-{q["version"]} symbol of {q["modules"]}×{q["modules"]} modules, which zxing-cpp (C++,
   `learnhub.qrcodes`) encodes into an 8-bit grey PNG in {_ms(q["make"])}; its
-  {q["png_bytes"] / 1024:.1f} KB data URI takes {_ms(q["png"])} with that encoding. segno, which
-  made it until this run (pure Python), took 8–15 ms for the encoding alone with a fixed mask; an
+  {q["png_bytes"] / 1024:.1f} KB data URI takes {_ms(q["png"])} with that encoding (with a fixed mask,
+  `qrcodes.QR_MASK`, since commit e69f807: before, zxing-cpp scored the eight masks and
+  took 4.4–4.6 ms). segno, which made it until 2026-12-03 (pure Python), took 8–15 ms for the
+  encoding alone with a fixed mask; an
   A/B of the whole render on this machine (segno's PNG, zxing-cpp's and the minimal page, taken
   in turn for 40 rounds, 2026-12-03) gave 80–92 ms against 74–82 ms. In WeasyPrint (bench
   process), layout and drawing took {_ms(q["layout_issued"])} with the QR code and

@@ -28,7 +28,8 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 #: LEARNHUB_DATABASE_POOL_SIZE=16 on PostgreSQL; on SQLite `--threads 8` (more threads are more
 #: writers queueing for its one write lock).
 WORKERS = 4
-WORKER_CLASS = "learnhub.serving.AnswersFirstWorker"
+#: BENCH_WORKER_CLASS=gthread runs gunicorn's own threaded worker instead, for an A/B.
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "learnhub.serving.AnswersFirstWorker")
 THREADS = {"postgresql": 16, "sqlite": 8}
 
 

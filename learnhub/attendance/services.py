@@ -594,6 +594,11 @@ def evaluate(training_class: TrainingClass, user: User, now: datetime) -> Comple
     )
     if found is not None:
         return found
+    # The one condition known without reading the learner's record: during the class (when its
+    # learners take its quiz, a whole class at once, each grade under the database's write) no
+    # one completes it, so the checklist's reads are not made.
+    if not class_has_ended(training_class, now):
+        return None
     if not classes.is_enrolled(training_class, user):
         return None
     result = checklist(training_class, user, now)

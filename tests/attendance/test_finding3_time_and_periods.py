@@ -174,3 +174,24 @@ def test_finding3_certificate_prints_at_most_the_module_periods(
     )
     assert "Số tiết: 8" in text
     assert "Số tiết: 12" not in text
+
+
+def test_issue18_grading_during_the_class_reads_no_checklist(
+    december, learner, trainer, db_session, monkeypatch
+):
+    """A quiz graded while its class runs (a whole class submitting at once, each grade under
+    SQLite's write lock) asks only whether a completion exists and whether the class has
+    ended: the checklist's reads (lessons, attempts, attendance) are not made before it has."""
+    classes.enrol(Actor(trainer), december, [learner])
+    _learn_everything(december, learner, EARLY)
+    _direct_records(december, learner, december.sessions)
+
+    def no_checklist(*_args, **_kwargs):
+        raise AssertionError("the checklist was read before the class ended")
+
+    monkeypatch.setattr(attendance, "checklist", no_checklist)
+    monkeypatch.setattr(classes, "is_enrolled", no_checklist)
+    assert attendance.evaluate(december, learner, EARLY) is None
+    monkeypatch.undo()
+    ended = december.ends_at
+    assert attendance.evaluate(december, learner, ended) is not None
