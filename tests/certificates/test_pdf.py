@@ -317,3 +317,22 @@ def test_issue18_certificate_qr_uses_the_fixed_mask_and_still_decodes():
     assert read.text == text
     assert read.extra["DataMask"] == qrcodes.QR_MASK
     assert read.extra["ECLevel"] == "M"
+
+
+def test_the_lookup_code_is_printed_beside_the_qr_code_with_its_label(klass, learner):
+    """Read back (pdftotext boxes): the lines beside the QR code (số hiệu, số vào sổ, mã tra
+    cứu and the 26-letter code on the line after its label) start at the same left edge. The
+    code after its label on one line was too wide for the column beside the QR code, so it
+    fell below the code, apart from its label (seen on the demo certificate at 150 dpi)."""
+    from tests.documents import pdfcheck
+
+    complete(klass, learner)
+    cert = certificates.issue(Actor(None), klass, learner, utcnow())
+    found = pdfcheck.lines(certificates.read_pdf(cert))
+    serial = pdfcheck.first(found, "Số hiệu:")
+    label = pdfcheck.first(found, "Mã tra cứu:")
+    code = pdfcheck.first(found, cert.code)
+    assert label.text == "Mã tra cứu:"
+    for line in (label, code):
+        assert abs(line.x0 - serial.x0) < 1 * pdfcheck.MM, (line, serial)
+    assert 0 < code.y0 - label.y1 < 3 * pdfcheck.MM
