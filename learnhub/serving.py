@@ -46,14 +46,14 @@ def is_answer_save(head: bytes) -> bool:
 
 
 def peek(sock: socket.socket) -> bytes | None:
-    """The first bytes waiting on *sock*, left there to be read; b"" at the end of the stream;
-    None when nothing has arrived yet, or the socket cannot be peeked (TLS)."""
+    """The first bytes waiting on *sock*, left there to be read; None when nothing has arrived
+    yet; b"" at the end of the stream, on a closed or reset socket, and on one that cannot be
+    peeked (an SSL socket): the ordinary lane then handles it as gthread would."""
     try:
         return sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except (BlockingIOError, InterruptedError):
         return None
     except (OSError, ValueError):
-        # Closed or reset (the normal lane reports it as gunicorn does), or an SSL socket.
         return b""
 
 
