@@ -13,6 +13,7 @@ from learnhub import db
 from learnhub.accounts import services as accounts
 from learnhub.accounts.models import Role
 from learnhub.api import tokens
+from learnhub.api import views as api_views
 from learnhub.api.models import ApiToken
 from learnhub.audit.models import AuditEvent
 from learnhub.audit.services import SYSTEM, Actor
@@ -285,8 +286,15 @@ def test_token_with_session_sets_no_cookie(client, login, hr):
 # -- rate limits and headers -------------------------------------------------------------------
 
 
+def _freeze_the_window(monkeypatch):
+    """Hold the API's clock still: on the real one a minute can turn between two requests."""
+    frozen = utcnow()
+    monkeypatch.setattr(api_views, "utcnow", lambda: frozen)
+
+
 def test_rate_limit_per_owner(app, client, hr, monkeypatch):
     monkeypatch.setitem(app.config, "API_RATE_LIMIT", 2)
+    _freeze_the_window(monkeypatch)
     secret = new_token(hr)
     second = new_token(hr, name="second")
     assert api_get(client, "/api/v1/units", secret)[0] == 200
@@ -299,6 +307,7 @@ def test_rate_limit_per_owner(app, client, hr, monkeypatch):
 
 def test_refused_tokens_are_rate_limited_per_address(app, client, hr, monkeypatch):
     monkeypatch.setitem(app.config, "API_FAILURE_LIMIT", 2)
+    _freeze_the_window(monkeypatch)
     secret = new_token(hr)
     unknown = {"Authorization": "Bearer lhp_" + "B" * 43}
     for _ in range(2):
