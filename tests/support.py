@@ -1,15 +1,18 @@
-"""Helpers shared by the tests: optional dependencies, CSRF tokens, bounded waits."""
+"""Helpers shared by the tests: optional dependencies, CSRF tokens, bounded waits, a frozen
+clock, the statements sent to the database."""
 
 import os
 import re
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import sqlalchemy as sa
 
 T = TypeVar("T")
 
@@ -128,3 +131,28 @@ def freeze_clock(monkeypatch, now: datetime) -> Clock:
     clock = Clock(now)
     monkeypatch.setattr(timeutil, "_now", lambda: clock.now.replace(tzinfo=UTC))
     return clock
+
+
+@contextmanager
+def statements(engine):
+    """Every statement the engine sends (cursor executes), and every COMMIT and ROLLBACK."""
+    seen: list[str] = []
+
+    def on_execute(conn, cursor, sql, params, context, executemany):
+        seen.append(" ".join(sql.split()))
+
+    def on_commit(conn):
+        seen.append("COMMIT")
+
+    def on_rollback(conn):
+        seen.append("ROLLBACK")
+
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    sa.event.listen(engine, "commit", on_commit)
+    sa.event.listen(engine, "rollback", on_rollback)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", on_execute)
+        sa.event.remove(engine, "commit", on_commit)
+        sa.event.remove(engine, "rollback", on_rollback)

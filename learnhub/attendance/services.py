@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from learnhub import db, signals
@@ -22,10 +23,10 @@ from learnhub.audit import services as audit
 from learnhub.audit.services import Actor
 from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
-from learnhub.classes.models import ClassSession, Enrolment, TrainingClass
+from learnhub.classes.models import ClassSession, Enrolment, TrainingClass, class_end
 from learnhub.i18n import format_number
 from learnhub.quizzes import services as quizzes
-from learnhub.quizzes.models import AttemptState, Quiz
+from learnhub.quizzes.models import Attempt, AttemptState, Quiz
 from learnhub.textutil import fold
 from learnhub.timeutil import VN_TZ, format_datetime, utcnow
 
@@ -644,17 +645,35 @@ def evaluate_class(training_class: TrainingClass, now: datetime) -> int:
     return sum(1 for user in done if evaluate(training_class, user, now) is not None)
 
 
-def _classes_with_module(user: User, module_id: int) -> list[TrainingClass]:
-    stmt = (
-        select(TrainingClass)
+def _ended_classes(now: datetime, *criteria) -> list[TrainingClass]:
+    """The classes a learner is on the roster of (*criteria* name the enrolment and the
+    module) that have ended at *now*: the only ones a completion can be recorded in. One
+    statement, its rows the classes' last days and their own sessions' (day, end time), for
+    classes.models.class_end."""
+    rows = db.session.execute(
+        select(TrainingClass.id, TrainingClass.ends_on, ClassSession.on, ClassSession.ends_at)
         .join(Enrolment, Enrolment.class_id == TrainingClass.id)
-        .where(
-            Enrolment.user_id == user.id,
-            Enrolment.is_active,
-            TrainingClass.module_id == module_id,
+        .outerjoin(
+            ClassSession,
+            and_(
+                ClassSession.class_id == TrainingClass.id,
+                ClassSession.on.between(TrainingClass.starts_on, TrainingClass.ends_on),
+            ),
         )
+        .where(Enrolment.is_active, *criteria)
     )
-    return list(db.session.scalars(stmt))
+    last_days: dict[int, date] = {}
+    sessions: dict[int, list[tuple[date, time]]] = {}
+    for class_id, ends_on, on, ends_at in rows:
+        last_days[class_id] = ends_on
+        sessions.setdefault(class_id, [])
+        if on is not None:
+            sessions[class_id].append((on, ends_at))
+    return [
+        db.session.get_one(TrainingClass, class_id)
+        for class_id, ends_on in last_days.items()
+        if now >= class_end(ends_on, sessions[class_id])
+    ]
 
 
 @signals.attendance_changed.connect
@@ -664,11 +683,24 @@ def _on_attendance(user: User, training_class: TrainingClass, now: datetime, **_
 
 @signals.lesson_read.connect
 def _on_lesson_read(user: User, module, now: datetime, **_kw) -> None:
-    for training_class in _classes_with_module(user, module.id):
+    ended = _ended_classes(now, Enrolment.user_id == user.id, TrainingClass.module_id == module.id)
+    for training_class in ended:
         evaluate(training_class, user, now)
 
 
 @signals.attempt_graded.connect
-def _on_attempt_graded(attempt, now: datetime, **_kw) -> None:
-    for training_class in _classes_with_module(attempt.user, attempt.quiz.module_id):
+def _on_attempt_graded(attempt: Attempt, now: datetime, **_kw) -> None:
+    # At the end of an exam a whole class's grades arrive, each under the database's write, and
+    # during the class none completes it: one statement says so. It names the attempt by its
+    # identity, as its columns may have been expired when the write began (SQLite), and reads
+    # neither the attempt, nor its learner, nor its quiz.
+    (attempt_id,) = sa.inspect(attempt).identity
+    ended = _ended_classes(
+        now,
+        Attempt.id == attempt_id,
+        Quiz.id == Attempt.quiz_id,
+        TrainingClass.module_id == Quiz.module_id,
+        Enrolment.user_id == Attempt.user_id,
+    )
+    for training_class in ended:
         evaluate(training_class, attempt.user, now)

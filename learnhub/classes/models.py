@@ -1,6 +1,7 @@
 """Classes, their trainers and learners, and their sessions."""
 
 import enum
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,18 @@ from learnhub.content import completion
 from learnhub.content.completion import CompletionRule
 from learnhub.db import Base, enum_check
 from learnhub.timeutil import VN_TZ, utcnow
+
+
+def class_end(ends_on: date, own_sessions: Iterable[tuple[date, time]]) -> datetime:
+    """When a class is over (naive UTC), from its last day and its own sessions' (day, end
+    time): the end of its last own session, or the end of its last day when it has none.
+    TrainingClass.ends_at, and the completion check that reads these as rows."""
+    last = max(own_sessions, default=None)
+    if last is not None:
+        local = datetime.combine(last[0], last[1], VN_TZ)
+    else:
+        local = datetime.combine(ends_on + timedelta(days=1), time(), VN_TZ)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 class ClassFormat(enum.StrEnum):
@@ -129,15 +142,8 @@ class TrainingClass(Base):
 
     @property
     def ends_at(self) -> datetime:
-        """When the class is over (naive UTC): the end of its last own session, or the end of
-        its last day when it has none."""
-        sessions = self.own_sessions
-        if sessions:
-            last = max(sessions, key=lambda s: (s.on, s.ends_at))
-            local = datetime.combine(last.on, last.ends_at, VN_TZ)
-        else:
-            local = datetime.combine(self.ends_on + timedelta(days=1), time(), VN_TZ)
-        return local.astimezone(UTC).replace(tzinfo=None)
+        """When the class is over (naive UTC): see class_end."""
+        return class_end(self.ends_on, [(s.on, s.ends_at) for s in self.own_sessions])
 
     def has_ended(self, now: datetime) -> bool:
         """Whether the class is over at *now* (naive UTC): nobody completes it before."""

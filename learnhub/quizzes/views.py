@@ -294,7 +294,7 @@ def submit(attempt_id: int):
     # Grades first; the service takes the write (SQLite: the lock) for the result alone.
     services.submit_attempt(attempt, utcnow())
     db.session.commit()
-    return redirect(url_for(".review", attempt_id=attempt.id))
+    return redirect(url_for(".review", attempt_id=attempt_id))
 
 
 @bp.get("/attempts/<int:attempt_id>/review")

@@ -13,13 +13,12 @@ from learnhub import db
 from learnhub.accounts import services as accounts
 from learnhub.accounts.models import Role
 from learnhub.api import tokens
-from learnhub.api import views as api_views
 from learnhub.api.models import ApiToken
 from learnhub.audit.models import AuditEvent
 from learnhub.audit.services import SYSTEM, Actor
 from learnhub.timeutil import today, utcnow
 from tests.api import api_get, bearer, new_token
-from tests.support import csrf_token
+from tests.support import csrf_token, freeze_clock
 
 SECRET = re.compile(r"lhp_[A-Za-z0-9_-]{43}")
 
@@ -286,15 +285,9 @@ def test_token_with_session_sets_no_cookie(client, login, hr):
 # -- rate limits and headers -------------------------------------------------------------------
 
 
-def _freeze_the_window(monkeypatch):
-    """Hold the API's clock still: on the real one a minute can turn between two requests."""
-    frozen = utcnow()
-    monkeypatch.setattr(api_views, "utcnow", lambda: frozen)
-
-
 def test_rate_limit_per_owner(app, client, hr, monkeypatch):
     monkeypatch.setitem(app.config, "API_RATE_LIMIT", 2)
-    _freeze_the_window(monkeypatch)
+    freeze_clock(monkeypatch, utcnow())  # on a running clock a minute can turn in between
     secret = new_token(hr)
     second = new_token(hr, name="second")
     assert api_get(client, "/api/v1/units", secret)[0] == 200
@@ -307,7 +300,7 @@ def test_rate_limit_per_owner(app, client, hr, monkeypatch):
 
 def test_refused_tokens_are_rate_limited_per_address(app, client, hr, monkeypatch):
     monkeypatch.setitem(app.config, "API_FAILURE_LIMIT", 2)
-    _freeze_the_window(monkeypatch)
+    freeze_clock(monkeypatch, utcnow())  # on a running clock a minute can turn in between
     secret = new_token(hr)
     unknown = {"Authorization": "Bearer lhp_" + "B" * 43}
     for _ in range(2):

@@ -9,23 +9,25 @@ exceed the module's."""
 
 import io
 import random
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from learnhub import db
+from learnhub import db, signals
 from learnhub.attendance import services as attendance
 from learnhub.attendance.models import AttendanceRecord, Completion, Method, Status
 from learnhub.audit.services import Actor
 from learnhub.catalog import services as catalog
 from learnhub.certificates import services as certificates
 from learnhub.classes import services as classes
-from learnhub.classes.models import ClassSession
+from learnhub.classes.models import ClassSession, class_end
 from learnhub.quizzes import services as quizzes
+from learnhub.quizzes.models import Attempt, AttemptState
 from learnhub.reports import history
 from tests.quizzes.test_curriculum import right_answer
+from tests.support import statements
 
 
 def _utc(*parts: int) -> datetime:
@@ -195,3 +197,39 @@ def test_issue18_grading_during_the_class_reads_no_checklist(
     monkeypatch.undo()
     ended = december.ends_at
     assert attendance.evaluate(december, learner, ended) is not None
+
+
+def test_issue18_a_grade_during_the_class_costs_one_statement(
+    app, december, learner, trainer, db_session
+):
+    """At the end of an exam a whole class's grades arrive, each under the database's write,
+    with the attempt, its learner and its quiz expired when the write began (SQLite). The
+    completion check asks, in one statement, which of the learner's classes of the quiz's
+    module have ended, and reads nothing more while none has (it read the attempt, the learner,
+    the quiz, the classes, the completion and the class's sessions: six). Once the class has
+    ended the same grade records the completion."""
+    classes.enrol(Actor(trainer), december, [learner])
+    _learn_everything(december, learner, EARLY)
+    _direct_records(december, learner, december.sessions)
+    attempt = db.session.scalars(select(Attempt).where(Attempt.user_id == learner.id)).one()
+    assert attempt.state == AttemptState.graded
+    db.session.expire_all()
+    with statements(app.extensions["learnhub.engine"]) as seen:
+        signals.attempt_graded.send(attempt, now=EARLY)
+    assert len(seen) == 1, seen
+    assert seen[0].startswith("SELECT classes.id, classes.ends_on, class_sessions")
+    last_session = _utc(2026, 12, 10, 4, 0)  # 10/12 11:00 in Cà Mau
+    signals.attempt_graded.send(attempt, now=last_session - timedelta(seconds=1))
+    assert db.session.scalar(select(func.count()).select_from(Completion)) == 0
+    signals.attempt_graded.send(attempt, now=last_session)
+    completion = db.session.scalars(select(Completion)).one()
+    assert (completion.class_id, completion.user_id) == (december.id, learner.id)
+
+
+def test_a_class_ends_with_its_last_own_session_else_with_its_last_day(december):
+    """classes.models.class_end, the one rule TrainingClass.ends_at and the completion check's
+    rows share: a session outside the class's dates does not count."""
+    assert december.ends_at == _utc(2026, 12, 10, 4, 0)
+    assert class_end(date(2026, 12, 10), []) == _utc(2026, 12, 10, 17, 0)  # 11/12 00:00 VN
+    sessions = [(date(2026, 12, 9), time(13, 30)), (date(2026, 12, 9), time(9))]
+    assert class_end(date(2026, 12, 10), sessions) == _utc(2026, 12, 9, 6, 30)

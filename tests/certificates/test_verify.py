@@ -17,6 +17,7 @@ from learnhub.certificates import verify as verify_views
 from learnhub.certificates.models import REVOKE_LABELS, RevokeReason
 from learnhub.timeutil import utcnow
 from tests.certificates.conftest import complete
+from tests.support import freeze_clock
 
 CSRF_VALUE = re.compile(r'(name="csrf_token" value=")[^"]+(")')
 
@@ -244,8 +245,7 @@ def test_rate_limit_per_address(app, client, monkeypatch, no_pdf):
 
 def test_rate_limit_follows_the_configuration(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "VERIFY_RATE_LIMIT", 3)  # restored after the test
-    # A fixed clock: on the real one a minute can turn between any two requests (CI saw it).
-    monkeypatch.setattr(verify_views, "utcnow", lambda: utc(2026, 5, 4, 10, 31, 15))
+    freeze_clock(monkeypatch, utcnow())  # on a running clock a minute can turn in between
     ip = _ip()
     statuses = [_get(client, f"/verify/{_random_code()}", ip)[0].status_code for _ in range(5)]
     assert statuses == [404] * 3 + [429] * 2

@@ -5,7 +5,6 @@ from the signed session, and a change of roles (a session version bump) takes ef
 import re
 import threading
 import uuid
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -17,34 +16,9 @@ from learnhub.audit.services import SYSTEM
 from learnhub.catalog import services as catalog
 from learnhub.quizzes import services
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState
-from tests.support import csrf_token
+from tests.support import csrf_token, statements
 
 PASSWORD = "lean save passphrase"
-
-
-@contextmanager
-def statements(engine):
-    """Every statement the engine sends (cursor executes), and every COMMIT and ROLLBACK."""
-    seen: list[str] = []
-
-    def on_execute(conn, cursor, sql, params, context, executemany):
-        seen.append(" ".join(sql.split()))
-
-    def on_commit(conn):
-        seen.append("COMMIT")
-
-    def on_rollback(conn):
-        seen.append("ROLLBACK")
-
-    sa.event.listen(engine, "before_cursor_execute", on_execute)
-    sa.event.listen(engine, "commit", on_commit)
-    sa.event.listen(engine, "rollback", on_rollback)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", on_execute)
-        sa.event.remove(engine, "commit", on_commit)
-        sa.event.remove(engine, "rollback", on_rollback)
 
 
 def _kind(sql: str) -> str:
