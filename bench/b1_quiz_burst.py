@@ -804,9 +804,9 @@ def section(r: dict) -> str:
         "Server: gunicorn as docs/deploy.md runs it (`--workers 4`, the worker class "
         "`learnhub.serving.AnswersFirstWorker`: gthread with two more threads per worker kept "
         "for answer saves; access log on "
-        "stdout, sent to /dev/null), on 127.0.0.1: `--threads 16` and a pool of 16 database "
-        "connections per worker on PostgreSQL, `--threads 8` on SQLite (bench/load.py), the "
-        "same options for every target on a backend.",
+        "stdout, sent to /dev/null), on 127.0.0.1: `--threads 8` and a pool of 8 database "
+        "connections per worker (bench/load.py), the same options for every target and both "
+        "databases.",
         "",
         f"### Throughput (wrk, {'PostgreSQL' if 'SQLite' not in r['backends'] else 'SQLite'})\n",
     ]

@@ -7,8 +7,9 @@ set -euo pipefail
 run_pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-liberation2)
 test_pkgs=(poppler-utils zbar-tools redis-server libreoffice-calc libreoffice-writer)
 ci_pkgs=(postgresql chromium)
-# wrk: the C load generator of `make bench` (B1's throughput ratios).
-bench_pkgs=(wrk)
+# wrk: the C load generator of `make bench` (B1's throughput ratios); nginx: B5 weighs the pages
+# as docs/deploy.md serves them, behind nginx (bench/b5_pages.py runs its own, on a spare port).
+bench_pkgs=(wrk nginx)
 
 case "${1:-run}" in
   run) wanted=("${run_pkgs[@]}") ;;
