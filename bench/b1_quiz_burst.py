@@ -738,28 +738,42 @@ ANALYSIS = """### What the figures say, and the next steps
     instead of 8 on SQLite (1.82 and 0.61 s; its start burst was shorter, 0.54 and 0.44 s,
     and its submit wave not); neither separated from the noise in two runs.
   - **The learners are now a class** of the quiz's module that runs this week, as an exam's
-    are (before this run they were in no class). Grading an attempt asks whether it completes
-    the learner's class (`attendance.services._on_attempt_graded`), under the write. In-process
-    (60 submits of 20 answers each way, SQLite, alternated), a learner in a running class cost
-    12.5 ms of CPU and 24 statements per submit against 8.4 ms and 15 for a learner in no
-    class: the completion check read the whole checklist (lessons, attempts, attendance)
-    although no one completes a class before it has ended. It now asks that first
-    (`attendance.services.evaluate`; tests/attendance/test_finding3_time_and_periods.py): 17
-    statements, 10.9 against 9.7 ms.
-  **Where this leaves the target**: in this run SQLite met it (456 ms) and PostgreSQL
-  did not (1.79 s: its submit wave 2.7 s, its start burst 152 ms). Over this day's runs neither
-  backend meets it reliably: SQLite 0.35–2.09 s with the answers' threads; PostgreSQL 0.82 s
-  (09:33, before them), 0.15 s (11:13, learners in no class) and 1.79 s (this run, a class).
-  The start burst no longer sets it; the submit wave does, where the machine is near
-  saturation: a thousand submits (about 10 ms of CPU each in-process) within the 10–17 s over
-  which the starts were spread, beside the other learners' saves. The next step is the CPU of
-  a submit (the view loads the attempt through the ORM; under the write the completion check
-  loads its quiz, the learner's classes and each class's sessions; the grading decodes the 20
-  frozen questions), then of a start and its page. Earlier findings that still
-  hold: on PostgreSQL gunicorn runs 16 threads per worker with a pool of 16 connections
-  (docs/deploy.md; with 8, a save waited in the worker's queue behind the starts accepted
-  before it: save p99 1.30 s against 0.16 s, 2026-12-02); SQLite keeps 8 threads (16 gave 2.65
-  s against 0.69 s: every extra thread is one more writer queueing for the one write lock).
+    are (before 2026-12-03 12:15 they were in no class). Grading an attempt asks whether it
+    completes the learner's class (`attendance.services._on_attempt_graded`), under the write.
+    In-process (60 submits of 20 answers each way, SQLite, alternated), a learner in a running
+    class cost 12.5 ms of CPU and 24 statements per submit against 8.4 ms and 15 for a learner
+    in no class: the completion check read the whole checklist (lessons, attempts,
+    attendance) although no one completes a class before it has ended. It asks that first now
+    (`attendance.services.evaluate`): 17 statements. Then (commit 5659555) one statement
+    answers it: the learner's classes of the quiz's module with their last day and their own
+    sessions' end times (`classes.models.class_end` is the one end-of-class rule), instead of
+    loading the attempt, the learner and the quiz (which SQLite's write had expired), each
+    class, its completion and its sessions: a submit is 10 statements, 5 of them under the
+    write (tests/attendance/test_finding3_time_and_periods.py counts them).
+  - **Eight threads per worker on PostgreSQL too** (docs/deploy.md). Sixteen were chosen on
+    2026-12-02 so that saves shared the CPU with the starts instead of queueing behind them;
+    with threads of their own for saves, more ordinary threads only share the worker's
+    interpreter lock with the answer threads. Alternated A/B of the PostgreSQL exam on
+    2026-12-03 between 14:21 and 14:37 UTC (this bench's `prepare` and `exam`, a fresh
+    database each): save p99 0.21 and 0.44 s with 8 threads against 1.02 and 0.82 s with 16;
+    the start-burst phase 0.31 and 0.31 s against 1.47 and 2.11 s; the slowest start 29–30 s
+    against 34–37 s. The submit wave was 0.29–0.99 s in all four (2.7 s at 12:15, before the
+    completion check's one statement).
+  **Where this leaves the target**: in this run PostgreSQL met it (0.94 s) and SQLite did not
+  (1.70 s: its start burst 3.1 s, its submit wave 2.3 s). This run's machine was about half as
+  fast as the morning's: the bare hello cost 0.97 ms of server CPU a request against 0.44 ms at
+  12:15 UTC, an Argon2 check 301 ms against 209 ms, and the server spent 181 s of CPU on the
+  SQLite exam with cheaper code than the 122–178 s of the morning's runs. Over the day's runs
+  neither backend meets it reliably: PostgreSQL 0.21–1.79 s, SQLite 0.35–2.09 s. Both phases
+  that set it are a thousand learners doing something heavy within seconds, on 2 cores: the
+  start burst (a start and its first attempt page cost about 20 ms of CPU in-process; the
+  slowest start took 16–31 s) and the submit wave. On SQLite the saves in those phases also
+  wait for its one write lock, which the starts and submits hold in turn. The next step is the
+  CPU of a start and its first page (the attempt page renders each question's form afresh for
+  every new order of its choices; the start reads the quiz, its module and the learner's
+  attempts in separate statements). Earlier findings that still hold: SQLite keeps 8 threads
+  (16 gave 2.65 s against 0.69 s: every extra thread is one more writer queueing for the one
+  write lock).
   Tried and reverted (2026-12-02): the writers of a process queueing on an in-process lock
   before `BEGIN IMMEDIATE`; a fair queue makes a 1 ms save wait behind every start queued before
   it (save p99 2.55–5.26 s with it, 0.30–1.05 s without). **The machine's speed moves between
