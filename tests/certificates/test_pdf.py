@@ -335,7 +335,7 @@ def test_the_lookup_code_is_printed_beside_the_qr_code_with_its_label(
     cứu and the 26-letter code on the line after its label) start at the same left edge. The
     code after its label on one line was too wide for the column beside the QR code, so it
     fell below the code, apart from its label (seen on the demo certificate at 150 dpi); on
-    its own line, a code of wide letters (about a third of random codes) still did, until the
+    its own line, a code of wide letters (one random code in nine) still did, until the
     lines started past the QR code instead of flowing around it."""
     from tests.documents import pdfcheck
 
