@@ -36,6 +36,7 @@ from bench.load import (
     CSRF,
     QUIET,
     QUIET_TIMEOUT,
+    THREADS,
     USER_AGENT,
     AsyncBrowser,
     Client,
@@ -47,6 +48,7 @@ from bench.load import (
     run_wrk,
     start_server,
     stop_server,
+    threads_for,
     wrk_available,
 )
 from learnhub import create_app, db
@@ -275,6 +277,17 @@ def throughput(env: dict[str, str], ready: dict) -> dict:
         )
     finally:
         stop_server(hello)
+    if threads_for(env) != THREADS["postgresql"]:
+        # The baseline with the other database's threads: fewer threads must not be what
+        # lifts the ratios (by slowing the hello).
+        port = free_port()
+        hello = start_server(env, port, threads=THREADS["postgresql"], app="bench.hello_wsgi:app")
+        try:
+            results["hello_threads"] = run_wrk(
+                "hello_threads", hello.pid, port, "/", "get.lua", seconds=WRK_SECONDS
+            )
+        finally:
+            stop_server(hello)
     return results
 
 
@@ -606,6 +619,10 @@ def _wrk_table(w: dict) -> str:
         "lesson": ("Lesson page (first lesson of a shipped module)", "lesson"),
         "save_burst": ("Write burst: answer save at 200 connections", None),
         "hello_after": ("Bare Flask hello again, after the targets (drift check)", None),
+        "hello_threads": (
+            f"Bare Flask hello with {THREADS['postgresql']} threads a worker (baseline check)",
+            None,
+        ),
     }
     for key, (label, target) in labels.items():
         r = w.get(key)
@@ -638,11 +655,26 @@ def _drift(w: dict) -> str:
         f"{label} {w[key].rps / last.rps:.2f}"
         for key, label in (("save", "save"), ("attempt", "attempt page"), ("lesson", "lesson page"))
     )
-    return (
+    text = (
         f"The bare hello got {first.rps:,.0f} req/s first ({first.server_cpu_ms:.2f} ms of server "
         f"CPU a request) and {last.rps:,.0f} req/s last ({last.server_cpu_ms:.2f} ms): the "
         f"ratios against the last one are {ratios}."
     )
+    other = w.get("hello_threads")
+    if other is not None:
+        ratios = ", ".join(
+            f"{label} {w[key].rps / other.rps:.2f}"
+            for key, label in (
+                ("save", "save"),
+                ("attempt", "attempt page"),
+                ("lesson", "lesson page"),
+            )
+        )
+        text += (
+            f" With {THREADS['postgresql']} threads a worker it got {other.rps:,.0f} req/s "
+            f"({other.server_cpu_ms:.2f} ms): the ratios against that one are {ratios}."
+        )
+    return text
 
 
 def _backend_rows(name: str, b: dict) -> str:
@@ -759,21 +791,33 @@ ANALYSIS = """### What the figures say, and the next steps
     the start-burst phase 0.31 and 0.31 s against 1.47 and 2.11 s; the slowest start 29–30 s
     against 34–37 s. The submit wave was 0.29–0.99 s in all four (2.7 s at 12:15, before the
     completion check's one statement).
-  **Where this leaves the target**: in this run PostgreSQL met it (0.94 s) and SQLite did not
-  (1.70 s: its start burst 3.1 s, its submit wave 2.3 s). This run's machine was about half as
-  fast as the morning's: the bare hello cost 0.97 ms of server CPU a request against 0.44 ms at
-  12:15 UTC, an Argon2 check 301 ms against 209 ms, and the server spent 181 s of CPU on the
-  SQLite exam with cheaper code than the 122–178 s of the morning's runs. Over the day's runs
-  neither backend meets it reliably: PostgreSQL 0.21–1.79 s, SQLite 0.35–2.09 s. Both phases
-  that set it are a thousand learners doing something heavy within seconds, on 2 cores: the
-  start burst (a start and its first attempt page cost about 20 ms of CPU in-process; the
-  slowest start took 16–31 s) and the submit wave. On SQLite the saves in those phases also
-  wait for its one write lock, which the starts and submits hold in turn. The next step is the
-  CPU of a start and its first page (the attempt page renders each question's form afresh for
-  every new order of its choices; the start reads the quiz, its module and the learner's
-  attempts in separate statements). Earlier findings that still hold: SQLite keeps 8 threads
-  (16 gave 2.65 s against 0.69 s: every extra thread is one more writer queueing for the one
-  write lock).
+  - **Three threads per worker on SQLite** (docs/deploy.md; bench/load.py `THREADS`). SQLite
+    has one write lock, and the thread that holds it shares its worker's interpreter lock with
+    the worker's other threads: each extra thread lengthens every writer's turn, and every
+    other writer waits for it. Alternated pairs of the SQLite exam on 2026-12-03 between 17:09
+    and 18:01 UTC (this bench's `prepare` and `exam`): save p99 16, 163 and 344 ms with 3
+    threads against 260, 971 and 4,960 ms with 8, with the server's CPU for the exam at 83/91,
+    160/131 and 189/181 s (the machine's speed moved by two between pairs; 3 won each). The
+    pool must hold the answer threads too: DATABASE_POOL_SIZE=3 gave a quarter more, none, so
+    five threads shared three connections (in the first two pairs). A run in that state on the
+    slow machine had a submit-wave p99 of 8.6 s; `db.pool_options` now always allows at least
+    two more (tests/core/test_pool_size.py), and the third pair had them. PostgreSQL keeps 8:
+    with row locks instead of one database lock, one pair with the overflow (18:03–18:11 UTC)
+    gave 428 ms with 3 threads against 290 ms with 8.
+  **Where this leaves the target**: in this run (18:14 UTC, three threads on SQLite) both
+  backends met it: SQLite 0.79 s, PostgreSQL 0.36 s. It was the slowest machine of the day: the
+  bare hello cost 1.28 ms of server CPU a request (0.44 ms at 12:15 UTC), an Argon2 check 362 ms
+  (209 ms), and the server spent 216 s of CPU on the SQLite exam (82–189 s for the same code in
+  the A/B above). Earlier runs of the day, with 8 threads on SQLite: PostgreSQL 0.21–1.79 s,
+  SQLite 0.35–2.09 s. So met twice on PostgreSQL and once on SQLite in committed runs, with the
+  A/B pairs above (SQLite at 3 threads: 16, 163 and 344 ms; PostgreSQL at 8: 290–603 ms) for the
+  rest. What sets the p99 now is the submit wave (SQLite 1.43 s, PostgreSQL 1.05 s in this run):
+  a thousand submits within seconds, each about 10 ms of CPU in-process, on 2 cores. The start
+  burst is slow for the starts themselves: the slowest start took 27–29 s (a start and its
+  first attempt page cost about 20 ms of CPU in-process: 14 and 8 ms at 17:36 UTC). The next
+  step is the CPU of a submit and of a start and its first page (the start reads the quiz, its
+  module and the learner's attempts in separate statements). An earlier finding the three
+  threads extend: on SQLite, 16 threads gave 2.65 s against 0.69 s with 8 (2026-12-02).
   Tried and reverted (2026-12-02): the writers of a process queueing on an in-process lock
   before `BEGIN IMMEDIATE`; a fair queue makes a 1 ms save wait behind every start queued before
   it (save p99 2.55–5.26 s with it, 0.30–1.05 s without). **The machine's speed moves between
@@ -798,11 +842,13 @@ ANALYSIS = """### What the figures say, and the next steps
   parsed as a form at the door, and the attempt and lesson pages read their rows with
   statements built once (tests/quizzes/test_issue18_core_save.py). In-process CPU per request,
   alternated with the previous commit: save 1.8–2.2 → 1.3 ms, no-op 0.72 → 0.60 ms, attempt page
-  3.6–4.5 → 1.8–2.6 ms on a busy machine. Tried and not adopted: fewer threads (`--workers 2
-  --threads 4`, or 2) cut the app's CPU per request by a quarter to a third in a one-off wrk
-  run, but made the bare hello's CPU per request 2.5 times higher with wrk's 50 keep-alive
-  connections, so the ratios would have improved by slowing the baseline; the deployed
-  configuration stays. What is left is Flask's, Flask-Login's, Flask-WTF's and SQLAlchemy's
+  3.6–4.5 → 1.8–2.6 ms on a busy machine. Fewer threads slow the baseline: on 2026-12-02
+  `--workers 2 --threads 4` made the bare hello's CPU per request 2.5 times higher with wrk's
+  50 keep-alive connections. Now that SQLite runs 3 threads a worker (for the exam, above), the
+  bench runs the bare hello once more with 8, and states the ratios against it too (the line
+  under the table): in this run 1.06 against 1.28 ms a request, so the ratios against the
+  8-thread hello are lower (save 0.13, attempt page 0.10, lesson page 0.12), and those are the
+  honest ones. What is left is Flask's, Flask-Login's, Flask-WTF's and SQLAlchemy's
   per-request work (a request context, the session cookie's signature, the CSRF token's, one
   ORM row), which no view change removes: reaching 0.25× would take a save path outside that
   stack (a WSGI handler of its own for the autosave, with the session and CSRF checks done
@@ -818,9 +864,9 @@ def section(r: dict) -> str:
         "Server: gunicorn as docs/deploy.md runs it (`--workers 4`, the worker class "
         "`learnhub.serving.AnswersFirstWorker`: gthread with two more threads per worker kept "
         "for answer saves; access log on "
-        "stdout, sent to /dev/null), on 127.0.0.1: `--threads 8` and a pool of 8 database "
-        "connections per worker (bench/load.py), the same options for every target and both "
-        "databases.",
+        "stdout, sent to /dev/null), on 127.0.0.1: per worker, as many threads and database "
+        f"connections as deployed for the database (bench/load.py: {THREADS['sqlite']} on "
+        f"SQLite, {THREADS['postgresql']} on PostgreSQL), the same options for every target.",
         "",
         f"### Throughput (wrk, {'PostgreSQL' if 'SQLite' not in r['backends'] else 'SQLite'})\n",
     ]
@@ -843,7 +889,9 @@ def section(r: dict) -> str:
             "lags a minute behind and the runs follow the exam. The load average is read as wrk "
             "ends; wrk itself runs on the same 2 cores. The bare hello runs first and again "
             "last: the second figure shows how far the machine drifted while the targets ran; "
-            "the ratios are against the first.\n",
+            "the ratios are against the first. It runs once more with "
+            f"{THREADS['postgresql']} threads a worker (PostgreSQL's), to show whether "
+            "SQLite's fewer threads slow the baseline and so flatter the ratios.\n",
             _wrk_table(w),
             "",
             _drift(w),

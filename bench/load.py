@@ -24,13 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 #: docs/deploy.md, section 5: `gunicorn --worker-class learnhub.serving.AnswersFirstWorker
-#: --workers 4 --threads 8 … --access-logfile -` with LEARNHUB_DATABASE_POOL_SIZE=8, on both
-#: databases (more threads share a worker's interpreter lock with its answer threads; on SQLite
-#: they are also more writers queueing for its one write lock).
+#: --workers 4 --threads 8 … --access-logfile -` with LEARNHUB_DATABASE_POOL_SIZE=8 on
+#: PostgreSQL; `--threads 3` and a pool of 3 on SQLite (more threads share a worker's
+#: interpreter lock with its answer threads; on SQLite the thread that holds the one write lock
+#: waits for that interpreter lock too, so every extra thread lengthens every writer's turn).
 WORKERS = 4
 #: BENCH_WORKER_CLASS=gthread runs gunicorn's own threaded worker instead, for an A/B.
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "learnhub.serving.AnswersFirstWorker")
-THREADS = {"postgresql": 8, "sqlite": 8}
+THREADS = {"postgresql": 8, "sqlite": 3}
 
 
 def threads_for(env: dict[str, str]) -> int:

@@ -108,9 +108,10 @@ def defaults(instance_path: str) -> dict:
         # RenderPool); None: one per core (os.cpu_count()). 1: the app process's one render process.
         "PDF_WORKERS": None,
         # Database connections each app process keeps open (SQLAlchemy's pool), plus a quarter
-        # more when busy. None: SQLAlchemy's 5 (+10). Give each gunicorn worker at least its
-        # --threads, so a thread never waits for a connection; PostgreSQL's max_connections (100
-        # by default) must hold workers × 1.25 × this.
+        # more (at least 2, for the answer threads) when busy. None: SQLAlchemy's 5 (+10). Give
+        # each gunicorn worker at least its --threads, so a thread never waits for a
+        # connection; PostgreSQL's max_connections (100 by default) must hold workers × (this
+        # + its overflow).
         "DATABASE_POOL_SIZE": None,
         # Uploaded CSV/XLSX files (roster import, class enrolment; learnhub/tables.py): an XLSX
         # part may unpack to IMPORT_MAX_PART_BYTES, all parts to IMPORT_MAX_XLSX_BYTES, a part

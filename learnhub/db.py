@@ -150,9 +150,15 @@ def _begin_writes() -> None:
         write_transaction()
 
 
+#: Connections a pool may open beyond DATABASE_POOL_SIZE, at least: one for each of the answer
+#: threads a gunicorn worker keeps besides its --threads (learnhub.serving.ANSWER_THREADS; a
+#: test holds the two together), so a save never waits for a connection held by a submit.
+MIN_OVERFLOW = 2
+
+
 def pool_options(config) -> dict:
     """The engine's pool from DATABASE_POOL_SIZE: that many connections kept, a quarter more
-    when busy (none set: SQLAlchemy's defaults)."""
+    (at least MIN_OVERFLOW) when busy (none set: SQLAlchemy's defaults)."""
     size = config.get("DATABASE_POOL_SIZE")
     if size in (None, ""):
         return {}
@@ -163,7 +169,7 @@ def pool_options(config) -> dict:
         size = 0
     if size < 1:
         raise ValueError(f"DATABASE_POOL_SIZE must be a whole number of at least 1, not {given!r}")
-    return {"pool_size": size, "max_overflow": size // 4}
+    return {"pool_size": size, "max_overflow": max(size // 4, MIN_OVERFLOW)}
 
 
 def init_app(app: Flask) -> None:

@@ -33,3 +33,17 @@ def test_without_a_pool_size_sqlalchemys_defaults_stay(tmp_path):
 def test_a_nonsense_pool_size_is_refused_at_start(bad):
     with pytest.raises(ValueError, match="DATABASE_POOL_SIZE"):
         db.pool_options({"DATABASE_POOL_SIZE": bad})
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 8, 16])
+def test_every_answer_thread_has_a_connection_beyond_the_pool(size):
+    """A worker runs --threads ordinary threads and serving.ANSWER_THREADS answer threads; the
+    pool is sized to --threads (docs/deploy.md). Its overflow must hold the answer threads, or a
+    save waits for a connection held by a start or a submit (with 3 threads and no overflow, a
+    SQLite exam's saves sent during the submit wave waited up to 8.6 s)."""
+    from learnhub import serving
+
+    options = db.pool_options({"DATABASE_POOL_SIZE": str(size)})
+    assert options["pool_size"] == size
+    assert options["max_overflow"] >= serving.ANSWER_THREADS
+    assert options["max_overflow"] >= size // 4
