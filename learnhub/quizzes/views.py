@@ -45,10 +45,15 @@ def _own_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-def band(score):
-    """The grade band of a score, with the bands configured for this instance."""
+def band(score, *, beside_verdict: bool = False):
+    """The grade band of a score, with the bands configured for this instance. *beside_verdict*:
+    for a line that also says Đạt / Chưa đạt against the quiz's pass mark, where the fail band
+    is left out: it only repeats the verdict ("Không đạt · Chưa đạt"), or under a pass mark
+    below its bound contradicts it ("Không đạt · Đạt")."""
     bands = tuple((Decimal(lower), label) for lower, label in current_app.config["GRADE_BANDS"])
     label = grading.band(score, bands)
+    if beside_verdict and label == grading.FAIL_BAND:
+        return ""
     # The band names are configured in Vietnamese; shown in the reader's language.
     return _(label) if label else label
 

@@ -297,3 +297,37 @@ def test_grade_bands_are_configurable(app, client, started, db_session, quiz):
     finally:
         app.config["GRADE_BANDS"] = old
     assert "Hoàn thành" in html
+
+
+def _score_line(html: str) -> str:
+    found = re.search(r'<p class="score">(.*?)</p>', html, re.S)
+    assert found, "no score line"
+    return re.sub(r"<[^>]+>", "", found[1])
+
+
+def test_the_review_does_not_say_fail_twice(client, started, db_session, quiz):
+    """A failed attempt read "0/10 · Không đạt · Chưa đạt": the fail band, then the verdict.
+    Beside the verdict the fail band is left out; under a pass mark below its bound it would
+    even contradict it ("Không đạt · Đạt"). A band that says more than the verdict stays."""
+    attempt_id, token = started
+    quiz.review_after_submit = "score"
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    attempt = db_session.get(Attempt, attempt_id)
+    essay = next(i for i in attempt.items if i.kind == "essay")
+    services.grade_essay(services.Actor(None), essay, Decimal(0), "")
+    db_session.flush()
+    assert attempt.score < 5
+    assert attempt.passed is False
+
+    line = _score_line(client.get(f"/attempts/{attempt_id}/review").get_data(as_text=True))
+    assert "Chưa đạt" in line
+    assert "Không đạt" not in line
+
+    attempt.pass_mark = Decimal(0)
+    db_session.flush()
+    line = _score_line(client.get(f"/attempts/{attempt_id}/review").get_data(as_text=True))
+    assert "Đạt" in line
+    assert "Không đạt" not in line
+
+    # The quiz's own page still names the band of the result (no verdict beside it there).
+    assert "Không đạt" in client.get(f"/quizzes/{quiz.id}").get_data(as_text=True)
