@@ -283,13 +283,20 @@ def test_item_analysis_page_and_csv(client, login, trainer, quiz, create_user, d
     assert BANK  # the bank these numbers come from
 
 
-def test_grade_bands_are_configurable(app, client, started, db_session, quiz):
+def _submitted_and_graded(client, started, db_session, quiz, essay_points: int) -> Attempt:
+    """Submit the started attempt with its score shown on review, and grade its essay."""
     attempt_id, token = started
     quiz.review_after_submit = "score"
     client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
     attempt = db_session.get(Attempt, attempt_id)
     essay = next(i for i in attempt.items if i.kind == "essay")
-    services.grade_essay(services.Actor(None), essay, Decimal(10), "")
+    services.grade_essay(services.Actor(None), essay, Decimal(essay_points), "")
+    db_session.flush()
+    return attempt
+
+
+def test_grade_bands_are_configurable(app, client, started, db_session, quiz):
+    attempt_id = _submitted_and_graded(client, started, db_session, quiz, 10).id
     old = app.config["GRADE_BANDS"]
     app.config["GRADE_BANDS"] = (("0", "Hoàn thành"),)
     try:
@@ -309,13 +316,8 @@ def test_the_review_does_not_say_fail_twice(client, started, db_session, quiz):
     """A failed attempt read "0/10 · Không đạt · Chưa đạt": the fail band, then the verdict.
     Beside the verdict the fail band is left out; under a pass mark below its bound it would
     even contradict it ("Không đạt · Đạt"). A band that says more than the verdict stays."""
-    attempt_id, token = started
-    quiz.review_after_submit = "score"
-    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
-    attempt = db_session.get(Attempt, attempt_id)
-    essay = next(i for i in attempt.items if i.kind == "essay")
-    services.grade_essay(services.Actor(None), essay, Decimal(0), "")
-    db_session.flush()
+    attempt = _submitted_and_graded(client, started, db_session, quiz, 0)
+    attempt_id = attempt.id
     assert attempt.score < 5
     assert attempt.passed is False
 
