@@ -45,7 +45,10 @@ def create_app(config: dict | None = None) -> Flask:
     )
 
     from learnhub import db, errors, i18n, security
+    from learnhub.quizzes.autosave import AutosaveDoor
 
+    # The answer save's common case is answered before Flask's request handling (see there).
+    app.wsgi_app = AutosaveDoor(app, app.wsgi_app)
     proxies = int(app.config["PROXIES"] or 0)
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -140,14 +140,21 @@ LEAN_WRITERS = {"quizzes.save"}
 
 def _begin_writes() -> None:
     if request.endpoint in LEAN_WRITERS and request.method == "POST":
-        bind = session.get_bind()
-        if bind.dialect.name == "sqlite" and not isinstance(bind, sa.Connection):
-            session.connection(execution_options={"sqlite_autocommit_reads": True})
+        begin_lean_writer()
         return
     # SQLite: a request that may write takes the write lock first, so that a read-then-write can
     # never fail half-way with "database is locked" because another writer committed in between.
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint not in LATE_WRITERS:
         write_transaction()
+
+
+def begin_lean_writer() -> None:
+    """Begin a lean writer's request (LEAN_WRITERS; also the answer save's door,
+    quizzes.autosave): on SQLite its reads run without BEGIN, and write_transaction() takes the
+    lock for its write alone."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and not isinstance(bind, sa.Connection):
+        session.connection(execution_options={"sqlite_autocommit_reads": True})
 
 
 #: Connections a pool may open beyond DATABASE_POOL_SIZE, at least: one for each of the answer

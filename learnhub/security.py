@@ -1,7 +1,11 @@
 """Security baseline: CSRF everywhere, response headers on every response."""
 
+import hmac
+from collections.abc import Mapping
+
 from flask import Flask, Response, abort, current_app, request
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, same_origin
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 csrf = CSRFProtect()
 
@@ -13,17 +17,48 @@ CSP = (
 
 
 def _headers(response: Response) -> Response:
+    return secure(response, current_app.config)
+
+
+def secure(response: Response, config) -> Response:
+    """Give *response* the headers every response of LearnHub carries (after each request; the
+    answer save's door, quizzes.autosave, calls it too)."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"
     headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
-    if current_app.config["ENV"] == "production":
+    if config["ENV"] == "production":
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if response.mimetype == "text/html":
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def csrf_token_valid(token: str | None, signed: Mapping, config) -> bool:
+    """Flask-WTF's check of a CSRF token (flask_wtf.csrf.validate_csrf) with its inputs as
+    arguments, for the answer save's door (quizzes.autosave), which runs outside a request
+    context; everything else is checked by CSRFProtect itself. *token* is the one the request
+    sent, *signed* the session. tests/quizzes/test_autosave_door.py sends the same requests
+    through both."""
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    expected = signed.get(field)
+    if not token or not isinstance(expected, str):
+        return False
+    secret = config.get("WTF_CSRF_SECRET_KEY", config["SECRET_KEY"])
+    serializer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
+    try:
+        value = serializer.loads(token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
+    except BadData:
+        return False
+    return isinstance(value, str) and hmac.compare_digest(expected, value)
+
+
+def same_site_referrer(referrer: str | None, host: str) -> bool:
+    """Flask-WTF's referrer rule for HTTPS (WTF_CSRF_SSL_STRICT): the page that sent the request
+    is on this host."""
+    return bool(referrer) and same_origin(referrer, f"https://{host}/")
 
 
 #: The bodies request.form reads; any other (JSON, a file upload's raw body) has no form values,

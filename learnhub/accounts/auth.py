@@ -1,7 +1,8 @@
 """Flask-Login wiring, session checks on every request, and the permission decorators."""
 
+import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -43,20 +44,72 @@ _USER_BY_ID = select(User).where(User.id == bindparam("id"))
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Accept a session only for an enabled user whose session version still matches."""
-    ident, _, version = user_id.partition(":")
-    if not ident.isdigit() or not version.isdigit():
-        return None
-    user = db.session.execute(_USER_BY_ID, {"id": int(ident)}).scalar_one_or_none()
-    if user is None or not user.is_enabled or user.session_version != int(version):
+    user = session_user(user_id)
+    if user is None:
         return None
     # One row per request: the roles come from the signed session, written once per session
     # version (a change of roles bumps it, so remembered roles are never out of date).
-    remembered = session.get("roles")
-    if isinstance(remembered, dict) and remembered.get("for") == user_id:
-        user.remember_roles(remembered["names"])
-    else:
+    if not recall_roles(user, session):
         remember_roles(user)
     return user
+
+
+def session_user(user_id: str) -> User | None:
+    """The user a session's `_user_id` ("id:session version") names, if the session rule
+    accepts it (the row by primary key; its roles are not read)."""
+    key = _session_key(user_id)
+    if key is None:
+        return None
+    user = db.session.execute(_USER_BY_ID, {"id": key[0]}).scalar_one_or_none()
+    return user if _accepts(user, key[1]) else None
+
+
+#: What the answer save's door needs of the signed-in user, as a plain row.
+_USER_ROW = select(User.id, User.is_enabled, User.session_version, User.must_change_password).where(
+    User.id == bindparam("id")
+)
+
+
+def session_row(user_id: str):
+    """session_user as a plain row (id, is_enabled, session_version, must_change_password),
+    read with Core on the session's connection: for the answer save's door (quizzes.autosave)."""
+    key = _session_key(user_id)
+    if key is None:
+        return None
+    row = db.session.connection().execute(_USER_ROW, {"id": key[0]}).one_or_none()
+    return row if _accepts(row, key[1]) else None
+
+
+def _session_key(user_id: str) -> tuple[int, int] | None:
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
+        return None
+    return int(ident), int(version)
+
+
+def _accepts(user, version: int) -> bool:
+    """The session rule: the user exists, is enabled, and the session is of their current
+    session version (a User or a row with those columns)."""
+    return user is not None and user.is_enabled and user.session_version == version
+
+
+def remembered_roles(signed: Mapping, user_id: str) -> set[Role] | None:
+    """The roles the signed session *signed* remembers for *user_id* (User.get_id: id and
+    session version), or None when it remembers none for it."""
+    remembered = signed.get("roles")
+    if isinstance(remembered, dict) and remembered.get("for") == user_id:
+        return {Role(name) for name in remembered["names"]}
+    return None
+
+
+def recall_roles(user: User, signed: Mapping) -> bool:
+    """Give *user* the roles the signed session *signed* remembers for this session version;
+    False when it remembers none for it (remember_roles then writes them)."""
+    roles = remembered_roles(signed, user.get_id())
+    if roles is None:
+        return False
+    user.remember_roles(roles)
+    return True
 
 
 def remember_roles(user: User) -> None:
@@ -76,21 +129,52 @@ def current_actor() -> Actor:
     return Actor(user, client_ip(), "web")
 
 
+#: The session's "seen" stamp (for the idle timeout) is written at most this often (seconds),
+#: so most requests leave the cookie as it came.
+SEEN_EVERY = 60
+
+
+def session_lapsed(signed: Mapping, now: float, config) -> bool:
+    """Whether the signed session *signed* has outlived its absolute lifetime or sat idle too
+    long (PERMANENT_SESSION_LIFETIME, SESSION_IDLE_TIMEOUT) at *now* (epoch seconds)."""
+    started = signed.get("auth_at", 0)
+    seen = signed.get("seen_at", started)
+    too_old = now - started > config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    return too_old or now - seen > config["SESSION_IDLE_TIMEOUT"].total_seconds()
+
+
+def seen_due(signed: Mapping, now: float) -> bool:
+    """Whether this request writes a new "seen" stamp into the cookie."""
+    return now - signed.get("seen_at", signed.get("auth_at", 0)) > SEEN_EVERY
+
+
+def session_identifier(forwarded_for: str | None, remote_addr: str | None, agent: str | None):
+    """The browser's fingerprint that Flask-Login's "basic" session protection compares with
+    the one stored at sign-in: its own formula (flask_login.utils._create_identifier), taking
+    its inputs as arguments so the answer save's door (quizzes.autosave) computes the same from
+    the WSGI environ (a test holds the two together)."""
+    address = forwarded_for if forwarded_for is not None else remote_addr
+    if address is not None:
+        address = address.encode("utf-8").split(b",")[0].strip()
+    base = f"{address}|{agent.encode('utf-8') if agent is not None else None}"
+    return hashlib.sha512(base.encode("utf8")).hexdigest()
+
+
+login_manager._session_identifier_generator = lambda: session_identifier(
+    request.headers.get("X-Forwarded-For"), request.remote_addr, request.headers.get("User-Agent")
+)
+
+
 def _check_session() -> object | None:
     if not current_user.is_authenticated:
         return None
     now = time.time()
-    cfg = current_app.config
-    started = session.get("auth_at", 0)
-    seen = session.get("seen_at", started)
-    too_old = now - started > cfg["PERMANENT_SESSION_LIFETIME"].total_seconds()
-    idle = now - seen > cfg["SESSION_IDLE_TIMEOUT"].total_seconds()
-    if too_old or idle:
+    if session_lapsed(session, now, current_app.config):
         logout_user()
         session.clear()
         flash(_("Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại."), "info")
         return redirect(url_for("accounts.login", next=request.full_path))
-    if now - seen > 60:  # write the cookie at most once a minute
+    if seen_due(session, now):  # write the cookie at most once a minute
         session["seen_at"] = int(now)
     if current_user.must_change_password and request.endpoint not in _PASSWORD_CHANGE_ALLOWED:
         flash(_("Bạn cần đổi mật khẩu trước khi tiếp tục."), "warning")

@@ -111,8 +111,13 @@ class User(UserMixin, Base):
         return value
 
     def get_id(self) -> str:
-        # The session stores id and version; a bumped version invalidates old cookies.
-        return f"{self.id}:{self.session_version}"
+        return self.session_id(self.id, self.session_version)
+
+    @staticmethod
+    def session_id(ident: int, session_version: int) -> str:
+        """What the session stores of its user: id and version (a bumped version invalidates
+        old cookies)."""
+        return f"{ident}:{session_version}"
 
     @property
     def is_active(self) -> bool:

@@ -75,7 +75,12 @@ def required_roles(config: dict) -> set[Role]:
 
 def is_required(user: User, config: dict) -> bool:
     """Whether *user* must have two-factor sign-in before using the app (TOTP_REQUIRED_ROLES)."""
-    return bool(user.roles & required_roles(config))
+    return needed_for(user.roles, config)
+
+
+def needed_for(roles: set[Role], config: dict) -> bool:
+    """Whether a user with *roles* must have two-factor sign-in (TOTP_REQUIRED_ROLES)."""
+    return bool(roles & required_roles(config))
 
 
 def is_offered(user: User) -> bool:

@@ -776,7 +776,9 @@ def store_answer(attempt_id: int, user_id: int, position: int, raw: dict, now: d
     params = {"attempt": attempt_id, "user": user_id, "at_position": position, "now": now}
     db.write_transaction()
     statement = _store_statement(db.session.get_bind().dialect.name)
-    row = db.session.execute(statement, {**params, "new_answer": candidate}).one_or_none()
+    # On the session's connection: a Core statement needs none of the ORM session's execute.
+    connection = db.session.connection()
+    row = connection.execute(statement, {**params, "new_answer": candidate}).one_or_none()
     if row is None:
         raise NotSaved
     item_id, snapshot, order = row
