@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -270,10 +271,16 @@ def run_wrk(
     threads: int = 2,
     connections: int = 50,
     seconds: int = 10,
+    session: Callable[[], dict[str, str]] | None = None,
 ) -> WrkResult:
     """`wrk -t2 -c50 -d10s --latency -s bench/wrk/<script>` against 127.0.0.1:*port* *path*,
-    once the machine is quiet, with the server's CPU read from /proc before and after."""
+    once the machine is quiet, with the server's CPU read from /proc before and after.
+    *session*, when given, is called once the machine is quiet, just before wrk starts: the
+    variables of a session signed in then (wrk sends one cookie and never takes a new one, and
+    the app rewrites a session's cookie once a minute)."""
     waited, idle = quiet()
+    if session is not None:
+        env = {**(env or {}), **session()}
     cpu_before = cpu_seconds(server_pid)
     proc = subprocess.run(
         [
