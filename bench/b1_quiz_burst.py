@@ -824,25 +824,27 @@ ANALYSIS = """### What the figures say, and the next steps
     two more (tests/core/test_pool_size.py), and the third pair had them. PostgreSQL keeps 8:
     with row locks instead of one database lock, one pair with the overflow (18:03–18:11 UTC)
     gave 428 ms with 3 threads against 290 ms with 8.
-  **Where this leaves the target**: in this run (18:14 UTC, three threads on SQLite) both
-  backends met it: SQLite 0.79 s, PostgreSQL 0.36 s. It was the slowest machine of the day: the
-  bare hello cost 1.28 ms of server CPU a request (0.44 ms at 12:15 UTC), an Argon2 check 362 ms
-  (209 ms), and the server spent 216 s of CPU on the SQLite exam (83–189 s for the same code in
-  the A/B above). Earlier runs of the day, with 8 threads on SQLite: PostgreSQL 0.21–1.79 s,
-  SQLite 0.35–2.09 s. So met twice on PostgreSQL and once on SQLite in committed runs, with the
-  A/B pairs above (SQLite at 3 threads: 16, 163 and 344 ms; PostgreSQL at 8: 290 ms, and 603 ms in
-  a pair at 17:33 UTC whose 3-thread run lacked the overflow) for the rest. What sets the p99 now is the submit wave (SQLite 1.43 s, PostgreSQL 1.05 s in this run):
-  a thousand submits within seconds, each about 10 ms of CPU in-process, on 2 cores. The start
-  burst is slow for the starts themselves: the slowest start took 27–29 s (a start and its
-  first attempt page cost about 20 ms of CPU in-process: 14 and 8 ms at 17:36 UTC). The next
-  step is the CPU of a submit and of a start and its first page (the start reads the quiz, its
-  module and the learner's attempts in separate statements). An earlier finding the three
-  threads extend: on SQLite, 16 threads gave 2.65 s against 0.69 s with 8 (2026-12-02).
+  **Where this leaves the target**: in this run (2026-12-04, 17:11 UTC, with the answer
+  save's door, below) both backends met it by far: SQLite 44 ms, PostgreSQL 81 ms; the start
+  burst's saves 243 and 180 ms, the submit wave's 144 and 276 ms. The machine was fast (the
+  bare hello cost 0.24–0.36 ms of server CPU a request, an Argon2 check 175–187 ms), and the
+  server spent 90 s of CPU on each exam (216 s on SQLite on 2026-12-03 at 18:14 UTC, the day's
+  slowest machine, when the p99s were 0.79 and 0.36 s, before the door). A run of the same code
+  at 16:43 UTC (not committed: its verdict rule was the one before) gave 27 and 56 ms. The
+  earlier runs of 2026-12-03, with 8 threads on SQLite and before the door, gave PostgreSQL
+  0.21–1.79 s and SQLite 0.35–2.09 s, and the A/B pairs above (SQLite at 3 threads: 16, 163
+  and 344 ms; PostgreSQL at 8: 290 ms, and 603 ms in a pair at 17:33 UTC whose 3-thread run
+  lacked the overflow). The starts are what is slow
+  now: the slowest took 7.5–8.3 s in this run (27–29 s on the slow machine), a start and its
+  first attempt page costing about 20 ms of CPU in-process (14 and 8 ms, 2026-12-03 17:36
+  UTC). The next step is the CPU of a start and its first page (the start reads the quiz, its
+  module and the learner's attempts in separate statements) and of a submit. An earlier
+  finding the three threads extend: on SQLite, 16 threads gave 2.65 s against 0.69 s with 8 (2026-12-02).
   Tried and reverted (2026-12-02): the writers of a process queueing on an in-process lock
   before `BEGIN IMMEDIATE`; a fair queue makes a 1 ms save wait behind every start queued before
   it (save p99 2.55–5.26 s with it, 0.30–1.05 s without). **The machine's speed moves between
-  runs**: the same Argon2 check cost 254–401 ms of server CPU per sign-in on 2026-12-03, and
-  the bare hello 0.52–1.28 ms, so figures are compared within one run, not across runs.
+  runs**: the same Argon2 check cost 254–401 ms of server CPU per sign-in on 2026-12-03
+  (175–208 ms on 2026-12-04), and the bare hello 0.52–1.28 ms (0.24–0.36 ms), so figures are compared within one run, not across runs.
 - **The throughput ratios** compare the same gunicorn with two different apps. Each run now
   starts on a quiet machine, and the bare hello runs again last (the line under the table):
   the machine's speed can move while the targets run. The bare hello
@@ -866,23 +868,40 @@ ANALYSIS = """### What the figures say, and the next steps
   `--workers 2 --threads 4` made the bare hello's CPU per request 2.5 times higher with wrk's
   50 keep-alive connections. Now that SQLite runs 3 threads a worker (for the exam, above), the
   bench runs the bare hello once more with 8, and states the ratios against it too (the line
-  under the table): in this run 1.06 against 1.28 ms a request, so the ratios against the
-  8-thread hello are lower (save 0.13, attempt page 0.10, lesson page 0.12), and those are the
-  honest ones. What is left is Flask's, Flask-Login's, Flask-WTF's and SQLAlchemy's
-  per-request work (a request context, the session cookie's signature, the CSRF token's, one
-  ORM row), which no view change removes: reaching 0.25× would take a save path outside that
-  stack (a WSGI handler of its own for the autosave, with the session and CSRF checks done
-  again there), which would be a second home for the sign-in rules. What such a handler would
-  cost, measured on 2026-12-03 at 18:40 UTC with a throwaway prototype (the session cookie
-  through Flask's own serializer, the CSRF header through Flask-WTF's salt, the user's row with
-  one Core SELECT, BEGIN IMMEDIATE, the same guarded UPDATE, COMMIT, a JSON answer with the
-  security headers), in-process CPU per request: 0.97–1.12 ms, against 3.39–3.67 ms for the
-  same save through the app and 0.24–0.25 ms for the bare hello. If gunicorn adds to it what
-  it adds to the hello (0.5–1.3 ms a request under gunicorn in the day's runs), a save would
-  reach about 0.4–0.6 of the hello: an estimate, not a measurement. The next step is to
-  decide whether a second
-  home for the session checks is worth that: it could take only the case where every check
-  passes and nothing in the cookie changes, and hand everything else to the app.
+  under the table): on 2026-12-03 at 18:14 UTC that hello cost 1.06 against 1.28 ms a request
+  with 3, and the ratios against it were lower (save 0.13, attempt page 0.10, lesson page 0.12).
+  What was left was Flask's, Flask-Login's, Flask-WTF's and SQLAlchemy's per-request work (a
+  request context, the session cookie's signature, the CSRF token's, one ORM row), which no view
+  change removes; a throwaway prototype of a save outside that stack cost 0.97–1.12 ms of CPU
+  in-process against 3.39–3.67 ms through the app (2026-12-03, 18:40 UTC).
+- **The answer save's own door** (`learnhub/quizzes/autosave.py`, 2026-12-04;
+  docs/architecture.md). WSGI middleware in front of the app answers a learner's JSON autosave when every session and
+  CSRF check passes without changing the cookie, with the view's own service
+  (`services.store_answer`), and hands every other request, and every save it does not take, to
+  the app as it came. It writes no rule of its own: the checks are the app's functions
+  (`accounts.auth`, `security`, `db`), split out where Flask-Login and Flask-WTF kept them inside
+  a request context (the browser's fingerprint, the CSRF token, the session's age), and
+  tests/quizzes/test_autosave_door.py sends 28 kinds of request with the door and without it and
+  compares status, body, headers, the cookie set and what was stored; each check broken on
+  purpose fails it. A browser's cookie is rewritten once a minute (the idle timeout's seen
+  stamp), so at one answer per 10 s about one save in six still goes through Flask; wrk's
+  sessions are signed in just before each run, since wrk never takes a new cookie. Measured on
+  2026-12-04: in-process, 600 saves a round, three rounds, 0.44–0.54 ms of CPU a save through the
+  door against 0.78–1.03 ms through Flask (the bare hello 0.04 ms); of a door's 0.44 ms, the
+  guarded UPDATE with its BEGIN IMMEDIATE 0.11, the COMMIT 0.06, the session cookie's signature
+  0.06, the user's row 0.05, the connection's checkout 0.05, the CSRF token 0.02. Under gunicorn
+  with wrk (SQLite, 3 threads, two alternated rounds, 16:59–17:03 UTC): 1.09–1.17 ms of server
+  CPU a save with the door against 1.63–1.82 ms without, 1,466–1,581 req/s against 989–1,110,
+  with the bare hello at 5,736–7,094 req/s (0.26–0.32 ms). **Where this leaves the throughput
+  targets**: in this run the save reached 0.30 of the first bare hello and 0.20 of the last (the
+  hello sped up by half while the targets ran: 0.36 then 0.24 ms of CPU a request), so not met
+  by the rule above; by server CPU a save costs 3.1–4.7 hellos, and 0.25 needs 4. The attempt
+  page reached 0.18 and 0.12 (target 0.15), the lesson page 0.15 and 0.10 (target 0.25). The
+  pages go through Flask whole, and the signed-in no-op alone was 0.44 and 0.29 of the hellos:
+  what is left there is the request handling itself. The next steps: for the save, the ORM
+  session's share (the connection's checkout, the COMMIT through the session: about a quarter
+  of the door's time); for the pages, the signed-in request's fixed cost (Flask-Login's user
+  load, the session's opening and saving, Flask-Babel's locale), measured per part as above.
 """
 
 
