@@ -51,7 +51,7 @@ def _csrf_error(exc: CSRFError):
     )
 
 
-def _discard_transaction() -> None:
+def discard_transaction() -> None:
     """End whatever the failed request left in the session (a failed flush leaves it unusable:
     every later query, the page's own included, would raise PendingRollbackError)."""
     try:
@@ -64,7 +64,7 @@ def _server_error(exc: Exception):
     ref = secrets.token_hex(6)
     original = getattr(exc, "original_exception", None) or exc
     current_app.logger.error("unhandled error ref=%s path=%s", ref, request.path, exc_info=original)
-    _discard_transaction()  # before rendering: the page reads the signed-in user
+    discard_transaction()  # before rendering: the page reads the signed-in user
     title, message = MESSAGES[500]
     return _page(500, title, message, ref)
 
@@ -79,7 +79,8 @@ SQLITE_TRANSIENT = (
 )
 
 
-def _unavailable(exc: DBAPIError) -> bool:
+def unavailable(exc: DBAPIError) -> bool:
+    """Whether *exc* means the database is out of reach for now (a 503 to retry), not a bug."""
     if exc.connection_invalidated:
         return True
     if not isinstance(exc, OperationalError):
@@ -93,9 +94,9 @@ def _database_unavailable(exc: DBAPIError):
     """The database went away (restart, failover, network): a 503 the client may retry, not a
     500. The session's transaction is rolled back; the pool has already dropped the dead
     connection (pool_pre_ping replaces the others on their next checkout)."""
-    if not _unavailable(exc):
+    if not unavailable(exc):
         raise exc  # a bug, not an outage: Flask's usual 500 handling (and logging) applies
-    _discard_transaction()
+    discard_transaction()
     ref = secrets.token_hex(6)
     current_app.logger.warning("database unavailable ref=%s path=%s: %s", ref, request.path, exc)
     title, message = MESSAGES[503]

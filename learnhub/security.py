@@ -2,6 +2,7 @@
 
 import hmac
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
 from flask_wtf.csrf import CSRFProtect, same_origin
@@ -57,8 +58,11 @@ def csrf_token_valid(token: str | None, signed: Mapping, config) -> bool:
 
 def same_site_referrer(referrer: str | None, host: str) -> bool:
     """Flask-WTF's referrer rule for HTTPS (WTF_CSRF_SSL_STRICT): the page that sent the request
-    is on this host."""
-    return bool(referrer) and same_origin(referrer, f"https://{host}/")
+    is on this host (a referrer whose port is not a number is on no host: _refuse_bad_referrer)."""
+    try:
+        return bool(referrer) and same_origin(referrer, f"https://{host}/")
+    except ValueError:
+        return False
 
 
 #: The bodies request.form reads; any other (JSON, a file upload's raw body) has no form values,
@@ -75,7 +79,18 @@ def _refuse_nul() -> None:
         abort(400)
 
 
+def _refuse_bad_referrer() -> None:
+    # Flask-WTF reads the referrer's port on HTTPS, and a port that is not a number (a forged
+    # header) would make that a 500: it is a bad request.
+    if request.referrer and request.is_secure:
+        try:
+            urlsplit(request.referrer).port  # noqa: B018 (reading the port is the check)
+        except ValueError:
+            abort(400)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul)
+    app.before_request(_refuse_bad_referrer)  # before CSRFProtect's check reads it
     csrf.init_app(app)
     app.after_request(_headers)

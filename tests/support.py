@@ -28,6 +28,43 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+#: The password of the learners signed_in_learner creates.
+LEARNER_PASSWORD = "learner passphrase"
+
+
+def signed_in_learner(app, full_name: str, password: str = LEARNER_PASSWORD):
+    """A new learner (outside any test transaction: for no_rollback tests) signed in through
+    the form: (client, the session's CSRF token, the id of the demo module's quiz)."""
+    import uuid
+
+    from learnhub import db
+    from learnhub.accounts import services as accounts
+    from learnhub.audit.services import SYSTEM
+    from learnhub.catalog import services as catalog
+    from learnhub.quizzes import services
+
+    login = f"learner-{uuid.uuid4().hex[:8]}"
+    with app.app_context():
+        accounts.create_user(SYSTEM, full_name=full_name, login=login, password=password)
+        quiz_id = services.ensure_quiz(catalog.by_slug("doi-ngoai-nhan-dan")).id
+        db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    client.post("/login", data={"login": login, "password": password, "csrf_token": token})
+    return client, csrf_token(client, f"/quizzes/{quiz_id}"), quiz_id
+
+
+def answer_for(snapshot: dict) -> dict:
+    """An answer that fits a drawn question of any kind (its snapshot), right or not."""
+    return {
+        "single": {"choice": 0},
+        "multi": {"choices": [0]},
+        "truefalse": {"value": True},
+        "matching": {"pairs": {}},
+    }.get(snapshot["kind"], {"text": "x"})
+
+
 def csrf_token(client, path: str = "/login") -> str:
     """A CSRF token of the client's session, read from a page that has a form."""
     html = client.get(path).get_data(as_text=True)

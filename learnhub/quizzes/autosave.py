@@ -22,7 +22,9 @@ hands every other request to the app as it came:
   service refuses (invalid, or not saved: someone else's attempt, no such question, finished,
   overdue) and any error. A refused save wrote nothing (rolled back), and a save can be sent
   twice (it stores the same answer), so the app handles such a request from the start and
-  answers it as it answers every request.
+  answers it as it answers every request. One exception: when the database is out of reach
+  (errors.unavailable: SQLite's lock still taken after every wait, a PostgreSQL restart), the
+  door answers with the app's own 503, built by the app, rather than wait a second time.
 
 No rule is written here: each check is the function the app's own path calls. The two rules
 that Flask-Login and Flask-WTF keep inside a request context (the browser's fingerprint, the
@@ -37,13 +39,14 @@ from io import BytesIO
 
 from flask import Flask, has_app_context
 from itsdangerous import BadSignature
+from sqlalchemy.exc import DBAPIError
 from werkzeug.http import parse_cookie, parse_options_header
-from werkzeug.wsgi import get_host
+from werkzeug.wsgi import get_content_length, get_host
 
-from learnhub import MAX_ID, db, security
+from learnhub import MAX_ID, db, errors, security
 from learnhub.accounts import auth, twofactor
 from learnhub.accounts.models import User
-from learnhub.quizzes import services
+from learnhub.quizzes import grading, services
 from learnhub.timeutil import utcnow
 
 #: The path of quizzes.views.save (a test holds the two together).
@@ -51,6 +54,9 @@ PATH = re.compile(r"/attempts/([0-9]+)/items/([0-9]+)\Z")
 
 #: The largest body the door reads; a longer one (an essay's answer) goes to the app.
 MAX_BODY = 64 * 1024
+
+#: The most digits of an id the door reads (MAX_ID has 10): a longer one goes to the app.
+MAX_DIGITS = 10
 
 
 class AutosaveDoor:
@@ -74,24 +80,39 @@ class AutosaveDoor:
             return None
         try:
             return self._save(environ, body)
+        except DBAPIError as exc:
+            errors.discard_transaction()
+            if errors.unavailable(exc):
+                # Answered here, as the app answers it: sent on, the save would wait for the
+                # database (SQLite's lock: up to LOCK_ATTEMPTS waits) a second time.
+                return self._app_error(environ, exc)
+            return None
+        except Exception:  # the app meets it again and answers it (its own 500 included)
+            errors.discard_transaction()
+            return None
         finally:
             environ["wsgi.input"] = BytesIO(body)
             if not has_app_context():  # as the app's teardown does after each request
                 db.session.remove()
 
+    def _app_error(self, environ, exc: Exception):
+        """The app's own response to *exc*, raised by the save view (its error handler, the
+        after-request hooks, the session's saving)."""
+        with self.app.request_context(environ):
+            return self.app.finalize_request(self.app.handle_user_exception(exc))
+
     def _save(self, environ, body: bytes):
         app, config = self.app, self.app.config
-        attempt_id, position = (int(n) for n in PATH.match(environ["PATH_INFO"]).groups())
-        if attempt_id > MAX_ID or position > MAX_ID or environ.get("QUERY_STRING"):
+        ids = PATH.match(environ["PATH_INFO"]).groups()
+        if any(len(n) > MAX_DIGITS for n in ids) or environ.get("QUERY_STRING"):
+            return None
+        attempt_id, position = (int(n) for n in ids)
+        if attempt_id > MAX_ID or position > MAX_ID or config.get("TRUSTED_HOSTS"):
             return None
         if parse_options_header(environ.get("CONTENT_TYPE"))[0] != "application/json":
             return None
-        try:
-            raw = app.json.loads(body)
-        except ValueError:
-            return None
         signed = _session(app, environ)
-        if not isinstance(raw, dict) or signed is None or not _csrf_passes(environ, signed, config):
+        if signed is None or signed.get("_permanent") or not _csrf_passes(environ, signed, config):
             return None
         user_key = signed.get("_user_id")
         now = time.time()
@@ -103,6 +124,9 @@ class AutosaveDoor:
             or auth.session_lapsed(signed, now, config)
             or auth.seen_due(signed, now)
         ):
+            return None
+        raw = app.json.loads(body)  # after the checks: a stranger's body is not parsed
+        if not isinstance(raw, dict):
             return None
         db.begin_lean_writer()
         user = auth.session_row(user_key)
@@ -117,7 +141,7 @@ class AutosaveDoor:
         except services.NotSaved:
             db.session.commit()  # nothing was written: end the write (SQLite: the lock)
             return None
-        except Exception:
+        except grading.InvalidAnswer:
             db.session.rollback()
             return None
         db.session.commit()
@@ -128,20 +152,26 @@ class AutosaveDoor:
 
 
 def _body(environ, config) -> bytes | None:
-    """The request's body, read whole, or None when its length is not given, too long, or not
-    all there (the app then reads what came, and answers as for any such request)."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or "")
-    except ValueError:
+    """The request's body, read whole, or None when its length is not given (chunked), not a
+    plain number, too long, or not all there (the app then reads what came, and answers as for
+    any such request)."""
+    length = get_content_length(environ)  # werkzeug's reading of the headers, as the app's
+    if length is None or not 0 < length <= min(
+        MAX_BODY, config.get("MAX_CONTENT_LENGTH") or MAX_BODY
+    ):
         return None
-    if not 0 < length <= min(MAX_BODY, config.get("MAX_CONTENT_LENGTH") or MAX_BODY):
-        return None
-    stream = environ["wsgi.input"]
+    stream, parts, got = environ["wsgi.input"], [], 0
     try:
-        body = stream.read(length)
+        while got < length:
+            part = stream.read(length - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
     except OSError:  # the client went away
-        body = b""
-    if len(body) == length:
+        pass
+    body = b"".join(parts)
+    if got == length:
         return body
     environ["wsgi.input"] = BytesIO(body)
     return None
@@ -149,7 +179,8 @@ def _body(environ, config) -> bytes | None:
 
 def _session(app: Flask, environ) -> dict | None:
     """The signed session, as Flask's session interface opens it, or None."""
-    cookie = parse_cookie(environ).get(app.config["SESSION_COOKIE_NAME"])
+    # The header as the app's request reads it (not decoded again from the WSGI environ).
+    cookie = parse_cookie(environ.get("HTTP_COOKIE", "")).get(app.config["SESSION_COOKIE_NAME"])
     serializer = app.session_interface.get_signing_serializer(app)
     if not cookie or serializer is None:
         return None
@@ -171,7 +202,7 @@ def _csrf_passes(environ, signed: dict, config) -> bool:
             break
     if not security.csrf_token_valid(token, signed, config):
         return False
-    if environ.get("wsgi.url_scheme") == "https" and config["WTF_CSRF_SSL_STRICT"]:
+    if environ.get("wsgi.url_scheme") in ("https", "wss") and config["WTF_CSRF_SSL_STRICT"]:
         return security.same_site_referrer(environ.get("HTTP_REFERER"), get_host(environ))
     return True
 

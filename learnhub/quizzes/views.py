@@ -221,7 +221,10 @@ def save(attempt_id: int, position: int):
     """
     wants_json = request.is_json
     if wants_json:
-        raw = request.get_json(silent=True)
+        try:
+            raw = request.get_json(silent=True)
+        except RecursionError:  # JSON nested beyond the parser's depth: not an answer
+            raw = None
         if not isinstance(raw, dict):
             abort(400)
     else:

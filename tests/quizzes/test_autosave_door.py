@@ -8,18 +8,21 @@ and the session the response sets, and what is stored."""
 
 import json
 import re
+import sqlite3
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask_login.utils import _create_identifier
 from sqlalchemy import select
 
+from learnhub import db
 from learnhub.accounts import auth
 from learnhub.accounts.models import User
 from learnhub.quizzes import services
 from learnhub.quizzes.autosave import PATH, AutosaveDoor
 from learnhub.quizzes.models import Attempt, AttemptItem
-from tests.support import csrf_token, freeze_clock
+from tests.support import answer_for, csrf_token, freeze_clock, signed_in_learner
 
 COOKIE = "session"
 
@@ -84,6 +87,8 @@ def test_the_door_answers_a_save_without_the_app(app, client, door, exam, db_ses
 
 #: A signed token (itsdangerous: payload, timestamp, signature), as a page embeds its CSRF token.
 SIGNED = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")
+#: An error page's correlation id (random: errors.py).
+REF = re.compile(r"\b[0-9a-f]{12}\b")
 
 
 def _observed(app, response) -> tuple:
@@ -93,7 +98,9 @@ def _observed(app, response) -> tuple:
     headers = sorted((k, v) for k, v in response.headers.items() if k not in ("Date", "Set-Cookie"))
     body = response.get_json() if response.is_json else response.get_data(as_text=True)
     if isinstance(body, str):
-        body = SIGNED.sub("<token>", body)
+        body = REF.sub("<ref>", SIGNED.sub("<token>", body))
+    elif isinstance(body, dict) and "ref" in body:
+        body["ref"] = "<ref>"
     sets = {}
     for cookie in response.headers.getlist("Set-Cookie"):
         name, value = cookie.split(";", 1)[0].split("=", 1)
@@ -169,12 +176,26 @@ CASES = [
     ("HTTPS without a referrer", {"https": None}, False),
     ("HTTPS from another site", {"https": "https://evil.example/"}, False),
     ("HTTPS from this site", {"https": "https://localhost/attempts/1"}, True),
+    ("HTTPS from a referrer whose port is no number", {"https": "https://localhost:x/"}, False),
+    ("a disabled user", {"disable": True}, False),
+    ("two-factor required of learners", {"config": {"TOTP_REQUIRED_ROLES": ("learner",)}}, False),
+    (
+        "another browser under strong protection",
+        {"agent": "Another/1.0", "config": {"SESSION_PROTECTION": "strong"}},
+        False,
+    ),
+    ("a permanent session", {"session": {"_permanent": True}}, False),
+    ("trusted hosts configured", {"config": {"TRUSTED_HOSTS": ["localhost"]}}, False),
+    ("another cookie not in UTF-8", {"raw_cookie": "a=\xff"}, True),
+    ("JSON nested beyond the parser's depth", {"body": "[" * 50_000}, False),
+    ("a Content-Length with a plus sign", {"length": "+"}, False),
+    ("a long id", {"path": "/attempts/{attempt:011d}/items/1"}, False),
 ]
 
 
 @pytest.mark.parametrize(("name", "change", "taken"), CASES, ids=[c[0] for c in CASES])
 def test_a_request_answers_the_same_with_the_door_and_without(
-    app, client, door, exam, db_session, create_user, quiz, name, change, taken
+    app, client, door, exam, db_session, create_user, quiz, monkeypatch, name, change, taken
 ):
     headers = {"X-CSRFToken": exam["token"]}
     kwargs: dict = {}
@@ -213,6 +234,18 @@ def test_a_request_answers_the_same_with_the_door_and_without(
         else:
             user.must_change_password = True
         db_session.commit()
+    if change.get("disable"):
+        user = db_session.scalar(select(User).where(User.username == "hocvien"))
+        user.is_enabled = False
+        db_session.commit()
+    for key, value in change.get("config", {}).items():
+        monkeypatch.setitem(app.config, key, value)
+    if "raw_cookie" in change:
+        value = client.get_cookie(COOKIE).value
+        kwargs["environ_overrides"] = {"HTTP_COOKIE": f"{change['raw_cookie']}; {COOKIE}={value}"}
+    if "length" in change:
+        size = len(json.dumps({"value": True}).encode())
+        kwargs["environ_overrides"] = {"CONTENT_LENGTH": f"{change['length']}{size}"}
     if change.get("tamper"):
         value = client.get_cookie(COOKIE).value
         client.set_cookie(COOKIE, value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB"))
@@ -281,3 +314,65 @@ def test_a_finished_attempt_is_refused_by_the_app(app, client, door, exam, db_se
     assert response.status_code == 409
     assert response.get_json()["error"] == "finished"
     assert door.calls == 1
+
+
+def _locked(*_args, **_kwargs):
+    raise sa.exc.OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked"))
+
+
+def test_a_database_out_of_reach_gets_the_apps_503_without_a_second_wait(
+    app, client, door, exam, monkeypatch
+):
+    """SQLite's lock still taken after every wait (or PostgreSQL gone): the door answers with
+    the app's own 503 (its handler, its headers), and does not send the save on to wait again."""
+    monkeypatch.setattr(services, "store_answer", _locked)
+    with_door, without, took = _both(app, client, door, lambda: _save(client, exam))
+    assert with_door == without
+    assert with_door[0] == 503
+    assert ("Retry-After", "5") in with_door[2]
+    assert took is True
+
+
+@pytest.mark.no_rollback
+def test_the_door_leaves_no_connection_out_without_an_app_context(app):
+    """As served (no app context around the request, the session bound to the engine; SQLite's
+    lean writer): after a save the door answered, one it sent on and one that met a database out
+    of reach, every connection is back in the pool and the answer is stored."""
+    client, token, quiz_id = signed_in_learner(app, "Lê Văn Cửa")
+    started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
+    attempt_id = int(started.location.rsplit("/", 1)[1])
+    pool = app.extensions["learnhub.engine"].pool
+    url = f"/attempts/{attempt_id}/items/1"
+    headers = {"X-CSRFToken": token}
+    with app.app_context():
+        snapshot = db.session.scalar(
+            select(AttemptItem.snapshot).where(
+                AttemptItem.attempt_id == attempt_id, AttemptItem.position == 1
+            )
+        )
+        db.session.remove()
+    answer = answer_for(snapshot)
+    saved = client.post(url, json=answer, headers=headers)
+    assert saved.status_code == 200
+    assert pool.checkedout() == 0
+    refused = client.post(url, json=answer, headers={"X-CSRFToken": "forged"})
+    assert refused.status_code == 400
+    assert pool.checkedout() == 0
+    original = services.store_answer
+    services.store_answer = _locked
+    try:
+        assert client.post(url, json=answer, headers=headers).status_code == 503
+    finally:
+        services.store_answer = original
+    assert pool.checkedout() == 0
+    with app.app_context():
+        item = db.session.scalar(
+            select(AttemptItem).where(
+                AttemptItem.attempt_id == attempt_id, AttemptItem.position == 1
+            )
+        )
+        assert item.answer is not None
+        attempt = db.session.get(Attempt, attempt_id)
+        services.submit_attempt(attempt, attempt.started_at)
+        db.session.commit()
+        db.session.remove()

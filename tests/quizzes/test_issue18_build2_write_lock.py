@@ -12,11 +12,10 @@ import pytest
 from learnhub import db
 from learnhub.accounts import services as accounts
 from learnhub.audit.services import SYSTEM
-from learnhub.catalog import services as catalog
 from learnhub.quizzes import services
 from learnhub.quizzes.models import Attempt, AttemptState
 from tests.quizzes.test_issue18_lean_save import statements
-from tests.support import csrf_token
+from tests.support import csrf_token, signed_in_learner
 
 pytestmark = pytest.mark.no_rollback
 
@@ -41,19 +40,6 @@ def short_busy_timeout(app, monkeypatch):
     yield
     monkeypatch.undo()
     engine.dispose()
-
-
-def _signed_in_learner(app):
-    login = f"lock-{uuid.uuid4().hex[:8]}"
-    with app.app_context():
-        accounts.create_user(SYSTEM, full_name="Đỗ Văn Khóa", login=login, password=PASSWORD)
-        quiz_id = services.ensure_quiz(catalog.by_slug("doi-ngoai-nhan-dan")).id
-        db.session.commit()
-        db.session.remove()
-    client = app.test_client()
-    token = csrf_token(client, "/login")
-    client.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": token})
-    return client, csrf_token(client, f"/quizzes/{quiz_id}"), quiz_id
 
 
 def _database_file(app) -> str:
@@ -90,7 +76,7 @@ def _finish(app, attempt_id):
 def test_a_start_waiting_for_the_write_lock_retries_and_gets_no_503(
     app, sqlite_only, short_busy_timeout
 ):
-    client, token, quiz_id = _signed_in_learner(app)
+    client, token, quiz_id = signed_in_learner(app, "Đỗ Văn Khóa", PASSWORD)
     holder = _hold_write_lock(_database_file(app), HOLD_S)
     started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
     holder.join()
@@ -102,7 +88,7 @@ def test_a_start_waiting_for_the_write_lock_retries_and_gets_no_503(
 def test_a_submit_waiting_for_the_write_lock_retries_and_grades_once(
     app, sqlite_only, short_busy_timeout
 ):
-    client, token, quiz_id = _signed_in_learner(app)
+    client, token, quiz_id = signed_in_learner(app, "Đỗ Văn Khóa", PASSWORD)
     started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
     attempt_id = int(started.location.rsplit("/", 1)[1])
     holder = _hold_write_lock(_database_file(app), HOLD_S)
@@ -145,7 +131,7 @@ def _locked_part(seen: list[str]) -> list[str]:
 def test_start_and_submit_hold_the_write_lock_for_their_writes_only(app, sqlite_only):
     """The session row, the quiz, the bank (the draw), the answers and their grading are read
     before BEGIN IMMEDIATE; under the lock only the re-check, the inserts or the result."""
-    client, token, quiz_id = _signed_in_learner(app)
+    client, token, quiz_id = signed_in_learner(app, "Đỗ Văn Khóa", PASSWORD)
     engine = app.extensions["learnhub.engine"]
     with statements(engine) as seen:
         started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})

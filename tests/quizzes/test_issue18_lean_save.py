@@ -16,7 +16,7 @@ from learnhub.audit.services import SYSTEM
 from learnhub.catalog import services as catalog
 from learnhub.quizzes import services
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState
-from tests.support import csrf_token, statements
+from tests.support import answer_for, csrf_token, statements
 
 PASSWORD = "lean save passphrase"
 
@@ -27,15 +27,6 @@ def _kind(sql: str) -> str:
     if sql.startswith("UPDATE quiz_attempt_items"):
         return "UPDATE"
     return sql
-
-
-def _answer(snapshot: dict) -> dict:
-    return {
-        "single": {"choice": 0},
-        "multi": {"choices": [0]},
-        "truefalse": {"value": True},
-        "matching": {"pairs": {}},
-    }.get(snapshot["kind"], {"text": "x"})
 
 
 @pytest.mark.no_rollback
@@ -71,7 +62,7 @@ def test_the_save_path_issues_at_most_4_statements(app):
                 AttemptItem.attempt_id == attempt_id, AttemptItem.position == 1
             )
         )
-        answer = _answer(item.snapshot)
+        answer = answer_for(item.snapshot)
         db.session.remove()
 
     engine = app.extensions["learnhub.engine"]
@@ -208,7 +199,7 @@ def test_the_attempt_page_translates_with_its_once_resolved_gettext(
 
 
 @pytest.mark.no_rollback
-def test_a_burst_of_saves_gets_no_503_and_loses_no_answer(app):
+def test_a_burst_of_saves_gets_no_503_and_loses_noanswer_for(app):
     """Build 2: learners saving at the same moment from their own connections all get 200 (on
     SQLite the lock is held for one UPDATE, and a writer that waits retries within the request);
     every acknowledged answer is stored."""
@@ -244,7 +235,7 @@ def test_a_burst_of_saves_gets_no_503_and_loses_no_answer(app):
     def run(client, token, attempt_id):
         barrier.wait(timeout=30)
         for position in range(1, saves + 1):
-            answer = _answer(kinds[(attempt_id, position)])
+            answer = answer_for(kinds[(attempt_id, position)])
             response = client.post(
                 f"/attempts/{attempt_id}/items/{position}",
                 json=answer,
