@@ -40,7 +40,8 @@ from io import BytesIO
 from flask import Flask, has_app_context
 from itsdangerous import BadSignature
 from sqlalchemy.exc import DBAPIError
-from werkzeug.http import parse_cookie, parse_options_header
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.http import parse_cookie
 from werkzeug.wsgi import get_content_length, get_host
 
 from learnhub import MAX_ID, db, errors, security
@@ -179,7 +180,7 @@ def _body(environ, config) -> bytes | None:
 
 def _session(app: Flask, environ) -> dict | None:
     """The signed session, as Flask's session interface opens it, or None."""
-    # The header as the app's request reads it (not decoded again from the WSGI environ).
+    # Read as the app's request reads it (werkzeug's sans-IO parser: the header as it came).
     cookie = parse_cookie(environ.get("HTTP_COOKIE", "")).get(app.config["SESSION_COOKIE_NAME"])
     serializer = app.session_interface.get_signing_serializer(app)
     if not cookie or serializer is None:
