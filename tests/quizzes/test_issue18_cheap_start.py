@@ -13,9 +13,7 @@ from learnhub.accounts.models import RoleGrant
 from learnhub.quizzes import services
 from learnhub.quizzes import views as quizzes_views
 from learnhub.quizzes.models import Attempt, AttemptItem, Question
-from tests.quizzes.test_issue18_build2_write_lock import _signed_in_learner
-from tests.quizzes.test_issue18_lean_save import _answer, statements
-from tests.support import csrf_token
+from tests.support import answer_for, csrf_token, signed_in_learner, statements
 
 
 def test_a_start_freezes_every_question_in_one_insert_without_an_object_per_item(
@@ -131,7 +129,7 @@ def test_the_attempt_page_survives_the_fragment_cache_filling_up(
     attempt_id = int(url.rsplit("/", 1)[1])
     quizzes_views._FRAGMENTS.clear()
     assert client.get(url).status_code == 200  # every form cached
-    answer = _answer(services.snapshots(attempt_id, [1])[1])
+    answer = answer_for(services.snapshots(attempt_id, [1])[1])
     saved = client.post(
         f"/attempts/{attempt_id}/items/1", json=answer, headers={"X-CSRFToken": token}
     )
@@ -149,7 +147,7 @@ def test_the_attempt_page_survives_the_fragment_cache_filling_up(
 def test_a_start_through_the_page_reads_nothing_after_its_commit(app):
     """The view takes the new attempt's id before committing: nothing reloads the attempt after
     the COMMIT (a round trip per start at the synchronised moment of an exam)."""
-    client, token, quiz_id = _signed_in_learner(app)
+    client, token, quiz_id = signed_in_learner(app, "Đỗ Văn Khóa")
     with statements(app.extensions["learnhub.engine"]) as seen:
         started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
     assert started.status_code == 302
@@ -172,7 +170,7 @@ def test_a_start_holds_the_write_lock_for_its_two_inserts_only(app):
     indexes refuse an INSERT that a concurrent start made stale. No savepoint: a refused
     INSERT undoes itself alone on SQLite (PostgreSQL keeps the savepoint, since there an error
     ends the whole transaction)."""
-    client, token, quiz_id = _signed_in_learner(app)
+    client, token, quiz_id = signed_in_learner(app, "Đỗ Văn Khóa")
     with statements(app.extensions["learnhub.engine"]) as seen:
         started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
     assert started.status_code == 302

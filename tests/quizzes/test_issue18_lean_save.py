@@ -199,7 +199,7 @@ def test_the_attempt_page_translates_with_its_once_resolved_gettext(
 
 
 @pytest.mark.no_rollback
-def test_a_burst_of_saves_gets_no_503_and_loses_noanswer_for(app):
+def test_a_burst_of_saves_gets_no_503_and_loses_no_answer(app):
     """Build 2: learners saving at the same moment from their own connections all get 200 (on
     SQLite the lock is held for one UPDATE, and a writer that waits retries within the request);
     every acknowledged answer is stored."""

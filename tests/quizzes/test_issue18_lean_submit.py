@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from learnhub import db
 from learnhub.quizzes import services
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState
-from tests.quizzes.test_issue18_build2_write_lock import _locked_part, _signed_in_learner
-from tests.quizzes.test_issue18_lean_save import _answer, statements
+from tests.quizzes.test_issue18_build2_write_lock import _locked_part
+from tests.support import answer_for, signed_in_learner, statements
 
 
 def _single_choices(item: AttemptItem) -> tuple[dict, dict]:
@@ -32,7 +32,7 @@ def test_an_answer_saved_after_the_grading_read_is_graded_as_stored(
     db_session.flush()
     items = sorted(attempt.items, key=lambda i: i.position)
     for item in items:
-        services.store_answer(attempt.id, learner.id, item.position, _answer(item.snapshot), now)
+        services.store_answer(attempt.id, learner.id, item.position, answer_for(item.snapshot), now)
     late = next(i for i in items if i.kind == "single")
     right, wrong = _single_choices(late)
     services.store_answer(attempt.id, learner.id, late.position, wrong, now)
@@ -75,7 +75,7 @@ def test_a_submit_returns_the_result_it_wrote_and_its_items_as_stored(
     attempt = services.start_attempt(quiz, learner, now, random.Random(6))
     db_session.flush()
     for item in attempt.items:  # loaded before the submit
-        services.store_answer(attempt.id, learner.id, item.position, _answer(item.snapshot), now)
+        services.store_answer(attempt.id, learner.id, item.position, answer_for(item.snapshot), now)
     submitted = services.submit_attempt(attempt, now)
     assert submitted.state in (AttemptState.graded, AttemptState.needs_grading)
     assert submitted.submitted_at == now
@@ -90,7 +90,7 @@ def test_a_submit_returns_the_result_it_wrote_and_its_items_as_stored(
 
 @pytest.mark.no_rollback
 def test_a_submit_reads_no_question_and_loads_no_item_under_the_write(app):
-    client, token, quiz_id = _signed_in_learner(app)
+    client, token, quiz_id = signed_in_learner(app, "Đỗ Văn Nộp")
     started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
     attempt_id = int(started.location.rsplit("/", 1)[1])
     with app.app_context():
@@ -100,7 +100,7 @@ def test_a_submit_reads_no_question_and_loads_no_item_under_the_write(app):
     for position, snapshot in snapshots.items():
         client.post(
             f"/attempts/{attempt_id}/items/{position}",
-            json=_answer(snapshot),
+            json=answer_for(snapshot),
             headers={"X-CSRFToken": token},
         )
     engine = app.extensions["learnhub.engine"]
