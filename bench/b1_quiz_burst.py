@@ -881,7 +881,7 @@ ANALYSIS = """### What the figures say, and the next steps
   the app as it came. It writes no rule of its own: the checks are the app's functions
   (`accounts.auth`, `security`, `db`), split out where Flask-Login and Flask-WTF kept them inside
   a request context (the browser's fingerprint, the CSRF token, the session's age), and
-  tests/quizzes/test_autosave_door.py sends 28 kinds of request with the door and without it and
+  tests/quizzes/test_autosave_door.py sends 38 kinds of request with the door and without it and
   compares status, body, headers, the cookie set and what was stored; each check broken on
   purpose fails it. A browser's cookie is rewritten once a minute (the idle timeout's seen
   stamp), so at one answer per 10 s about one save in six still goes through Flask; wrk's
