@@ -956,8 +956,8 @@ def _grade(item: AttemptItem) -> Decimal | None:
 
 def close_if_overdue(attempt: Attempt, now: datetime) -> bool:
     """Submit an attempt whose time (and grace) has run out; True when it did."""
-    if attempt.is_finished or attempt.deadline_at is None:
-        return False
+    if attempt.is_finished or attempt.deadline_at is None or now <= attempt.deadline_at:
+        return False  # in time whatever the grace (never negative): the quiz is not read
     if now <= attempt.deadline_at + timedelta(seconds=attempt.quiz.grace_seconds):
         return False
     submit_attempt(attempt, now)

@@ -3,10 +3,14 @@ ORM bulk-update machinery, nothing mapped loaded besides the signed-in user), it
 CSRF token (the page's token lives as long as the session), and a JSON body is not parsed as a
 form at the door; NUL in a JSON answer is still refused or removed, never stored."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from learnhub import db
+from learnhub.quizzes import services
 from learnhub.quizzes.models import Attempt
+from tests.support import csrf_token
 
 
 def test_a_save_runs_no_orm_statement_but_the_signed_in_users_row(client, started, db_session):
@@ -77,3 +81,39 @@ def test_nul_in_a_form_body_or_the_query_is_still_refused_at_the_door(client, st
     assert query.status_code == 400
     db_session.expire_all()
     assert db_session.get(type(items["SA"]), items["SA"].id).answer is None
+
+
+def test_a_timed_attempts_page_in_time_does_not_read_the_quiz(
+    client, login, learner, quiz, db_session
+):
+    """An exam is timed: every page view asks whether the attempt is overdue. Before its
+    deadline the answer is no whatever the grace, so the quiz's row (where the grace is) is not
+    read; after the deadline and its grace the attempt is submitted, as before."""
+    quiz.time_limit_minutes = 30
+    db_session.flush()
+    login(learner)
+    token = csrf_token(client, f"/quizzes/{quiz.id}")
+    started = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token})
+    attempt_id = int(started.location.rsplit("/", 1)[1])
+    db_session.expire_all()  # the request loads its rows again, as a real one does
+    seen: list[str] = []
+
+    def on_orm_execute(state):
+        if state.is_orm_statement:
+            seen.append(str(state.bind_mapper))
+
+    sa.event.listen(db.session, "do_orm_execute", on_orm_execute)
+    try:
+        page = client.get(f"/attempts/{attempt_id}")
+    finally:
+        sa.event.remove(db.session, "do_orm_execute", on_orm_execute)
+    assert page.status_code == 200
+    assert not any("Quiz" in mapper for mapper in seen), seen
+    attempt = db_session.get(Attempt, attempt_id)
+    attempt.deadline_at = services.utcnow() - timedelta(seconds=quiz.grace_seconds + 1)
+    db_session.flush()
+    overdue = client.get(f"/attempts/{attempt_id}")
+    assert overdue.status_code == 302
+    assert overdue.location.endswith("/review")
+    db_session.expire_all()
+    assert db_session.get(Attempt, attempt_id).is_finished
