@@ -824,18 +824,19 @@ ANALYSIS = """### What the figures say, and the next steps
     two more (tests/core/test_pool_size.py), and the third pair had them. PostgreSQL keeps 8:
     with row locks instead of one database lock, one pair with the overflow (18:03–18:11 UTC)
     gave 428 ms with 3 threads against 290 ms with 8.
-  **Where this leaves the target**: in this run (2026-12-04, 17:11 UTC, with the answer
-  save's door, below) both backends met it by far: SQLite 44 ms, PostgreSQL 81 ms; the start
-  burst's saves 243 and 180 ms, the submit wave's 144 and 276 ms. The machine was fast (the
-  bare hello cost 0.24–0.36 ms of server CPU a request, an Argon2 check 175–187 ms), and the
-  server spent 90 s of CPU on each exam (216 s on SQLite on 2026-12-03 at 18:14 UTC, the day's
-  slowest machine, when the p99s were 0.79 and 0.36 s, before the door). A run of the same code
-  at 16:43 UTC (not committed: its verdict rule was the one before) gave 27 and 56 ms. The
-  earlier runs of 2026-12-03, with 8 threads on SQLite and before the door, gave PostgreSQL
-  0.21–1.79 s and SQLite 0.35–2.09 s, and the A/B pairs above (SQLite at 3 threads: 16, 163
-  and 344 ms; PostgreSQL at 8: 290 ms, and 603 ms in a pair at 17:33 UTC whose 3-thread run
+  **Where this leaves the target**: in this run (2026-12-04, 18:19 UTC, with the answer
+  save's door, below) both backends met it by far: SQLite 26 ms, PostgreSQL 39 ms; the start
+  burst's saves 98 and 98 ms, the submit wave's 189 and 92 ms. The machine was fast (the bare
+  hello cost 0.27–0.31 ms of server CPU a request, an Argon2 check 178–200 ms), and the server
+  spent 76 and 98 s of CPU on the exams (216 s on SQLite on 2026-12-03 at 18:14 UTC, the day's
+  slowest machine, when the p99s were 0.79 and 0.36 s, before the door). Two earlier runs of
+  the door that afternoon: 44 and 81 ms at 17:11 UTC (committed before this one), 27 and 56 ms
+  at 16:43 UTC (not committed: its verdict rule was the one before). The earlier runs of
+  2026-12-03, with 8 threads on SQLite and before the door, gave PostgreSQL 0.21–1.79 s and
+  SQLite 0.35–2.09 s, and the A/B pairs above (SQLite at 3 threads: 16, 163 and 344 ms;
+  PostgreSQL at 8: 290 ms, and 603 ms in a pair at 17:33 UTC whose 3-thread run
   lacked the overflow). The starts are what is slow
-  now: the slowest took 7.5–8.3 s in this run (27–29 s on the slow machine), a start and its
+  now: the slowest took 6.0 and 11.8 s in this run (27–29 s on the slow machine), a start and its
   first attempt page costing about 20 ms of CPU in-process (14 and 8 ms, 2026-12-03 17:36
   UTC). The next step is the CPU of a start and its first page (the start reads the quiz, its
   module and the learner's attempts in separate statements) and of a submit. An earlier
@@ -893,12 +894,19 @@ ANALYSIS = """### What the figures say, and the next steps
   with wrk (SQLite, 3 threads, two alternated rounds, 16:59–17:03 UTC): 1.09–1.17 ms of server
   CPU a save with the door against 1.63–1.82 ms without, 1,466–1,581 req/s against 989–1,110,
   with the bare hello at 5,736–7,094 req/s (0.26–0.32 ms). **Where this leaves the throughput
-  targets**: in this run the save reached 0.30 of the first bare hello and 0.20 of the last (the
-  hello sped up by half while the targets ran: 0.36 then 0.24 ms of CPU a request), so not met
-  by the rule above; by server CPU a save costs 3.1–4.7 hellos, and 0.25 needs 4. The attempt
-  page reached 0.18 and 0.12 (target 0.15), the lesson page 0.15 and 0.10 (target 0.25). The
-  pages go through Flask whole, and the signed-in no-op alone was 0.44 and 0.29 of the hellos:
-  what is left there is the request handling itself. The next steps: for the save, the ORM
+  targets**: in this run the save reached 0.19 of the first bare hello and 0.20 of the last
+  (1.31 ms of server CPU a save against 0.27–0.28 ms), so not met: by server CPU a save costs
+  4.7 hellos, and 0.25 needs 4. The attempt page reached 0.08 and the lesson page 0.09 (targets
+  0.15 and 0.25). In the run before (17:11 UTC, the same machine, the door before the review's
+  fixes): save 0.30 and 0.20 (1.13 ms; the hello sped up by half while the targets ran, from
+  0.36 to 0.24 ms), attempt page 0.18 and 0.12 (2.19 ms against 3.68 ms in this run), lesson
+  page 0.15 and 0.10. What changed in between adds next to nothing to a page (a before-request
+  look at the referrer on HTTPS; the overdue check reads less), and an in-process A/B of the
+  attempt page with the code of either run showed no difference beyond the noise (2.1–4.2 ms
+  against 2.5–3.3 ms a page, alternated): between two runs on the same machine a page's CPU
+  moved by two thirds. The pages go through Flask whole, and the signed-in no-op alone was 0.31
+  and 0.32 of the hellos in this run (0.44 and 0.29 before): what is left there is the request
+  handling itself. The next steps: for the save, the ORM
   session's share (the connection's checkout, the COMMIT through the session: about a quarter
   of the door's time); for the pages, the signed-in request's fixed cost (Flask-Login's user
   load, the session's opening and saving, Flask-Babel's locale), measured per part as above.
