@@ -16,13 +16,14 @@ import sqlalchemy as sa
 from flask_login.utils import _create_identifier
 from sqlalchemy import select
 
-from learnhub import db
+from learnhub import create_app, db
 from learnhub.accounts import auth
 from learnhub.accounts.models import User
 from learnhub.quizzes import services
 from learnhub.quizzes.autosave import PATH, AutosaveDoor
 from learnhub.quizzes.models import Attempt, AttemptItem
-from tests.support import answer_for, csrf_token, freeze_clock, signed_in_learner
+from tests.conftest import PASSWORD
+from tests.support import CSRF, answer_for, csrf_token, freeze_clock, signed_in_learner
 
 COOKIE = "session"
 
@@ -104,30 +105,38 @@ def _observed(app, response) -> tuple:
     sets = {}
     for cookie in response.headers.getlist("Set-Cookie"):
         name, value = cookie.split(";", 1)[0].split("=", 1)
-        if name == COOKIE and value:
+        if name == app.config["SESSION_COOKIE_NAME"] and value:
             value = app.session_interface.get_signing_serializer(app).loads(value)
             value.pop("seen_at", None)
             if "csrf_token" in value:
                 value["csrf_token"] = "<token>"
-        sets[name] = value if name == COOKIE else SIGNED.sub("<token>", cookie)
+        sets[name] = value if isinstance(value, dict) else SIGNED.sub("<token>", cookie)
     return response.status_code, body, headers, sets
 
 
 def _both(app, client, door, send) -> tuple[tuple, tuple, bool]:
     """*send* once through the door and once straight to the app, from the same cookie:
     (through the door, without it, whether the door answered the first itself)."""
-    cookie = client.get_cookie(COOKIE)
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+
+    def restore():
+        if cookie:
+            client.set_cookie(name, cookie.value, secure=cookie.secure)
+        else:
+            client.delete_cookie(name)
+
     before = door.calls
     first = _observed(app, send())
     taken = door.calls == before
-    client.set_cookie(COOKIE, cookie.value) if cookie else client.delete_cookie(COOKIE)
+    restore()
     door_itself = app.wsgi_app
     app.wsgi_app = door.inner
     try:
         second = _observed(app, send())
     finally:
         app.wsgi_app = door_itself
-        client.set_cookie(COOKIE, cookie.value) if cookie else client.delete_cookie(COOKIE)
+        restore()
     return first, second, taken
 
 
@@ -378,3 +387,65 @@ def test_the_door_leaves_no_connection_out_without_an_app_context(app):
         services.submit_attempt(attempt, attempt.started_at)
         db.session.commit()
         db.session.remove()
+
+
+def test_the_door_and_the_app_agree_under_the_production_settings(
+    app, learner, quiz, db_session, monkeypatch
+):
+    """As deployed: HTTPS, the `__Host-` session cookie, secure cookies, the referrer checked on
+    every POST (WTF_CSRF_SSL_STRICT), HSTS on every response."""
+    freeze_clock(monkeypatch, services.utcnow().replace(microsecond=0))
+    login, quiz_id = learner.login, quiz.id
+    db_session.commit()  # releases the test's savepoint: the learner stays in the transaction
+    bind = db_session.get_bind()
+    db.session.remove()
+    production = create_app({**app.config, "ENV": "production"})
+    db.session.configure(bind=bind, join_transaction_mode="create_savepoint")
+    try:
+        assert production.config["SESSION_COOKIE_NAME"] == "__Host-learnhub"
+        door = Recorder(production)
+        monkeypatch.setattr(production.wsgi_app, "wsgi_app", door)
+        client = production.test_client()
+        https = {"base_url": "https://localhost"}
+        token = csrf_token_over_https(client, "/login")
+        referrer = {"Referer": "https://localhost/login"}
+        client.post(
+            "/login",
+            data={"login": login, "password": PASSWORD, "csrf_token": token},
+            headers=referrer,
+            **https,
+        )
+        token = csrf_token_over_https(client, f"/quizzes/{quiz_id}")
+        started = client.post(
+            f"/quizzes/{quiz_id}/start", data={"csrf_token": token}, headers=referrer, **https
+        )
+        attempt = db_session.get(Attempt, int(started.location.rsplit("/", 1)[1]))
+        tf = next(i for i in attempt.items if i.snapshot["name"] == "TF")
+        url = f"/attempts/{attempt.id}/items/{tf.position}"
+        page = {"Referer": f"https://localhost/attempts/{attempt.id}", "X-CSRFToken": token}
+        for name, headers, taken in [
+            ("a good save", page, True),
+            ("no referrer", {"X-CSRFToken": token}, False),
+            ("another browser", {**page, "User-Agent": "Another/1.0"}, False),
+        ]:
+
+            def send(headers=headers):
+                return client.post(url, json={"value": True}, headers=headers, **https)
+
+            with_door, without, took = _both(production, client, door, send)
+            assert with_door == without, name
+            assert took is taken, name
+            assert (
+                "Strict-Transport-Security",
+                "max-age=31536000; includeSubDomains",
+            ) in with_door[2]
+    finally:
+        production.extensions["learnhub.engine"].dispose()
+
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def csrf_token_over_https(client, path: str) -> str:
+    html = client.get(path, base_url="https://localhost").get_data(as_text=True)
+    return CSRF.search(html).group(1)
