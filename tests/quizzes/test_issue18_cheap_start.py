@@ -13,7 +13,7 @@ from learnhub.accounts.models import RoleGrant
 from learnhub.quizzes import services
 from learnhub.quizzes import views as quizzes_views
 from learnhub.quizzes.models import Attempt, AttemptItem, Question
-from tests.support import answer_for, csrf_token, signed_in_learner, statements
+from tests.support import answer_for, csrf_token, finish_attempt, signed_in_learner, statements
 
 
 def test_a_start_freezes_every_question_in_one_insert_without_an_object_per_item(
@@ -158,9 +158,8 @@ def test_a_start_through_the_page_reads_nothing_after_its_commit(app):
         attempt = db.session.get(Attempt, attempt_id)
         assert attempt.user.full_name == "Đỗ Văn Khóa"
         assert len(attempt.items) > 0
-        services.submit_attempt(attempt, attempt.started_at)
-        db.session.commit()
         db.session.remove()
+    finish_attempt(app, attempt_id)
 
 
 @pytest.mark.no_rollback
