@@ -121,8 +121,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     pdf.check_environment()
     from learnhub.accounts.models import ROLE_LABELS, Role
+    from learnhub.core.header import page_header
 
-    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, Role=Role)
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, Role=Role, page_header=page_header)
     app.json.ensure_ascii = False
 
     from learnhub.accounts.cli import users

@@ -103,7 +103,6 @@ def lesson(slug: str, lesson_slug: str):
         module=module,
         parts=parts,
         read=services.read_slugs(current_user, module),
-        form=ConfirmForm(),
     )
 
 

@@ -46,6 +46,11 @@ class AttemptState(enum.StrEnum):
     graded = "graded"
 
 
+def revision_of(data: dict) -> int:
+    """The revision a question's data records: 1 before its first edit."""
+    return data.get("revision", 1)
+
+
 class Question(Base):
     """A question of a module's bank (as GIFT describes it)."""
 
@@ -76,7 +81,7 @@ class Question(Base):
     @property
     def revision(self) -> int:
         """Counts the edits; attempts keep the revision they drew (in their item's snapshot)."""
-        return self.data.get("revision", 1)
+        return revision_of(self.data)
 
 
 class Quiz(Base):
@@ -211,6 +216,10 @@ class AttemptItem(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id"), index=True)
     #: The question as it was when the attempt started (kind, text, answers, feedback, …).
     snapshot: Mapped[dict] = mapped_column(JSON)
+    #: The snapshot's revision of the question (its "revision", 1 when it has none), kept beside
+    #: it when the item is written: the attempt page keys its cached forms by (question,
+    #: revision) without reading the snapshot.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
     #: Display order: indexes into the snapshot's answers (choices) or right-hand sides (matching).
     order: Mapped[list] = mapped_column(JSON, default=list)
     answer: Mapped[dict | None] = mapped_column(JSON)

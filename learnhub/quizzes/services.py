@@ -1,6 +1,7 @@
 """Quiz use cases: the bank (GIFT import/export), attempts, saving answers, grading, regrading."""
 
 import hashlib
+import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import Text, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -33,6 +34,7 @@ from learnhub.quizzes.models import (
     Question,
     Quiz,
     QuizOverride,
+    revision_of,
 )
 from learnhub.timeutil import utcnow
 
@@ -451,6 +453,10 @@ class Drawn(NamedTuple):
     data: dict
     ignore_accents: bool
 
+    @property
+    def revision(self) -> int:
+        return revision_of(self.data)
+
 
 def draw(quiz: Quiz, rng: random.Random) -> list[Drawn]:
     """The questions of a new attempt: all, or N at random from each category.
@@ -637,6 +643,7 @@ def _new_attempt(
             "position": i,
             "question_id": q.id,
             "snapshot": {**q.data, "ignore_accents": q.ignore_accents},
+            "revision": q.revision,
             "order": display_order(q.data, quiz.shuffle_choices, rng),
             "comment": "",
         }
@@ -647,14 +654,24 @@ def _new_attempt(
 
 class PageItem(NamedTuple):
     """An item as the attempt page needs it: no snapshot (the page's cached forms are keyed by
-    the question's revision; the snapshot is read only for a form not yet cached)."""
+    the question's revision; the snapshot is read only for a form not yet cached), and its
+    display order and answer as the JSON text stored, which key the cache as they are (decoded
+    only to render a form not yet cached)."""
 
     position: int
     question_id: int
     revision: int
-    order: list
-    answer: dict | None
+    order_json: str
+    answer_json: str | None
     answered_at: datetime | None
+
+    @property
+    def order(self) -> list:
+        return json.loads(self.order_json)
+
+    @property
+    def answer(self) -> dict | None:
+        return json.loads(self.answer_json) if self.answer_json else None
 
 
 #: A quiz's title by id, built once (the attempt page's heading).
@@ -673,9 +690,9 @@ def _page_items_statement():
         select(
             items.c.position,
             items.c.question_id,
-            func.coalesce(items.c.snapshot["revision"].as_integer(), 1),
-            items.c.order,
-            items.c.answer,
+            items.c.revision,
+            cast(items.c.order, Text),
+            cast(items.c.answer, Text),
             items.c.answered_at,
         )
         .where(items.c.attempt_id == bindparam("attempt"))

@@ -1,6 +1,5 @@
 """Learners: a quiz's page, starting, answering (form or JSON autosave), submitting, review."""
 
-import json
 from decimal import Decimal
 
 from flask import (
@@ -25,6 +24,7 @@ from learnhub import db, i18n, policy
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.quizzes import grading, services
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz, Review
+from learnhub.stencils import Stencil
 from learnhub.timeutil import utcnow
 
 bp = Blueprint("quizzes", __name__)
@@ -124,32 +124,32 @@ def attempt(attempt_id: int):
         forms=_item_forms(attempt, items),
         answered=sum(1 for item in items if item.answered_at is not None),
         count=len(items),
-        form=ConfirmForm(),
     )
 
 
 #: One question's form on the attempt page (quizzes/_question.html attempt_item), per (question,
 #: revision, display order, answer, saved or not, language): the same for every learner who drew
-#: that version in that order and gave that answer. The save URL, the position and the CSRF token
-#: are put in afterwards (the placeholders below). An edit of a question is a new revision: a new
-#: key. Rendering the macro costs about 0.1 ms a question; the lookup and three replacements a
-#: few microseconds.
-_FRAGMENTS: dict[tuple, str] = {}
+#: that version in that order and gave that answer. The order and the answer are keyed by their
+#: JSON text as stored, so a page with every form cached decodes neither. The save URL, the
+#: position and the CSRF token are put in afterwards (the placeholders below). An edit of a
+#: question is a new revision: a new key. Rendering the macro costs about 0.1 ms a question; the
+#: lookup and filling its three holes (learnhub.stencils) a few microseconds.
+_FRAGMENTS: dict[tuple, Stencil] = {}
 _FRAGMENTS_MAX = 20_000
 FRAGMENT_ACTION, FRAGMENT_POSITION, FRAGMENT_TOKEN = "\x00a", "\x00p", "\x00t"
 
 
-def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> list[Markup]:
-    """Each item's form, from _FRAGMENTS when this version, order and answer were rendered
-    before in this language; the snapshots of the others are read (one statement) and
-    rendered."""
+def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> Markup:
+    """The items' forms, one a line, each from _FRAGMENTS when this version, order and answer
+    were rendered before in this language; the snapshots of the others are read (one statement)
+    and rendered."""
     language = str(get_locale())
     keys = [
         (
             item.question_id,
             item.revision,
-            tuple(item.order),
-            json.dumps(item.answer, sort_keys=True) if item.answer else "",
+            item.order_json,
+            item.answer_json or "",
             item.answered_at is not None,
             language,
         )
@@ -172,7 +172,7 @@ def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> list[Markup
             if found[key] is not None:
                 continue
             snapshot = snapshots[item.position]
-            found[key] = _FRAGMENTS[key] = str(
+            found[key] = _FRAGMENTS[key] = Stencil(
                 macro(
                     FRAGMENT_ACTION + FRAGMENT_POSITION,
                     FRAGMENT_TOKEN,
@@ -182,19 +182,18 @@ def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> list[Markup
                     item.order,
                     item.answer or {},
                     item.answered_at is not None,
-                )
+                ),
+                (FRAGMENT_ACTION, FRAGMENT_POSITION, FRAGMENT_TOKEN),
             )
-    action = url_for(".save", attempt_id=attempt.id, position=0).removesuffix("/0") + "/"
-    token = generate_csrf()
-    return [
-        Markup(  # noqa: S704  # nosec B704 (our own rendered template)
-            found[key]
-            .replace(FRAGMENT_ACTION, action)
-            .replace(FRAGMENT_POSITION, str(item.position))
-            .replace(FRAGMENT_TOKEN, token)
-        )
+    values = {
+        FRAGMENT_ACTION: url_for(".save", attempt_id=attempt.id, position=0).removesuffix("/0")
+        + "/",
+        FRAGMENT_TOKEN: generate_csrf(),
+    }
+    return Markup("\n").join(
+        found[key].fill({**values, FRAGMENT_POSITION: str(item.position)})
         for item, key in zip(items, keys, strict=True)
-    ]
+    )
 
 
 def _raw_from_form(item, form) -> dict:

@@ -7,7 +7,7 @@ import re
 from learnhub.catalog import services as catalog
 from learnhub.catalog import views
 from learnhub.quizzes import services as quizzes
-from tests.support import csrf_token
+from tests.support import csrf_token, statements
 
 
 def _without_tokens(html: str) -> str:
@@ -84,3 +84,21 @@ def test_the_cached_parts_keep_each_readers_progress_and_language(
     assert "Lesson 1/1" in english
     assert "Bài 1/1" not in english
     assert "<strong>chung</strong>" in english
+
+
+def test_a_lesson_page_reads_the_module_and_its_published_version_in_one_statement(
+    client, login, admin, learner, db_session, app
+):
+    _published(admin, "mot-cau-lenh", "Nội dung.\n")
+    db_session.flush()
+    login(learner)
+    url = "/modules/mot-cau-lenh/lessons/bai-1"
+    assert client.get(url).status_code == 200  # the parts now cached
+    with statements(app.extensions["learnhub.engine"]) as seen:
+        page = client.get(url)
+    assert page.status_code == 200
+    versions = [s for s in seen if "FROM module_versions" in s or "JOIN module_versions" in s]
+    assert len(versions) == 1, seen
+    assert "FROM modules" in versions[0], versions
+    # The form needs no form object: its CSRF field is the session's token.
+    assert re.search(r'<input type="hidden" name="csrf_token" value="[^"]+">', page.text)
