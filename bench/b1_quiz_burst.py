@@ -824,14 +824,16 @@ ANALYSIS = """### What the figures say, and the next steps
     two more (tests/core/test_pool_size.py), and the third pair had them. PostgreSQL keeps 8:
     with row locks instead of one database lock, one pair with the overflow (18:03–18:11 UTC)
     gave 428 ms with 3 threads against 290 ms with 8.
-  **Where this leaves the target**: in this run (2026-12-04, 18:19 UTC, with the answer
-  save's door, below) both backends met it by far: SQLite 26 ms, PostgreSQL 39 ms; the start
-  burst's saves 98 and 98 ms, the submit wave's 189 and 92 ms. The machine was fast (the bare
-  hello cost 0.27–0.31 ms of server CPU a request, an Argon2 check 178–200 ms), and the server
-  spent 76 and 98 s of CPU on the exams (216 s on SQLite on 2026-12-03 at 18:14 UTC, the day's
-  slowest machine, when the p99s were 0.79 and 0.36 s, before the door). Two earlier runs of
-  the door that afternoon: 44 and 81 ms at 17:11 UTC (committed before this one), 27 and 56 ms
-  at 16:43 UTC (not committed: its verdict rule was the one before). The earlier runs of
+  **Where this leaves the target**: in this run (2026-12-04, 20:49 UTC, with the answer
+  save's door, below, and the pages' cheaper fixed cost) both backends met it: SQLite 17 ms,
+  PostgreSQL 367 ms; the start burst's saves 139 and 471 ms, the submit wave's 30 and 979 ms
+  (PostgreSQL's submit wave is the part nearest the limit). The machine was fast (the bare
+  hello cost 0.29–0.31 ms of server CPU a request, an Argon2 check 180–187 ms), and the server
+  spent 73 and 90 s of CPU on the exams (216 s on SQLite on 2026-12-03 at 18:14 UTC, the day's
+  slowest machine, when the p99s were 0.79 and 0.36 s, before the door). Earlier runs of the
+  door that day: 26 and 39 ms at 18:19 UTC, 44 and 81 ms at 17:11 UTC, 27 and 56 ms at 16:43
+  UTC (not committed: its verdict rule was the one before): PostgreSQL's p99 moves by a factor
+  of ten between runs of nearly the same code, as its submit wave does. The earlier runs of
   2026-12-03, with 8 threads on SQLite and before the door, gave PostgreSQL 0.21–1.79 s and
   SQLite 0.35–2.09 s, and the A/B pairs above (SQLite at 3 threads: 16, 163 and 344 ms;
   PostgreSQL at 8: 290 ms, and 603 ms in a pair at 17:33 UTC whose 3-thread run
@@ -893,23 +895,45 @@ ANALYSIS = """### What the figures say, and the next steps
   0.06, the user's row 0.05, the connection's checkout 0.05, the CSRF token 0.02. Under gunicorn
   with wrk (SQLite, 3 threads, two alternated rounds, 16:59–17:03 UTC): 1.09–1.17 ms of server
   CPU a save with the door against 1.63–1.82 ms without, 1,466–1,581 req/s against 989–1,110,
-  with the bare hello at 5,736–7,094 req/s (0.26–0.32 ms). **Where this leaves the throughput
-  targets**: in this run the save reached 0.19 of the first bare hello and 0.20 of the last
-  (1.31 ms of server CPU a save against 0.27–0.28 ms), so not met: by server CPU a save costs
-  4.7 hellos, and 0.25 needs 4. The attempt page reached 0.08 and the lesson page 0.09 (targets
-  0.15 and 0.25). In the run before (17:11 UTC, the same machine, the door before the review's
-  fixes): save 0.30 and 0.20 (1.13 ms; the hello sped up by half while the targets ran, from
-  0.36 to 0.24 ms), attempt page 0.18 and 0.12 (2.19 ms against 3.68 ms in this run), lesson
-  page 0.15 and 0.10. What changed in between adds next to nothing to a page (a before-request
-  look at the referrer on HTTPS; the overdue check reads less), and an in-process A/B of the
-  attempt page with the code of either run showed no difference beyond the noise (2.1–4.2 ms
-  against 2.5–3.3 ms a page, alternated): between two runs on the same machine a page's CPU
-  moved by two thirds. The pages go through Flask whole, and the signed-in no-op alone was 0.31
-  and 0.32 of the hellos in this run (0.44 and 0.29 before): what is left there is the request
-  handling itself. The next steps: for the save, the ORM
-  session's share (the connection's checkout, the COMMIT through the session: about a quarter
-  of the door's time); for the pages, the signed-in request's fixed cost (Flask-Login's user
-  load, the session's opening and saving, Flask-Babel's locale), measured per part as above.
+  with the bare hello at 5,736–7,094 req/s (0.26–0.32 ms).
+- **The pages' own cost** (2026-12-04, evening). Each page view was cut after each of its steps
+  and timed in-process (a throwaway script; the minimum of six rounds of 500 requests through
+  the WSGI app, SQLite). Of the lesson page's 1.17–1.32 ms, the signed-in no-op was 0.38–0.40
+  ms, reading the module and then its published version (a lazy load) 0.27, the lesson's cached
+  parts and the reader's progress 0.10, building a ConfirmForm only for its CSRF field
+  0.06–0.10, and the render 0.33, about 0.1 of it the site header (a dozen translated strings
+  and URLs). Of the attempt page's (36 questions, every form cached), the items' rows 0.24 ms,
+  three quarters of it SQLite's `json_extract` of each snapshot for its revision; the cached
+  forms 0.28 ms (a `json.dumps` of each answer for its key, three `str.replace` a form); the
+  render 0.45 ms. Changed: the module and its published version are one statement
+  (`catalog.services.by_slug`); the two pages write their CSRF field without a form object
+  (`security.csrf_field`); the site header is rendered once per language, set of roles and
+  script root, and each page fills in its CSRF field, its path and the reader's name
+  (`learnhub.core.header`, tests/core/test_issue18_page_header.py); each attempt item keeps its
+  question's revision in a column beside the snapshot (migration e2b7c5d90a14), and the forms
+  are keyed by the display order and answer as the JSON text stored, so a page whose forms are
+  all cached decodes no JSON, and filled as stencils in one pass (`learnhub.stencils`;
+  tests/quizzes/test_issue18_page_cost.py). In-process after: lesson page 0.89 ms, attempt page
+  1.18 ms. Under gunicorn with wrk the same evening (a throwaway script running this bench's
+  wrk targets, 5 s each, SQLite): before the change, three rounds at about 20:15 UTC gave the
+  attempt page 0.16, 0.14 and 0.13 of the hello of its round and the lesson page 0.14, 0.14 and
+  0.15; after it, two rounds at about 20:45 UTC gave 0.16 and 0.18, and 0.17 and 0.24.
+  **Where this leaves the throughput targets**: in this run the save reached 0.26 of the first
+  bare hello and 0.23 of the last (1.15 ms of server CPU a save against 0.29–0.31 ms), the
+  attempt page 0.13 and 0.12 (2.57 ms), the lesson page 0.21 and 0.19 (1.54 ms; 3.19 ms at
+  18:19 UTC): none met against the faster hello. Between runs on the same machine a page's CPU
+  moves by up to two thirds (the attempt page cost 2.19 ms at 17:11 UTC and 3.68 ms at 18:19
+  UTC with code that an in-process A/B could not tell apart; 1.74–2.05 ms in the rounds at about 20:45,
+  2.57 ms here), so a ratio near its target is met in one run and not the next. The signed-in
+  no-op alone reached 0.36 of the first hello in this run (0.93 ms): the lesson page's 0.25 asks
+  for a page within about 0.6 ms of CPU of the no-op under gunicorn. The next steps: the
+  signed-in request's own fixed cost, which every page pays (Flask-Login's user load through
+  the ORM, about a third of the no-op in-process; the connection's checkout, BEGIN and
+  ROLLBACK; the session cookie's signature), and under gunicorn the share that a page loses to
+  the worker's other threads, which the bare hello does not (the no-op costs 0.38 ms in-process
+  and 0.93 ms under gunicorn, the hello 0.04 and 0.31 ms); for the save, the ORM session's
+  share (the connection's checkout and the COMMIT through the session, about a quarter of the
+  door's time).
 """
 
 
