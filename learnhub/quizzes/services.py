@@ -1085,6 +1085,7 @@ def regrade(actor: Actor, quiz: Quiz, dry_run: bool = True) -> list[Regrade]:
             if not dry_run:
                 for item, snapshot, fraction in fractions:
                     item.snapshot, item.fraction = snapshot, fraction
+                    item.revision = revision_of(snapshot)  # the column beside the snapshot
                 old = attempt.score
                 _score(attempt)
                 audit.record(

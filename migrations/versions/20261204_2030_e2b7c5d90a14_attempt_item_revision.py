@@ -24,12 +24,10 @@ _items = sa.table(
 def upgrade() -> None:
     with op.batch_alter_table("quiz_attempt_items") as batch_op:
         batch_op.add_column(sa.Column("revision", sa.Integer(), server_default="1", nullable=False))
-    # The items written before: the revision their snapshot froze (none before revisions: 1).
-    op.execute(
-        _items.update().values(
-            revision=sa.func.coalesce(_items.c.snapshot["revision"].as_integer(), 1)
-        )
-    )
+    # The items written before: the revision their snapshot froze (those without one keep 1,
+    # the column's default, and are not rewritten).
+    revision = _items.c.snapshot["revision"].as_integer()
+    op.execute(_items.update().where(revision.is_not(None)).values(revision=revision))
 
 
 def downgrade() -> None:

@@ -178,6 +178,10 @@ def test_regrade_dry_run_then_apply(quiz, learner, trainer, now, rng, db_session
     assert attempt.score == before
     services.regrade(Actor(trainer), quiz, dry_run=False)
     assert attempt.score == before + Decimal("1.67")
+    # The regraded item took the question's new revision, its column with its snapshot (the
+    # attempt page keys its cached forms by the column).
+    regraded = attempt.items[1]
+    assert regraded.snapshot["revision"] == regraded.revision == 2
     assert (
         db_session.scalar(
             select(func.count())
