@@ -824,21 +824,22 @@ ANALYSIS = """### What the figures say, and the next steps
     two more (tests/core/test_pool_size.py), and the third pair had them. PostgreSQL keeps 8:
     with row locks instead of one database lock, one pair with the overflow (18:03–18:11 UTC)
     gave 428 ms with 3 threads against 290 ms with 8.
-  **Where this leaves the target**: in this run (2026-12-04, 20:49 UTC, with the answer
-  save's door, below, and the pages' cheaper fixed cost) both backends met it: SQLite 17 ms,
-  PostgreSQL 367 ms; the start burst's saves 139 and 471 ms, the submit wave's 30 and 979 ms
-  (PostgreSQL's submit wave is the part nearest the limit). The machine was fast (the bare
-  hello cost 0.29–0.31 ms of server CPU a request, an Argon2 check 180–187 ms), and the server
-  spent 73 and 90 s of CPU on the exams (216 s on SQLite on 2026-12-03 at 18:14 UTC, the day's
-  slowest machine, when the p99s were 0.79 and 0.36 s, before the door). Earlier runs of the
-  door that day: 26 and 39 ms at 18:19 UTC, 44 and 81 ms at 17:11 UTC, 27 and 56 ms at 16:43
-  UTC (not committed: its verdict rule was the one before): PostgreSQL's p99 moves by a factor
-  of ten between runs of nearly the same code, as its submit wave does. The earlier runs of
+  **Where this leaves the target**: in this run (2026-12-04, 21:33 UTC, with the answer
+  save's door, below, and the pages' cheaper fixed cost) both backends met it: SQLite 26 ms,
+  PostgreSQL 59 ms; the start burst's saves 153 and 179 ms, the submit wave's 96 and 205 ms.
+  The bare hello cost 0.31–0.37 ms of server CPU a request and an Argon2 check 173–181 ms, and
+  the server spent 79 and 96 s of CPU on the exams (216 s on SQLite on 2026-12-03 at 18:14 UTC,
+  the day's slowest machine, when the p99s were 0.79 and 0.36 s, before the door). Earlier runs
+  of the door that day: 17 and 367 ms at 20:49 UTC (PostgreSQL's submit wave at 979 ms, the
+  nearest any phase has come to the target since the door), 26 and 39 ms at 18:19 UTC, 44 and
+  81 ms at 17:11 UTC, 27 and 56 ms at 16:43 UTC (not committed: its verdict rule was the one
+  before): PostgreSQL's p99 moves by a factor of ten between runs of nearly the same code, as
+  its submit wave does. The earlier runs of
   2026-12-03, with 8 threads on SQLite and before the door, gave PostgreSQL 0.21–1.79 s and
   SQLite 0.35–2.09 s, and the A/B pairs above (SQLite at 3 threads: 16, 163 and 344 ms;
   PostgreSQL at 8: 290 ms, and 603 ms in a pair at 17:33 UTC whose 3-thread run
   lacked the overflow). The starts are what is slow
-  now: the slowest took 6.0 and 11.8 s in this run (27–29 s on the slow machine), a start and its
+  now: the slowest took 6.0 and 10.4 s in this run (27–29 s on the slow machine), a start and its
   first attempt page costing about 20 ms of CPU in-process (14 and 8 ms, 2026-12-03 17:36
   UTC). The next step is the CPU of a start and its first page (the start reads the quiz, its
   module and the learner's attempts in separate statements) and of a submit. An earlier
@@ -917,23 +918,33 @@ ANALYSIS = """### What the figures say, and the next steps
   1.18 ms. Under gunicorn with wrk the same evening (a throwaway script running this bench's
   wrk targets, 5 s each, SQLite): before the change, three rounds at about 20:15 UTC gave the
   attempt page 0.16, 0.14 and 0.13 of the hello of its round and the lesson page 0.14, 0.14 and
-  0.15; after it, two rounds at about 20:45 UTC gave 0.16 and 0.18, and 0.17 and 0.24.
-  **Where this leaves the throughput targets**: in this run the save reached 0.26 of the first
-  bare hello and 0.23 of the last (1.15 ms of server CPU a save against 0.29–0.31 ms), the
-  attempt page 0.13 and 0.12 (2.57 ms), the lesson page 0.21 and 0.19 (1.54 ms; 3.19 ms at
-  18:19 UTC): none met against the faster hello. Between runs on the same machine a page's CPU
-  moves by up to two thirds (the attempt page cost 2.19 ms at 17:11 UTC and 3.68 ms at 18:19
-  UTC with code that an in-process A/B could not tell apart; 1.74–2.05 ms in the rounds at about 20:45,
-  2.57 ms here), so a ratio near its target is met in one run and not the next. The signed-in
-  no-op alone reached 0.36 of the first hello in this run (0.93 ms): the lesson page's 0.25 asks
-  for a page within about 0.6 ms of CPU of the no-op under gunicorn. The next steps: the
-  signed-in request's own fixed cost, which every page pays (Flask-Login's user load through
-  the ORM, about a third of the no-op in-process; the connection's checkout, BEGIN and
-  ROLLBACK; the session cookie's signature), and under gunicorn the share that a page loses to
-  the worker's other threads, which the bare hello does not (the no-op costs 0.38 ms in-process
-  and 0.93 ms under gunicorn, the hello 0.04 and 0.31 ms); for the save, the ORM session's
-  share (the connection's checkout and the COMMIT through the session, about a quarter of the
-  door's time).
+  0.15; after it, two rounds at about 20:45 UTC gave 0.16 and 0.18, and 0.17 and 0.24. Then
+  `db.get_or_404` runs a SELECT built once per model (`session.get` builds its statement again
+  on every call: 0.113 against 0.077 ms over the connection; the attempt page loads its attempt
+  with it), and the forms are filled from one dict and joined without escaping each again.
+  **Where this leaves the throughput targets**: in this run the save reached 0.21 of the first
+  bare hello and 0.18 of the last (1.66 ms of server CPU a save against 0.31–0.36 ms), the
+  attempt page 0.16 and 0.14 (2.33 ms), the lesson page 0.15 and 0.13 (2.48 ms): none met
+  against the faster hello (the attempt page against the first one only). The run at 20:49 UTC,
+  before the last two changes, gave save 0.26 and 0.23 (1.15 ms), attempt page 0.13 and 0.12
+  (2.57 ms), lesson page 0.21 and 0.19 (1.54 ms; 3.19 ms at 18:19 UTC); the signed-in no-op
+  cost 0.93 ms there and 1.24 ms here, the hello 0.29–0.31 and 0.31–0.36 ms: the machine was
+  slower in this run, and more so for the app's requests than for the hello. Between runs on
+  the same machine a page's CPU moves by up to two thirds (the attempt page cost 2.19 ms at
+  17:11 UTC and 3.68 ms at 18:19 UTC with code that an in-process A/B could not tell apart), so
+  a ratio near its target is met in one run and not the next; the in-process figures above are
+  the steadier guide. The signed-in no-op alone reached 0.31 of the first hello in this run
+  (0.36 at 20:49): the lesson page's 0.25 asks for a page within about 0.6 ms of CPU of the
+  no-op under gunicorn. The next steps: the signed-in request's own fixed cost, which every
+  page pays (Flask-Login's user load through the ORM is about a third of the no-op in-process,
+  though a Core row would save at most 0.03 ms of it; the connection's checkout, BEGIN and
+  ROLLBACK; the session cookie's signature; the CSRF token's signing, once a page), and under
+  gunicorn the share that a page loses to the worker's other threads and processes, which the
+  bare hello does not (the no-op costs 0.35–0.38 ms in-process and 0.93–1.24 ms under
+  gunicorn, the hello 0.04 and 0.31 ms); for the lesson page on a cached hit, one Core row
+  (module, published version, content hash) instead of two ORM objects (about 0.06 ms); for
+  the save, the ORM session's share (the connection's checkout and the COMMIT through the
+  session, about a quarter of the door's time).
 """
 
 
