@@ -94,7 +94,12 @@ def init_app(app: Flask) -> None:
     def _lang() -> dict:
         if not has_request_context():  # documents rendered by the CLI or a background job
             return {"current_lang": app.config["BABEL_DEFAULT_LOCALE"], "request_path": "/"}
-        return {"current_lang": select_locale(), "request_path": request.full_path.rstrip("?")}
+        return {"current_lang": select_locale(), "request_path": request_path()}
+
+
+def request_path() -> str:
+    """This page's path and query: where a change of language returns to."""
+    return request.full_path.rstrip("?")
 
 
 def render_callables() -> dict:

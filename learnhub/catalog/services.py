@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Row, bindparam, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from learnhub import db, images, signals
@@ -365,6 +365,34 @@ _READ_SLUGS = (
 
 def read_slugs(user: User, module: Module) -> set[str]:
     return set(db.session.scalars(_READ_SLUGS, {"user": user.id, "module": module.id}))
+
+
+_progress = LessonProgress.__table__.c
+_PUBLISHED_LESSON = (
+    select(
+        ModuleVersion.id.label("version_id"),
+        ModuleVersion.content_hash,
+        exists()
+        .where(_progress.user_id == bindparam("user"))
+        .where(_progress.module_id == Module.id)
+        .where(_progress.lesson_slug == bindparam("lesson"))
+        .label("read"),
+    )
+    .join_from(Module, ModuleVersion, ModuleVersion.id == Module.published_version_id)
+    .where(Module.slug == bindparam("slug"))
+)
+
+
+def published_lesson(slug: str, lesson_slug: str, user: User) -> Row | None:
+    """What a published lesson's page depends on, in one row (version_id, content_hash, read:
+    whether *user* has read the lesson *lesson_slug*); None when the module *slug* has no
+    published version. The lesson page's key (catalog.views.lesson): the row names the page,
+    it does not say the lesson exists."""
+    return (
+        db.session.connection()
+        .execute(_PUBLISHED_LESSON, {"slug": slug, "lesson": lesson_slug, "user": user.id})
+        .one_or_none()
+    )
 
 
 def mark_read(user: User, module: Module, lesson: Lesson) -> LessonProgress:

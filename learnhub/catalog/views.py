@@ -24,6 +24,7 @@ from learnhub import db, policy
 from learnhub.accounts.forms import ConfirmForm
 from learnhub.catalog import citations, services
 from learnhub.catalog.models import CATEGORY_LABELS, Category, Module, ModuleVersion, StoredAsset
+from learnhub.core.kept import KeptPages
 from learnhub.formats.markdown import render
 
 bp = Blueprint("catalog", __name__, url_prefix="/modules")
@@ -96,14 +97,31 @@ def show(slug: str):
 @bp.get("/<slug>/lessons/<lesson_slug>")
 @login_required
 def lesson(slug: str, lesson_slug: str):
+    published = services.published_lesson(slug, lesson_slug, current_user)
+    if published is not None:
+        key = (
+            slug,
+            published.version_id,
+            published.content_hash,
+            lesson_slug,
+            bool(published.read),
+        )
+        page = LESSON_PAGES.get(key)
+        if page is not None:
+            return page
     module, version = _visible(slug)
     parts = lesson_parts(module, version, lesson_slug) or abort(404)
-    return render_template(
-        "catalog/lesson.html",
-        module=module,
-        parts=parts,
-        read=services.read_slugs(current_user, module),
-    )
+    if published is not None and published.version_id == version.id:
+        # Kept, as everything it shows depends on the key alone.
+        return LESSON_PAGES.render(key, module=module, parts=parts, read=bool(published.read))
+    read = parts.slug in services.read_slugs(current_user, module)
+    return render_template("catalog/lesson.html", module=module, parts=parts, read=read)
+
+
+#: Published lessons' pages, kept whole per (module, its published version and content, lesson,
+#: whether the reader has read it) and the reader's key (core.kept): a published version never
+#: changes, and publishing another changes the key.
+LESSON_PAGES = KeptPages("catalog/lesson.html")
 
 
 @dataclass(frozen=True)
