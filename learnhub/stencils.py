@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Protocol, TypeVar
 
 from markupsafe import Markup
 
@@ -21,7 +22,30 @@ from markupsafe import Markup
 CSRF_INPUT, PAGE_PATH, READER_NAME = "\x00c", "\x00n", "\x00u"
 PAGE_HOLES = (CSRF_INPUT, PAGE_PATH, READER_NAME)
 
+C = TypeVar("C")
+
 _keeping: ContextVar[bool] = ContextVar("learnhub_keeping", default=False)
+
+
+class Clearable(Protocol):
+    def clear(self) -> None: ...
+
+
+#: Every store of kept renders in the process (headers, forms, lesson parts, whole pages).
+_KEPT: list[Clearable] = []
+
+
+def kept(store: C) -> C:
+    """Register *store* (a dict, a KeptPages) as one of the process's kept renders."""
+    _KEPT.append(store)
+    return store
+
+
+def forget_kept() -> None:
+    """Forget every kept render. Keys name rows by id, and a database never gives an id twice;
+    the tests do (each test's rows are rolled back), so each test starts with none kept."""
+    for store in _KEPT:
+        store.clear()
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, settings
 
-from learnhub import create_app, db
+from learnhub import create_app, db, stencils
 from learnhub.accounts import services as accounts
 from learnhub.accounts.models import Role
 from learnhub.audit.services import SYSTEM
@@ -91,7 +91,9 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def db_session(request, app):
-    """Run each test inside a transaction that is rolled back afterwards."""
+    """Run each test inside a transaction that is rolled back afterwards (and with no render
+    kept from another test's rows: their ids come again, see stencils.forget_kept)."""
+    stencils.forget_kept()
     engine = app.extensions["learnhub.engine"]
     if "no_rollback" in request.keywords:
         # The session is bound to the suite's database even when an earlier test made an app of

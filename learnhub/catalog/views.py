@@ -26,6 +26,7 @@ from learnhub.catalog import citations, services
 from learnhub.catalog.models import CATEGORY_LABELS, Category, Module, ModuleVersion, StoredAsset
 from learnhub.core.kept import KeptPages
 from learnhub.formats.markdown import render
+from learnhub.stencils import kept
 
 bp = Blueprint("catalog", __name__, url_prefix="/modules")
 refs_bp = Blueprint("references", __name__, url_prefix="/references")
@@ -140,7 +141,7 @@ class LessonParts:
 #: LessonParts per (module, content hash, version, lesson, language, script root): a published
 #: version is immutable and its hash addresses its content, so an entry never goes stale; the
 #: page then reads neither the version's lessons nor renders their parts again.
-_PARTS: dict[tuple, LessonParts] = {}
+_PARTS: dict[tuple, LessonParts] = kept({})
 _PARTS_MAX = 2048
 parts_counts = {"hits": 0, "misses": 0}
 

@@ -12,11 +12,19 @@ from markupsafe import Markup, escape
 from learnhub import i18n
 from learnhub.accounts.models import Role
 from learnhub.security import csrf_field
-from learnhub.stencils import CSRF_INPUT, PAGE_HOLES, PAGE_PATH, READER_NAME, Stencil, is_keeping
+from learnhub.stencils import (
+    CSRF_INPUT,
+    PAGE_HOLES,
+    PAGE_PATH,
+    READER_NAME,
+    Stencil,
+    is_keeping,
+    kept,
+)
 
 #: Rendered headers by reader_key(). A handful of keys in practice; the bound only guards
 #: against a surprise.
-_HEADERS: dict[tuple, Stencil] = {}
+_HEADERS: dict[tuple, Stencil] = kept({})
 _HEADERS_MAX = 256
 
 

@@ -17,15 +17,16 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from learnhub import db, i18n, policy
 from learnhub.accounts.forms import ConfirmForm
+from learnhub.core.kept import KeptPages
 from learnhub.quizzes import grading, services
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz, Review
-from learnhub.stencils import Stencil
-from learnhub.timeutil import utcnow
+from learnhub.stencils import Stencil, kept
+from learnhub.timeutil import format_datetime, utcnow
 
 bp = Blueprint("quizzes", __name__)
 
@@ -117,14 +118,48 @@ def attempt(attempt_id: int):
     if attempt.is_finished:
         return redirect(url_for(".review", attempt_id=attempt.id))
     items = services.page_items(attempt.id)
-    return render_template(
-        "quizzes/attempt.html",
-        attempt=attempt,
-        title=services.quiz_title(attempt.quiz_id),
-        forms=_item_forms(attempt, items),
-        answered=sum(1 for item in items if item.answered_at is not None),
-        count=len(items),
+    title = services.quiz_title(attempt.quiz_id)
+    key = (attempt.quiz_id, title, attempt.number, attempt.deadline_at is not None)
+    values = {
+        PAGE_ATTEMPT: str(attempt.id),
+        PAGE_SUBMIT: url_for(".submit", attempt_id=attempt.id),
+        PAGE_DEADLINE: escape(format_datetime(attempt.deadline_at)),
+        PAGE_ANSWERED: str(sum(1 for item in items if item.answered_at is not None)),
+        PAGE_COUNT: str(len(items)),
+        PAGE_FORMS: _item_forms(attempt, items),
+    }
+    page = ATTEMPT_PAGES.get(key, values)
+    if page is not None:
+        return page
+    return ATTEMPT_PAGES.render(
+        key,
+        values,
+        title=title,
+        number=attempt.number,
+        **{name: Markup(hole) for name, hole in _PAGE_VARIABLES.items()},  # noqa: S704  # nosec B704
+        deadline=Markup(PAGE_DEADLINE) if attempt.deadline_at else None,  # noqa: S704  # nosec B704
     )
+
+
+#: The attempt page's own holes: the attempt's id, its submit URL, its deadline, how many of its
+#: questions are answered, of how many, and the questions' forms (_item_forms).
+PAGE_ATTEMPT, PAGE_SUBMIT, PAGE_DEADLINE = "\x00i", "\x00s", "\x00d"
+PAGE_ANSWERED, PAGE_COUNT, PAGE_FORMS = "\x00k", "\x00m", "\x00f"
+#: The template's variables that are holes (deadline too, when the attempt has one).
+_PAGE_VARIABLES = {
+    "attempt_id": PAGE_ATTEMPT,
+    "submit_url": PAGE_SUBMIT,
+    "answered": PAGE_ANSWERED,
+    "count": PAGE_COUNT,
+    "forms": PAGE_FORMS,
+}
+#: Attempt pages, kept per (quiz, its title, the attempt's number, whether it has a deadline)
+#: and the reader's key (core.kept): every learner of one exam shares one, filled with their
+#: attempt, its deadline, their progress and their questions' forms.
+ATTEMPT_PAGES = KeptPages(
+    "quizzes/attempt.html",
+    holes=(PAGE_ATTEMPT, PAGE_SUBMIT, PAGE_DEADLINE, PAGE_ANSWERED, PAGE_COUNT, PAGE_FORMS),
+)
 
 
 #: One question's form on the attempt page (quizzes/_question.html attempt_item), per (question,
@@ -134,7 +169,7 @@ def attempt(attempt_id: int):
 #: position and the CSRF token are put in afterwards (the placeholders below). An edit of a
 #: question is a new revision: a new key. Rendering the macro costs about 0.1 ms a question; the
 #: lookup and filling its three holes (learnhub.stencils) a few microseconds.
-_FRAGMENTS: dict[tuple, Stencil] = {}
+_FRAGMENTS: dict[tuple, Stencil] = kept({})
 _FRAGMENTS_MAX = 20_000
 FRAGMENT_ACTION, FRAGMENT_POSITION, FRAGMENT_TOKEN = "\x00a", "\x00p", "\x00t"
 

@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 
 from learnhub.core.kept import KeptPages
 from learnhub.security import csrf_field
-from learnhub.stencils import CSRF_INPUT, is_keeping, keeping
+from learnhub.stencils import CSRF_INPUT, forget_kept, is_keeping, keeping
 
 PAGE = """{% extends "base.html" %}{% block content %}<form>{{ csrf_field() }}</form>
 <p>{{ word }}</p>{% endblock %}"""
@@ -82,3 +82,23 @@ def test_keeping_is_undone_after_the_render_even_when_it_fails(app):
             pass
         assert not is_keeping()
         assert TOKEN.search(csrf_field())
+
+
+def test_every_store_of_kept_renders_is_forgotten_together(app, login, learner, client):
+    from learnhub.catalog import views as catalog_views
+    from learnhub.core import header
+    from learnhub.quizzes import views as quiz_views
+
+    login(learner)
+    assert client.get("/dashboard").status_code == 200
+    pages = KeptPages(app.jinja_env.from_string(PAGE))
+    with app.app_context(), app.test_request_context("/"):
+        pages.render(("k",), word="w")
+    stores = [pages._pages, header._HEADERS, catalog_views._PARTS, quiz_views._FRAGMENTS]
+    catalog_views._PARTS[("x",)] = None
+    quiz_views._FRAGMENTS[("x",)] = None
+    assert all(stores)
+    forget_kept()
+    assert not any(stores)
+    assert not catalog_views.LESSON_PAGES._pages
+    assert not quiz_views.ATTEMPT_PAGES._pages
