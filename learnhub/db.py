@@ -65,7 +65,16 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cur.close()
+
+
+#: Pages the WAL grows by before a commit copies them into the database (SQLite's default is
+#: 1,000, about 4 MB). A checkpoint writes each page once however often it changed since the
+#: last: answer saves rewrite the same attempt items' pages again and again, so a ten times
+#: longer WAL (about 40 MB at most, reused) copies far fewer pages. Measured with wrk against
+#: gunicorn (4 workers, SQLite): an answer save 0.82-0.88 ms of server CPU against 1.0 ms.
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
 #: How long (ms) SQLite waits for a lock before answering "database is locked" (per attempt:
