@@ -824,13 +824,13 @@ ANALYSIS = """### What the figures say, and the next steps
     two more (tests/core/test_pool_size.py), and the third pair had them. PostgreSQL keeps 8:
     with row locks instead of one database lock, one pair with the overflow (18:03–18:11 UTC)
     gave 428 ms with 3 threads against 290 ms with 8.
-  **Where this leaves the target**: in this run (2026-12-04, 21:33 UTC, with the answer
-  save's door, below, and the pages' cheaper fixed cost) both backends met it: SQLite 26 ms,
-  PostgreSQL 59 ms; the start burst's saves 153 and 179 ms, the submit wave's 96 and 205 ms.
-  The bare hello cost 0.31–0.37 ms of server CPU a request and an Argon2 check 173–181 ms, and
-  the server spent 79 and 96 s of CPU on the exams (216 s on SQLite on 2026-12-03 at 18:14 UTC,
-  the day's slowest machine, when the p99s were 0.79 and 0.36 s, before the door). Earlier runs
-  of the door that day: 17 and 367 ms at 20:49 UTC (PostgreSQL's submit wave at 979 ms, the
+  **Where this leaves the target**: in this run (2026-12-04, 23:06 UTC, with the pages kept
+  whole and the longer WAL, below) both backends met it: SQLite 16 ms, PostgreSQL 15 ms; the
+  start burst's saves 337 and 43 ms, the submit wave's 42 and 27 ms. The bare hello cost
+  0.23–0.25 ms of server CPU a request and an Argon2 check 151–162 ms, and the server spent 66
+  and 66 s of CPU on the exams. Earlier runs: 26 and 59 ms at 21:33 UTC (the exams' CPU 79 and
+  96 s; 216 s on SQLite on 2026-12-03 at 18:14 UTC, the day's slowest machine, when the p99s
+  were 0.79 and 0.36 s, before the door); 17 and 367 ms at 20:49 UTC (PostgreSQL's submit wave at 979 ms, the
   nearest any phase has come to the target since the door), 26 and 39 ms at 18:19 UTC, 44 and
   81 ms at 17:11 UTC, 27 and 56 ms at 16:43 UTC (not committed: its verdict rule was the one
   before): PostgreSQL's p99 moves by a factor of ten between runs of nearly the same code, as
@@ -839,7 +839,8 @@ ANALYSIS = """### What the figures say, and the next steps
   SQLite 0.35–2.09 s, and the A/B pairs above (SQLite at 3 threads: 16, 163 and 344 ms;
   PostgreSQL at 8: 290 ms, and 603 ms in a pair at 17:33 UTC whose 3-thread run
   lacked the overflow). The starts are what is slow
-  now: the slowest took 6.0 and 10.4 s in this run (27–29 s on the slow machine), a start and its
+  now: their p99 was 3.9 and 7.4 s in this run (the slowest 6.0 and 10.4 s at 21:33 UTC, 27–29 s
+  on the slow machine), a start and its
   first attempt page costing about 20 ms of CPU in-process (14 and 8 ms, 2026-12-03 17:36
   UTC). The next step is the CPU of a start and its first page (the start reads the quiz, its
   module and the learner's attempts in separate statements) and of a submit. An earlier
@@ -922,29 +923,42 @@ ANALYSIS = """### What the figures say, and the next steps
   `db.get_or_404` runs a SELECT built once per model (`session.get` builds its statement again
   on every call: 0.113 against 0.077 ms over the connection; the attempt page loads its attempt
   with it), and the forms are filled from one dict and joined without escaping each again.
-  **Where this leaves the throughput targets**: in this run the save reached 0.21 of the first
-  bare hello and 0.18 of the last (1.66 ms of server CPU a save against 0.31–0.36 ms), the
-  attempt page 0.16 and 0.14 (2.33 ms), the lesson page 0.15 and 0.13 (2.48 ms): none met
-  against the faster hello (the attempt page against the first one only). The run at 20:49 UTC,
-  before the last two changes, gave save 0.26 and 0.23 (1.15 ms), attempt page 0.13 and 0.12
-  (2.57 ms), lesson page 0.21 and 0.19 (1.54 ms; 3.19 ms at 18:19 UTC); the signed-in no-op
-  cost 0.93 ms there and 1.24 ms here, the hello 0.29–0.31 and 0.31–0.36 ms: the machine was
-  slower in this run, and more so for the app's requests than for the hello. Between runs on
-  the same machine a page's CPU moves by up to two thirds (the attempt page cost 2.19 ms at
-  17:11 UTC and 3.68 ms at 18:19 UTC with code that an in-process A/B could not tell apart), so
-  a ratio near its target is met in one run and not the next; the in-process figures above are
-  the steadier guide. The signed-in no-op alone reached 0.31 of the first hello in this run
-  (0.36 at 20:49): the lesson page's 0.25 asks for a page within about 0.6 ms of CPU of the
-  no-op under gunicorn. The next steps: the signed-in request's own fixed cost, which every
-  page pays (Flask-Login's user load through the ORM is about a third of the no-op in-process,
-  though a Core row would save at most 0.03 ms of it; the connection's checkout, BEGIN and
-  ROLLBACK; the session cookie's signature; the CSRF token's signing, once a page), and under
-  gunicorn the share that a page loses to the worker's other threads and processes, which the
-  bare hello does not (the no-op costs 0.35–0.38 ms in-process and 0.93–1.24 ms under
-  gunicorn, the hello 0.04 and 0.31 ms); for the lesson page on a cached hit, one Core row
-  (module, published version, content hash) instead of two ORM objects (about 0.06 ms); for
-  the save, the ORM session's share (the connection's checkout and the COMMIT through the
-  session, about a quarter of the door's time).
+  Measured in runs of this bench: at 21:33 UTC the save reached 0.21 of the first bare hello
+  and 0.18 of the last (1.66 ms of server CPU), the attempt page 0.16 and 0.14 (2.33 ms), the
+  lesson page 0.15 and 0.13 (2.48 ms); at 20:49 UTC save 0.26 and 0.23, attempt page 0.13 and
+  0.12, lesson page 0.21 and 0.19. Between runs on the same machine a page's CPU moves by up to
+  two thirds, so a ratio near its target is met in one run and not the next; the in-process
+  figures are the steadier guide.
+- **Pages kept whole, and a longer WAL** (2026-12-04, late evening). What was left of the two
+  pages after the site header was kept: the lesson page read the module and its version as ORM
+  objects and the reader's progress, then rendered base.html and its own template (0.89 ms
+  in-process against the no-op's 0.37); the attempt page rendered its frame around the cached
+  forms (0.90 ms). Changed: a published lesson's whole page is rendered once per module,
+  published version and content hash, lesson, whether the reader has read it, and the header's
+  key, with its CSRF inputs, its path and the reader's name as holes, and its view reads that
+  key in one row (`learnhub.core.kept.KeptPages`, `catalog.services.published_lesson`); the
+  attempt page's frame is kept per quiz, title, attempt number and whether it has a deadline,
+  the attempt's id, submit URL, deadline, progress and forms being holes of its own, so every
+  learner of an exam shares one render (tests/core/test_kept_pages.py,
+  tests/catalog/test_issue18_kept_lesson_page.py, tests/quizzes/test_issue18_kept_attempt_page.py).
+  A page with a message to show, or whose render wrote a token itself, is never kept. In-process
+  after: lesson page 0.49–0.53 ms, attempt page 0.72 ms, the no-op 0.34–0.37 ms. And SQLite
+  checkpoints its WAL every 10,000 pages instead of 1,000 (`db.WAL_AUTOCHECKPOINT_PAGES`): a
+  checkpoint copies each changed page once, and saves rewrite the same pages; with wrk, a save
+  cost 0.82–0.88 ms of server CPU against 1.00 ms (two runs each, 23:03 UTC).
+  **Where this leaves the throughput targets**: in this run (23:06 UTC) the attempt page reached
+  0.19 of the first bare hello and 0.17 of the last (1.39 ms of server CPU): **met**. The lesson
+  page reached 0.26 and 0.23 (1.02 ms), the save 0.24 and 0.21 (0.97 ms): not met against the
+  faster hello, by 0.02 and 0.04. The signed-in no-op alone reached 0.33 and 0.29 (0.81 ms): a
+  lesson page now costs about 0.2 ms more than the no-op under gunicorn, and the save 0.16 ms
+  more; what stands between them and the targets is mostly the request handling every
+  signed-in page pays before its view runs. The next steps, each a few per cent of the no-op:
+  the session cookie's signature (Flask builds its serializer again for every request, 5 µs,
+  and verifies the cookie's HMAC, about 17 µs, which a cache of verified cookies could skip),
+  the CSRF token's signing once a page (about 30 µs), Flask-Login's user load through the ORM
+  (a Core row saves about 0.03 ms), the connection's checkout with its BEGIN and ROLLBACK (about
+  40 µs in all), `security._refuse_nul` parsing the query string of every request; for the
+  save, its two signatures (cookie and CSRF token) and its COMMIT.
 """
 
 
