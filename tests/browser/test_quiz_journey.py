@@ -29,11 +29,11 @@ def test_offline_answers_are_kept_and_submit_twice_gives_one_result(live_server,
 
     q1, q2, q3 = (page.locator(f"#q{n}") for n in (1, 2, 3))
     q1.get_by_label("Sai").check()
-    expect(q1.locator(".status[data-state=saved]")).to_be_visible()
+    expect(q1.locator(".status[data-state=saved]")).to_contain_text("Đã lưu lúc")
 
     context.set_offline(True)
     q2.get_by_label("Bộ Ngoại giao").check()
-    expect(q2.locator(".status[data-state=offline]")).to_be_visible()
+    expect(q2.locator(".status[data-state=offline]")).to_contain_text("mất kết nối")
     q3.get_by_label("Câu trả lời").fill("VUFO")
     expect(q3.locator(".status[data-state=offline]")).to_be_visible()
     context.set_offline(False)
@@ -44,6 +44,20 @@ def test_offline_answers_are_kept_and_submit_twice_gives_one_result(live_server,
     expect(page.locator("#q1").get_by_label("Sai")).to_be_checked()
     expect(page.locator("#q2").get_by_label("Bộ Ngoại giao")).to_be_checked()
     expect(page.locator("#q3").get_by_label("Câu trả lời")).to_have_value("VUFO")
+
+    # In English, quiz.js speaks English too (its words come from the page).
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url(re.compile(r"/attempts/\d+$"), wait_until="load")
+    expect(page.locator("#autosave-help")).to_have_text(
+        "Answers are saved as soon as you choose them."
+    )
+    english = page.locator("#q1")
+    english.get_by_label("True").check()
+    expect(english.locator(".status[data-state=saved]")).to_contain_text("Saved at")
+    english.get_by_label("False").check()
+    expect(english.locator(".status[data-state=saved]")).to_contain_text("Saved at")
+    page.get_by_role("button", name="Tiếng Việt").click()
+    page.wait_for_url(re.compile(r"/attempts/\d+$"), wait_until="load")
 
     page.get_by_label("Tôi đã kiểm tra và muốn nộp bài").check()
     submit_url = page.locator("form[action$='/submit']").get_attribute("action")

@@ -88,3 +88,20 @@ def test_an_attempt_without_a_deadline_has_a_page_of_its_own(
     page = client.get(url).text
     assert "Hết giờ lúc" not in page
     assert "\x00" not in page
+
+
+def test_the_words_quiz_js_writes_come_from_the_page_in_its_language(app, login, learner, quiz):
+    script = (app.static_folder + "/js/quiz.js").replace("//", "/")
+    with open(script, encoding="utf-8") as handle:
+        assert not re.search(r"[À-ỹ]", handle.read())  # no Vietnamese of its own
+    client, url, _attempt_id = _start(app, login, learner, quiz)
+    vietnamese = client.get(url).text
+    assert 'data-saving="Đang lưu…"' in vietnamese
+    assert 'data-saved="Đã lưu lúc {t}"' in vietnamese
+    token = TOKEN.search(vietnamese)[1]
+    client.post("/lang", data={"csrf_token": token, "lang": "en", "next": url})
+    english = client.get(url).text
+    assert 'data-saving="Saving…"' in english
+    assert 'data-saved="Saved at {t}"' in english
+    assert 'data-offline="Not saved: the connection is lost.' in english
+    assert 'data-js="Answers are saved as soon as you choose them."' in english

@@ -9,7 +9,9 @@
   try { pending = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { pending = {}; }
   var token = document.querySelector("input[name=csrf_token]").value;
   var help = document.getElementById("autosave-help");
-  if (help) { help.textContent = help.getAttribute("data-js") || "Câu trả lời được lưu ngay khi bạn chọn."; }
+  if (help) { help.textContent = help.getAttribute("data-js"); }
+  // The page's own words (templates/quizzes/attempt.html), in its language.
+  function say(name) { return root.getAttribute("data-" + name) || ""; }
 
   function remember() {
     try { localStorage.setItem(key, JSON.stringify(pending)); } catch (e) { /* storage full */ }
@@ -50,7 +52,7 @@
     var form = document.getElementById("q" + position);
     var body = pending[position];
     if (!form || body === undefined) { return; }
-    status(form, "Đang lưu…", "saving");
+    status(form, say("saving"), "saving");
     fetch(form.action, {
       method: "POST",
       credentials: "same-origin",
@@ -64,18 +66,18 @@
         if (pending[position] === body) { delete pending[position]; remember(); }
         if (result.data.csrf) { token = result.data.csrf; }
         var at = new Date(result.data.at + "Z");
-        status(form, "Đã lưu lúc " + at.toLocaleTimeString("vi-VN"), "saved");
+        status(form, say("saved").replace("{t}", at.toLocaleTimeString(document.documentElement.lang || "vi")), "saved");
       } else if (result.status === 409) {
         delete pending[position]; remember();
-        status(form, result.data.message || "Bài đã nộp.", "finished");
+        status(form, result.data.message || say("finished"), "finished");
       } else if (result.status >= 500 || result.status === 429) {
-        status(form, "Chưa lưu: máy chủ đang bận. Sẽ tự gửi lại.", "offline");
+        status(form, say("busy"), "offline");
         later(position);
       } else {
-        status(form, "Chưa lưu được. Tải lại trang rồi chọn lại.", "error");
+        status(form, say("failed"), "error");
       }
     }).catch(function () {
-      status(form, "Chưa lưu: mất kết nối. Sẽ tự gửi lại khi có mạng.", "offline");
+      status(form, say("offline"), "offline");
       later(position);
     });
   }
@@ -110,6 +112,6 @@
   window.addEventListener("online", function () { Object.keys(pending).forEach(send); });
   Object.keys(pending).forEach(function (position) {
     var form = document.getElementById("q" + position);
-    if (form) { status(form, "Chưa lưu: đang gửi lại…", "offline"); send(position); }
+    if (form) { status(form, say("resending"), "offline"); send(position); }
   });
 }());
