@@ -1,12 +1,15 @@
-"""Security baseline: CSRF everywhere, response headers on every response."""
+"""Security baseline: CSRF everywhere, response headers on every response, the signed session
+cookie."""
 
 import hmac
+import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect, generate_csrf, same_origin
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 
 from learnhub.stencils import CSRF_INPUT, is_keeping
@@ -18,6 +21,67 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, each cookie's signature checked once per process.
+
+    A browser sends the same cookie with every request until the app rewrites it (at most once
+    a minute, accounts.auth.SEEN_EVERY). Flask checks its signature, inflates and decodes it on
+    every request, and builds its serializer first: about 22 µs of each signed-in request. Here
+    the first request with a cookie is checked as Flask checks it; its contents are then kept
+    under the cookie's exact text, signature included (nothing but that cookie finds them),
+    with the time it was signed, per set of keys; a later request with the same text gets them
+    decoded afresh (a session of its own) while the cookie is within the session's lifetime,
+    the age Flask's check allows, and is checked again in full after it."""
+
+    #: Cookies kept per process (emptied when full).
+    KEPT_MAX = 4096
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
+        #: (serializer, cookie) -> (its contents as the session's JSON, signed at: epoch s).
+        self._kept: dict[tuple, tuple[str, float]] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        found = self._serializers.get(keys)
+        if found is None:
+            found = self._serializers[keys] = super().get_signing_serializer(app)
+        return found
+
+    def open_session(self, app: Flask, request) -> SecureCookieSession | None:
+        if not app.secret_key:
+            return None
+        data = self.signed_data(app, request.cookies.get(self.get_cookie_name(app)))
+        return self.session_class(data or {})
+
+    def signed_data(self, app: Flask, cookie: str | None) -> dict | None:
+        """The contents of session cookie *cookie* if its signature holds and it is within the
+        session's lifetime (None otherwise): what open_session opens, and the answer save's
+        door (quizzes.autosave) reads."""
+        serializer = self.get_signing_serializer(app)
+        if not cookie or serializer is None:
+            return None
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        kept = self._kept.get((serializer, cookie))
+        if kept is not None and 0 <= time.time() - kept[1] <= max_age:
+            return serializer.serializer.loads(kept[0])
+        try:
+            data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict):
+            return None
+        if len(self._kept) >= self.KEPT_MAX:
+            self._kept.clear()
+        self._kept[(serializer, cookie)] = (
+            serializer.serializer.dumps(data),
+            signed_at.timestamp(),
+        )
+        return data
 
 
 def _headers(response: Response) -> Response:
@@ -103,6 +167,7 @@ def csrf_field() -> Markup:
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     app.jinja_env.globals["csrf_field"] = csrf_field
     app.before_request(_refuse_nul)
     app.before_request(_refuse_bad_referrer)  # before CSRFProtect's check reads it

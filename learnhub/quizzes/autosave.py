@@ -38,7 +38,6 @@ import time
 from io import BytesIO
 
 from flask import Flask, has_app_context
-from itsdangerous import BadSignature
 from sqlalchemy.exc import DBAPIError
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.http import parse_cookie
@@ -182,14 +181,7 @@ def _session(app: Flask, environ) -> dict | None:
     """The signed session, as Flask's session interface opens it, or None."""
     # Read as the app's request reads it (werkzeug's sans-IO parser: the header as it came).
     cookie = parse_cookie(environ.get("HTTP_COOKIE", "")).get(app.config["SESSION_COOKIE_NAME"])
-    serializer = app.session_interface.get_signing_serializer(app)
-    if not cookie or serializer is None:
-        return None
-    try:
-        data = serializer.loads(cookie, max_age=int(app.permanent_session_lifetime.total_seconds()))
-    except BadSignature:
-        return None
-    return data if isinstance(data, dict) else None
+    return app.session_interface.signed_data(app, cookie)  # security.CookieSessions
 
 
 def _csrf_passes(environ, signed: dict, config) -> bool:
