@@ -4,6 +4,7 @@ cookie."""
 import hmac
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
@@ -23,25 +24,47 @@ CSP = (
 )
 
 
-class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, each cookie's signature checked once per process.
+class SignedValues:
+    """Values signed by an itsdangerous timed serializer, each exact text's signature checked
+    once per process. The first time a text comes it is checked as the serializer checks it;
+    what it holds is then kept under the text itself, signature included (nothing but that text
+    finds it), and the serializer (so per set of keys), with the time it was signed. The same
+    text again within *max_age* of that time gets it decoded afresh (a value of its own, which
+    its user may change); past it, or signed in the future, it is checked again in full."""
 
-    A browser sends the same cookie with every request until the app rewrites it (at most once
-    a minute, accounts.auth.SEEN_EVERY). Flask checks its signature, inflates and decodes it on
-    every request, and builds its serializer first: about 22 µs of each signed-in request. Here
-    the first request with a cookie is checked as Flask checks it; its contents are then kept
-    under the cookie's exact text, signature included (nothing but that cookie finds them),
-    with the time it was signed, per set of keys; a later request with the same text gets them
-    decoded afresh (a session of its own) while the cookie is within the session's lifetime,
-    the age Flask's check allows, and is checked again in full after it."""
-
-    #: Cookies kept per process (emptied when full).
+    #: Texts kept per process (emptied when full).
     KEPT_MAX = 4096
 
     def __init__(self) -> None:
-        self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
-        #: (serializer, cookie) -> (its contents as the session's JSON, signed at: epoch s).
+        #: (serializer, text) -> (the value as the serializer's JSON, signed at: epoch seconds).
         self._kept: dict[tuple, tuple[str, float]] = {}
+
+    def loads(self, serializer: URLSafeTimedSerializer, text: str, max_age: int | None):
+        """serializer.loads(text, max_age=max_age): its value, or BadSignature (or a subclass
+        of it) raised."""
+        kept = self._kept.get((serializer, text))
+        if kept is not None:
+            age = time.time() - kept[1]
+            if max_age is None or 0 <= age <= max_age:
+                return serializer.serializer.loads(kept[0])
+        value, signed_at = serializer.loads(text, max_age=max_age, return_timestamp=True)
+        if len(self._kept) >= self.KEPT_MAX:
+            self._kept.clear()
+        self._kept[(serializer, text)] = (serializer.serializer.dumps(value), signed_at.timestamp())
+        return value
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, each cookie's signature checked once per process
+    (SignedValues). A browser sends the same cookie with every request until the app rewrites
+    it (at most once a minute, accounts.auth.SEEN_EVERY); Flask builds its serializer, checks
+    the cookie's signature, inflates and decodes it on every request: about 22 µs of each
+    signed-in request. A kept cookie is served within the session's lifetime, the age Flask's
+    check allows."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
+        self._signed = SignedValues()
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
@@ -66,22 +89,11 @@ class CookieSessions(SecureCookieSessionInterface):
         if not cookie or serializer is None:
             return None
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        kept = self._kept.get((serializer, cookie))
-        if kept is not None and 0 <= time.time() - kept[1] <= max_age:
-            return serializer.serializer.loads(kept[0])
         try:
-            data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+            data = self._signed.loads(serializer, cookie, max_age)
         except BadSignature:
             return None
-        if not isinstance(data, dict):
-            return None
-        if len(self._kept) >= self.KEPT_MAX:
-            self._kept.clear()
-        self._kept[(serializer, cookie)] = (
-            serializer.serializer.dumps(data),
-            signed_at.timestamp(),
-        )
-        return data
+        return data if isinstance(data, dict) else None
 
 
 def _headers(response: Response) -> Response:
@@ -115,12 +127,23 @@ def csrf_token_valid(token: str | None, signed: Mapping, config) -> bool:
     if not token or not isinstance(expected, str):
         return False
     secret = config.get("WTF_CSRF_SECRET_KEY", config["SECRET_KEY"])
-    serializer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
     try:
-        value = serializer.loads(token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
+        value = _CSRF_TOKENS.loads(
+            _csrf_serializer(secret), token, config.get("WTF_CSRF_TIME_LIMIT", 3600)
+        )
     except BadData:
         return False
     return isinstance(value, str) and hmac.compare_digest(expected, value)
+
+
+#: The CSRF tokens the answer save's door has checked (a page's token serves every save of it).
+_CSRF_TOKENS = SignedValues()
+
+
+@lru_cache(maxsize=8)
+def _csrf_serializer(secret: str | bytes) -> URLSafeTimedSerializer:
+    """Flask-WTF's token serializer for *secret* (flask_wtf.csrf builds the same each time)."""
+    return URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
 
 
 def same_site_referrer(referrer: str | None, host: str) -> bool:
