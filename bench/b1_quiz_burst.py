@@ -824,11 +824,13 @@ ANALYSIS = """### What the figures say, and the next steps
     two more (tests/core/test_pool_size.py), and the third pair had them. PostgreSQL keeps 8:
     with row locks instead of one database lock, one pair with the overflow (18:03–18:11 UTC)
     gave 428 ms with 3 threads against 290 ms with 8.
-  **Where this leaves the target**: in this run (2026-12-04, 23:06 UTC, with the pages kept
-  whole and the longer WAL, below) both backends met it: SQLite 16 ms, PostgreSQL 15 ms; the
-  start burst's saves 337 and 43 ms, the submit wave's 42 and 27 ms. The bare hello cost
-  0.23–0.25 ms of server CPU a request and an Argon2 check 151–162 ms, and the server spent 66
-  and 66 s of CPU on the exams. Earlier runs: 26 and 59 ms at 21:33 UTC (the exams' CPU 79 and
+  **Where this leaves the target**: in this run (2026-12-04, 23:38 UTC, with the pages kept
+  whole, the longer WAL and the signatures checked once, below) both backends met it: SQLite
+  9 ms, PostgreSQL 257 ms; the start burst's saves 183 and 277 ms, the submit wave's 22 and 884
+  ms (PostgreSQL's submit wave again the nearest to the target). The bare hello cost 0.21 ms of
+  server CPU a request and an Argon2 check 148–156 ms, and the server spent 42 and 68 s of CPU
+  on the exams. Earlier runs: 16 and 15 ms at 23:06 UTC (the exams' CPU 66 and 66 s); 26 and 59
+  ms at 21:33 UTC (the exams' CPU 79 and
   96 s; 216 s on SQLite on 2026-12-03 at 18:14 UTC, the day's slowest machine, when the p99s
   were 0.79 and 0.36 s, before the door); 17 and 367 ms at 20:49 UTC (PostgreSQL's submit wave at 979 ms, the
   nearest any phase has come to the target since the door), 26 and 39 ms at 18:19 UTC, 44 and
@@ -839,8 +841,8 @@ ANALYSIS = """### What the figures say, and the next steps
   SQLite 0.35–2.09 s, and the A/B pairs above (SQLite at 3 threads: 16, 163 and 344 ms;
   PostgreSQL at 8: 290 ms, and 603 ms in a pair at 17:33 UTC whose 3-thread run
   lacked the overflow). The starts are what is slow
-  now: their p99 was 3.9 and 7.4 s in this run (the slowest 6.0 and 10.4 s at 21:33 UTC, 27–29 s
-  on the slow machine), a start and its
+  now: their p99 was 4.4 and 6.9 s in this run (3.9 and 7.4 s at 23:06 UTC; the slowest 6.0 and
+  10.4 s at 21:33 UTC, 27–29 s on the slow machine), a start and its
   first attempt page costing about 20 ms of CPU in-process (14 and 8 ms, 2026-12-03 17:36
   UTC). The next step is the CPU of a start and its first page (the start reads the quiz, its
   module and the learner's attempts in separate statements) and of a submit. An earlier
@@ -946,19 +948,30 @@ ANALYSIS = """### What the figures say, and the next steps
   checkpoints its WAL every 10,000 pages instead of 1,000 (`db.WAL_AUTOCHECKPOINT_PAGES`): a
   checkpoint copies each changed page once, and saves rewrite the same pages; with wrk, a save
   cost 0.82–0.88 ms of server CPU against 1.00 ms (two runs each, 23:03 UTC).
-  **Where this leaves the throughput targets**: in this run (23:06 UTC) the attempt page reached
-  0.19 of the first bare hello and 0.17 of the last (1.39 ms of server CPU): **met**. The lesson
-  page reached 0.26 and 0.23 (1.02 ms), the save 0.24 and 0.21 (0.97 ms): not met against the
-  faster hello, by 0.02 and 0.04. The signed-in no-op alone reached 0.33 and 0.29 (0.81 ms): a
-  lesson page now costs about 0.2 ms more than the no-op under gunicorn, and the save 0.16 ms
-  more; what stands between them and the targets is mostly the request handling every
-  signed-in page pays before its view runs. The next steps, each a few per cent of the no-op:
-  the session cookie's signature (Flask builds its serializer again for every request, 5 µs,
-  and verifies the cookie's HMAC, about 17 µs, which a cache of verified cookies could skip),
-  the CSRF token's signing once a page (about 30 µs), Flask-Login's user load through the ORM
-  (a Core row saves about 0.03 ms), the connection's checkout with its BEGIN and ROLLBACK (about
-  40 µs in all), `security._refuse_nul` parsing the query string of every request; for the
-  save, its two signatures (cookie and CSRF token) and its COMMIT.
+  A run of this bench at 23:06 UTC, with the two pages kept and the longer WAL: the attempt
+  page 0.19 of the first bare hello and 0.17 of the last (1.39 ms of server CPU), met; the
+  lesson page 0.26 and 0.23 (1.02 ms) and the save 0.24 and 0.21 (0.97 ms), not met against
+  the faster hello; the signed-in no-op 0.33 and 0.29 (0.81 ms).
+- **Signed values checked once** (2026-12-04, 23:30 UTC). Flask built the session cookie's
+  serializer and checked its signature on every request (about 22 µs in-process), and the
+  answer save's door did the same for the page's CSRF token. `security.SignedValues` keeps
+  what a signed text holds under the exact text and its serializer, with the time it was
+  signed, and serves it decoded afresh while within the age the serializer's check allows
+  (`security.CookieSessions` for the cookie; the door's token check;
+  tests/core/test_cookie_sessions.py). In-process: the no-op 0.34 → 0.33 ms, the lesson page
+  0.50 → 0.48 ms, a save through the door 0.39 → 0.29 ms.
+  **Where this leaves the throughput targets**: in this run (23:38 UTC) the attempt page
+  reached 0.20 of the first bare hello and 0.20 of the last (1.11 ms of server CPU) and the
+  lesson page 0.26 and 0.26 (0.86 ms): **both met** against both. The save reached 0.24 and
+  0.24 (0.77 ms): **not met**, by 0.01. The signed-in no-op reached 0.36 (0.62 ms). The save is
+  not held back by its CPU alone: 2,054 saves a second at 0.77 ms is 1.6 of the 2 cores, where
+  the hello's 8,521 at 0.21 ms is 1.8; saves queue for SQLite's one write lock, and a writer
+  that finds it taken sleeps in SQLite's busy handler (1, 2, 5 ms… before asking again) while
+  the lock may free within 0.1 ms. The next step for the save is there: a lean writer that
+  asks for the lock again after a fraction of a millisecond (busy_timeout 0 and short sleeps,
+  then the usual wait), measured with wrk and in the exam; then the request handling every
+  signed-in request pays (Flask-Login's user load through the ORM: a Core row would save
+  about 0.03 ms; the connection's checkout with its BEGIN and ROLLBACK, about 40 µs).
 """
 
 
