@@ -305,4 +305,3 @@ def _quick_begin(conn: sa.Connection) -> bool:
             time.sleep(wait)
     finally:
         raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    return False
