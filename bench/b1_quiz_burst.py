@@ -38,6 +38,7 @@ from bench.load import (
     QUIET_TIMEOUT,
     THREADS,
     USER_AGENT,
+    WARMUP_SECONDS,
     AsyncBrowser,
     Client,
     ServerMemory,
@@ -1014,7 +1015,11 @@ def section(r: dict) -> str:
             "20 positions and 4 choices, with the CSRF header. A response other than 200 (and "
             'for a save, other than `"saved":true`) is an error, as is any wrk socket error. '
             "Server CPU is utime + stime of the gunicorn master and workers from /proc/<pid>/stat "
-            "before and after, divided by the requests. Before each run the bench waits until "
+            "before and after, divided by the requests. Each measured run follows "
+            f"{WARMUP_SECONDS} s of the same load, not counted but its errors counted "
+            "(bench/load.py WARMUP_SECONDS: a gunicorn worker's first requests compile templates "
+            "and fill the app's per-process caches, which a server up for a minute has done). "
+            "Before each run the bench waits until "
             f"the machine is quiet: a second in which at least {QUIET:.0%} of both cores' time "
             f"was idle (from /proc/stat; at most {QUIET_TIMEOUT:.0f} s), since the load average "
             "lags a minute behind and the runs follow the exam. The load average is read as wrk "

@@ -211,10 +211,12 @@ class WrkResult:
     #: waited for it (see quiet()).
     idle_before: float = 1.0
     waited: float = 0.0
+    #: Errors of the warm-up run before it (run_wrk's *warmup*): not in its figures, but errors.
+    warmup_errors: int = 0
 
     @property
     def errors(self) -> int:
-        return self.bad + self.socket_errors
+        return self.bad + self.socket_errors + self.warmup_errors
 
 
 def wrk_available() -> bool:
@@ -261,6 +263,14 @@ def quiet(
             return waited, share
 
 
+#: Seconds of the same load before each measured wrk run, not counted: a gunicorn worker's
+#: first requests compile templates and fill the app's per-process caches (the kept pages, the
+#: lesson HTML, the question forms), which a server that has been up a minute has done.
+#: Measured with wrk, 5 s runs on SQLite: the lesson page cost 0.90-0.96 ms of the server's
+#: user CPU a request from cold workers and 0.82-0.83 ms after 2 s of the same load.
+WARMUP_SECONDS = int(os.environ.get("BENCH_WRK_WARMUP_SECONDS", "3"))
+
+
 def run_wrk(
     name: str,
     server_pid: int,
@@ -272,17 +282,42 @@ def run_wrk(
     connections: int = 50,
     seconds: int = 10,
     session: Callable[[], dict[str, str]] | None = None,
+    warmup: int = WARMUP_SECONDS,
 ) -> WrkResult:
     """`wrk -t2 -c50 -d10s --latency -s bench/wrk/<script>` against 127.0.0.1:*port* *path*,
     once the machine is quiet, with the server's CPU read from /proc before and after.
     *session*, when given, is called once the machine is quiet, just before wrk starts: the
     variables of a session signed in then (wrk sends one cookie and never takes a new one, and
-    the app rewrites a session's cookie once a minute)."""
+    the app rewrites a session's cookie once a minute). The same load runs *warmup* seconds
+    first, its time and CPU not counted and its errors counted (WARMUP_SECONDS)."""
     waited, idle = quiet()
     if session is not None:
         env = {**(env or {}), **session()}
+    warm = None
+    if warmup:
+        warm = _wrk(port, path, script, env, threads, connections, warmup)
+        waited, idle = quiet()
     cpu_before = cpu_seconds(server_pid)
-    proc = subprocess.run(
+    out = _wrk(port, path, script, env, threads, connections, seconds)
+    cpu = cpu_seconds(server_pid) - cpu_before
+    result = parse_wrk(name, out, cpu, os.getloadavg())
+    result.idle_before, result.waited = idle, waited
+    if warm is not None:
+        result.warmup_errors = parse_wrk(name, warm, 0.0, (0.0, 0.0, 0.0)).errors
+    return result
+
+
+def _wrk(
+    port: int,
+    path: str,
+    script: str,
+    env: dict[str, str] | None,
+    threads: int,
+    connections: int,
+    seconds: int,
+) -> str:
+    """One wrk run; its report."""
+    return subprocess.run(
         [
             "wrk",
             f"-t{threads}",
@@ -300,11 +335,7 @@ def run_wrk(
         capture_output=True,
         text=True,
         check=True,
-    )
-    cpu = cpu_seconds(server_pid) - cpu_before
-    result = parse_wrk(name, proc.stdout, cpu, os.getloadavg())
-    result.idle_before, result.waited = idle, waited
-    return result
+    ).stdout
 
 
 def parse_wrk(

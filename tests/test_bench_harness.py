@@ -4,7 +4,8 @@ route stays out of the app, wrk's errors are read, and the exam's client never r
 import asyncio
 import concurrent.futures
 
-from bench.load import AsyncBrowser, Tally, parse_wrk, quiet
+from bench import load
+from bench.load import AsyncBrowser, Tally, parse_wrk, quiet, run_wrk
 
 WRK_OUT = """Running 10s test @ http://127.0.0.1:8000/attempts/1/items/1
   2 threads and 50 connections
@@ -77,3 +78,37 @@ def test_wrk_waits_for_a_quiet_machine_and_gives_up_at_its_timeout():
     busy = []
     _waited, share = quiet(threshold=0.9, timeout=0, sample=lambda: busy.append(1) or 0.2)
     assert (len(busy), share) == (1, 0.2)
+
+
+def test_wrk_warms_the_server_up_first_and_counts_its_errors_but_not_its_time(monkeypatch):
+    """Each measured wrk run follows the same load for WARMUP_SECONDS (the workers' first
+    requests compile templates and fill caches): the figures are the measured run's alone, and
+    an error of the warm-up is still an error."""
+    warm_out = WRK_OUT.replace('"bad": 4', '"bad": 2').replace("7001 requests", "900 requests")
+    clean_out = WRK_OUT.replace('"bad": 4', '"bad": 0').replace(
+        "Socket errors: connect 0, read 2, write 0, timeout 3\n", ""
+    )
+    runs, cpu = [], iter([10.0, 17.0])
+    monkeypatch.setattr(load, "quiet", lambda: (0.0, 1.0))
+    monkeypatch.setattr(load, "cpu_seconds", lambda pid: next(cpu))
+
+    def fake_wrk(port, path, script, env, threads, connections, seconds):
+        runs.append((path, script, env, connections, seconds))
+        return warm_out if len(runs) == 1 else clean_out
+
+    monkeypatch.setattr(load, "_wrk", fake_wrk)
+    result = run_wrk(
+        "lesson", 1, 8000, "/m/x", "get.lua", {"A": "1"}, connections=50, seconds=10,
+        session=lambda: {"BENCH_COOKIE": "session=s"}, warmup=3,
+    )  # fmt: skip
+    env = {"A": "1", "BENCH_COOKIE": "session=s"}
+    assert runs == [("/m/x", "get.lua", env, 50, 3), ("/m/x", "get.lua", env, 50, 10)]
+    assert (result.requests, result.bad, result.socket_errors) == (7001, 0, 0)
+    assert round(result.server_cpu_ms, 3) == round(7000 / 7001, 3)  # the measured run's CPU
+    assert result.warmup_errors == 2 + 5
+    assert result.errors == 7
+
+    runs.clear()
+    cpu = iter([10.0, 17.0])
+    assert run_wrk("hello", 1, 8000, "/", "get.lua", seconds=10, warmup=0).errors == 2 + 5
+    assert len(runs) == 1  # no warm-up asked: the one run is the measured one
