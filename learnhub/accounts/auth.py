@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -70,13 +71,13 @@ _USER_ROW = select(User.id, User.is_enabled, User.session_version, User.must_cha
 )
 
 
-def session_row(user_id: str):
+def session_row(user_id: str, connection: sa.Connection):
     """session_user as a plain row (id, is_enabled, session_version, must_change_password),
-    read with Core on the session's connection: for the answer save's door (quizzes.autosave)."""
+    read with Core on *connection*: for the answer save's door (quizzes.autosave)."""
     key = _session_key(user_id)
     if key is None:
         return None
-    row = db.session.connection().execute(_USER_ROW, {"id": key[0]}).one_or_none()
+    row = connection.execute(_USER_ROW, {"id": key[0]}).one_or_none()
     return row if _accepts(row, key[1]) else None
 
 

@@ -128,27 +128,39 @@ class AutosaveDoor:
         raw = app.json.loads(body)  # after the checks: a stranger's body is not parsed
         if not isinstance(raw, dict):
             return None
-        db.begin_lean_writer()
-        user = auth.session_row(user_key)
-        if user is None or user.must_change_password:
-            return None
-        roles = auth.remembered_roles(signed, User.session_id(user.id, user.session_version))
-        if roles is None or twofactor.needed_for(roles, config):
-            return None
-        saved_at = utcnow()
+        write = db.LeanWrite()
         try:
-            services.store_answer(attempt_id, user.id, position, raw, saved_at)
-        except services.NotSaved:
-            db.session.commit()  # nothing was written: end the write (SQLite: the lock)
+            saved_at = _store(write, signed, user_key, attempt_id, position, raw, config)
+        finally:
+            write.close()
+        if saved_at is None:
             return None
-        except grading.InvalidAnswer:
-            db.session.rollback()
-            return None
-        db.session.commit()
         # As quizzes.views._saved answers, through the app's JSON provider.
         response = app.json.response(saved=True, position=position, at=saved_at.isoformat())
         response.vary.add("Cookie")  # as Flask does for a request that read the session
         return security.secure(response, config)
+
+
+def _store(write, signed: dict, user_key: str, attempt_id: int, position: int, raw: dict, config):
+    """The answer stored on *write* (db.LeanWrite) and committed, for the session's user; when
+    it was; None when the app is to answer (nothing stored)."""
+    user = auth.session_row(user_key, write.connection)
+    if user is None or user.must_change_password:
+        return None
+    roles = auth.remembered_roles(signed, User.session_id(user.id, user.session_version))
+    if roles is None or twofactor.needed_for(roles, config):
+        return None
+    saved_at = utcnow()
+    try:
+        services.store_answer(attempt_id, user.id, position, raw, saved_at, write.connection)
+    except services.NotSaved:
+        write.commit()  # nothing was written: end the write (SQLite: the lock)
+        return None
+    except grading.InvalidAnswer:
+        write.rollback()
+        return None
+    write.commit()
+    return saved_at
 
 
 def _body(environ, config) -> bytes | None:

@@ -779,7 +779,14 @@ def _store_statement(dialect: str):
     )
 
 
-def store_answer(attempt_id: int, user_id: int, position: int, raw: dict, now: datetime) -> int:
+def store_answer(
+    attempt_id: int,
+    user_id: int,
+    position: int,
+    raw: dict,
+    now: datetime,
+    connection: sa.Connection | None = None,
+) -> int:
     """The hot path of a quiz burst: store one answer with ONE guarded UPDATE (this user's
     attempt, in progress, before its deadline, this position) and return the item's id.
 
@@ -788,30 +795,28 @@ def store_answer(attempt_id: int, user_id: int, position: int, raw: dict, now: d
     before the UPDATE (BEGIN IMMEDIATE) and the caller commits right after. InvalidAnswer when it
     does not fit the question (the caller rolls back: nothing stored); NotSaved when the UPDATE
     matched nothing (nothing written: the caller ends the write, then finish_refused_save).
+    On the session's connection, or on *connection* (db.LeanWrite's, the answer save's door).
     """
     candidate = grading.presumed_answer(raw)
     params = {"attempt": attempt_id, "user": user_id, "at_position": position, "now": now}
-    db.write_transaction()
-    statement = _store_statement(db.session.get_bind().dialect.name)
-    # On the session's connection: a Core statement needs none of the ORM session's execute.
-    connection = db.session.connection()
+    if connection is None:
+        db.write_transaction()
+        # On the session's connection: a Core statement needs none of the ORM session's execute.
+        connection = db.session.connection()
+    else:
+        db.lock_for_write(connection)
+    statement = _store_statement(connection.dialect.name)
     row = connection.execute(statement, {**params, "new_answer": candidate}).one_or_none()
     if row is None:
         raise NotSaved
     item_id, snapshot, order = row
     value = grading.check_answer(snapshot, order, raw)
     if value != candidate:  # e.g. a short answer's spaces, trimmed once its kind is known
-        _write(item_id, value, now)
+        items = AttemptItem.__table__
+        connection.execute(
+            update(items).where(items.c.id == item_id).values(answer=value, answered_at=now)
+        )
     return item_id
-
-
-def _write(item_id: int, value: dict, now: datetime) -> None:
-    db.session.execute(
-        update(AttemptItem)
-        .where(AttemptItem.id == item_id)
-        .values(answer=value, answered_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def finish_refused_save(attempt: Attempt, position: int, raw: dict, now: datetime) -> int:

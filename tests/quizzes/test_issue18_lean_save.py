@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from learnhub import db
 from learnhub.accounts import services as accounts
@@ -66,12 +67,26 @@ def test_the_save_path_issues_at_most_4_statements(app):
         db.session.remove()
 
     engine = app.extensions["learnhub.engine"]
-    with statements(engine) as seen:
-        response = client.post(
-            f"/attempts/{attempt_id}/items/1", json=answer, headers={"X-CSRFToken": token}
-        )
+    sessions_begun = []
+
+    def on_begin(session, transaction, connection):
+        sessions_begun.append(connection)
+
+    checked_out = engine.pool.checkedout()
+    sa.event.listen(Session, "after_begin", on_begin)
+    try:
+        with statements(engine) as seen:
+            response = client.post(
+                f"/attempts/{attempt_id}/items/1", json=answer, headers={"X-CSRFToken": token}
+            )
+    finally:
+        sa.event.remove(Session, "after_begin", on_begin)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["saved"] is True
+    # The answer save's door writes on a Core connection of its own (db.LeanWrite): no ORM
+    # session transaction, and the connection is back in the pool.
+    assert sessions_begun == []
+    assert engine.pool.checkedout() == checked_out
     assert len(seen) <= 4, seen
     expected = ["session row", "UPDATE", "COMMIT"]
     if engine.dialect.name == "sqlite":
