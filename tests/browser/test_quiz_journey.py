@@ -1,20 +1,24 @@
 """Step 3 journey: answers survive going offline and a reload; two submits give one result."""
 
 import re
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from learnhub import db
 from learnhub.accounts import services as accounts
-from learnhub.quizzes.models import Attempt
+from learnhub.accounts.models import User
+from learnhub.quizzes.models import Attempt, AttemptItem
 from tests.browser.conftest import BROWSER_PASSWORD, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_rollback]
 
 
 def test_offline_answers_are_kept_and_submit_twice_gives_one_result(live_server, browser, app):
-    context = browser.new_context(viewport={"width": 360, "height": 800})
+    # A device whose clock is set to UTC: the page still tells Cà Mau's time (as its deadline).
+    context = browser.new_context(viewport={"width": 360, "height": 800}, timezone_id="UTC")
     page = context.new_page()
     page.goto(f"{live_server}/login")
     page.get_by_label("Tên đăng nhập hoặc email").fill("browser-learner")
@@ -30,6 +34,18 @@ def test_offline_answers_are_kept_and_submit_twice_gives_one_result(live_server,
     q1, q2, q3 = (page.locator(f"#q{n}") for n in (1, 2, 3))
     q1.get_by_label("Sai").check()
     expect(q1.locator(".status[data-state=saved]")).to_contain_text("Đã lưu lúc")
+    shown = q1.locator(".status[data-state=saved]").inner_text()
+    saved_at = db.session.scalar(
+        select(AttemptItem.answered_at)
+        .join(Attempt)
+        .join(User)
+        .where(User.username == "browser-learner", AttemptItem.position == 1)
+        .order_by(AttemptItem.answered_at.desc())
+        .limit(1)
+    )
+    db.session.remove()
+    local = saved_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert local.strftime("%H:%M:%S") in shown, (shown, saved_at)
 
     context.set_offline(True)
     q2.get_by_label("Bộ Ngoại giao").check()

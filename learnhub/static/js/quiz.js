@@ -12,6 +12,13 @@
   if (help) { help.textContent = help.getAttribute("data-js"); }
   // The page's own words (templates/quizzes/attempt.html), in its language.
   function say(name) { return root.getAttribute("data-" + name) || ""; }
+  // A time as the page shows its others (the deadline): in the province's time zone, whatever
+  // the device's clock is set to.
+  function clock(at) {
+    var lang = document.documentElement.lang || "vi";
+    try { return at.toLocaleTimeString(lang, { timeZone: say("zone") }); }
+    catch (e) { return at.toLocaleTimeString(lang); }  // a zone the browser does not know
+  }
 
   function remember() {
     try { localStorage.setItem(key, JSON.stringify(pending)); } catch (e) { /* storage full */ }
@@ -66,7 +73,7 @@
         if (pending[position] === body) { delete pending[position]; remember(); }
         if (result.data.csrf) { token = result.data.csrf; }
         var at = new Date(result.data.at + "Z");
-        status(form, say("saved").replace("{t}", at.toLocaleTimeString(document.documentElement.lang || "vi")), "saved");
+        status(form, say("saved").replace("{t}", clock(at)), "saved");
       } else if (result.status === 409) {
         delete pending[position]; remember();
         status(form, result.data.message || say("finished"), "finished");
