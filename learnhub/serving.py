@@ -19,6 +19,7 @@ a plain HTTP/1 request line (TLS, HTTP/2) go to the ordinary lane.
 """
 
 import bisect
+import gc
 import re
 import selectors
 import socket
@@ -81,6 +82,15 @@ class AnswersFirstWorker(ThreadWorker):
 
     def get_thread_pool(self) -> Lanes:
         return Lanes(self.cfg.threads)
+
+    def load_wsgi(self) -> None:
+        """Load the app, then move every object alive at that moment (the app, its modules,
+        templates and tables: some 220,000 in LearnHub) out of the cyclic garbage collector's
+        sight (`gc.freeze`). They live as long as the worker, yet each full collection walked
+        them all: 88 ms measured in-process, during which the worker's threads, its answer
+        threads included, stand still; the requests' own garbage is collected as before."""
+        super().load_wsgi()
+        gc.freeze()
 
     def enqueue_req(self, conn) -> None:
         head = peek(conn.sock)

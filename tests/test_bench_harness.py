@@ -4,8 +4,9 @@ route stays out of the app, wrk's errors are read, and the exam's client never r
 import asyncio
 import concurrent.futures
 
+from bench import b1_quiz_burst as b1
 from bench import load
-from bench.load import AsyncBrowser, Tally, parse_wrk, quiet, run_wrk
+from bench.load import AsyncBrowser, Tally, WrkResult, parse_wrk, quiet, run_wrk
 
 WRK_OUT = """Running 10s test @ http://127.0.0.1:8000/attempts/1/items/1
   2 threads and 50 connections
@@ -112,3 +113,55 @@ def test_wrk_warms_the_server_up_first_and_counts_its_errors_but_not_its_time(mo
     cpu = iter([10.0, 17.0])
     assert run_wrk("hello", 1, 8000, "/", "get.lua", seconds=10, warmup=0).errors == 2 + 5
     assert len(runs) == 1  # no warm-up asked: the one run is the measured one
+
+
+def _wrk_run(name: str, rps: float, errors: int = 0) -> WrkResult:
+    return WrkResult(
+        name=name, requests=int(rps * 10), seconds=10.0, rps=rps, p50_ms=5.0, p99_ms=20.0,
+        bad=errors, socket_errors=0, non_2xx=0, bad_sample="", server_cpu_ms=1.0,
+        load=(1.0, 1.0, 1.0),
+    )  # fmt: skip
+
+
+def test_b1_judges_each_target_by_the_median_round_against_the_faster_neighbouring_hello():
+    """B1's throughput runs in rounds (hello, then each target; one more hello after the last
+    round): a round's ratio is against the faster of the hellos either side of it, and the
+    verdict is the median round's, so neither one slow hello nor one lucky run decides it."""
+    figures = [  # hello, save, lesson
+        (8000, 2100, 2100),
+        (7000, 1980, 1800),
+        (7600, 1700, 1850),
+    ]
+    w = {
+        "rounds": [
+            {
+                "hello": _wrk_run("hello", hello),
+                "signed_in": _wrk_run("signed_in", 2500),
+                "save": _wrk_run("save", save),
+                "attempt": _wrk_run("attempt", 1300),
+                "lesson": _wrk_run("lesson", lesson),
+            }
+            for hello, save, lesson in figures
+        ],
+        "hello_last": _wrk_run("hello_last", 6800),
+        "attempt_bytes": 17_000,
+    }
+    # Round 1 against 8,000 (its own hello), round 2 against round 3's 7,600, round 3 against
+    # its own 7,600 (the last hello, 6,800, is slower).
+    assert b1.round_ratios(w, "save") == [2100 / 8000, 1980 / 7600, 1700 / 7600]
+    assert b1.target_met(w, "save")  # median 0.2605 ≥ 0.25, though round 3 missed
+    assert b1.round_ratios(w, "lesson") == [2100 / 8000, 1800 / 7600, 1850 / 7600]
+    assert not b1.target_met(w, "lesson")  # median 0.2434: one round above is not enough
+    assert b1.median_run(w, "lesson").rps == 1850
+    table = b1._wrk_table(w)
+    save_row = next(line for line in table.splitlines() if line.startswith("| Answer save"))
+    lesson_row = next(line for line in table.splitlines() if line.startswith("| Lesson page"))
+    assert "**0.261** (2 of 3 rounds met)" in save_row
+    assert "| met |" in save_row
+    assert "**0.243** (1 of 3 rounds met)" in lesson_row
+    assert "**not met**" in lesson_row
+    assert "2,100 / 1,800 / 1,850" in lesson_row
+    # An error in any round's run is an error of B1.
+    assert b1.correct({"backends": {}, "wrk": w})
+    w["rounds"][2]["lesson"] = _wrk_run("lesson", 1850, errors=1)
+    assert not b1.correct({"backends": {}, "wrk": w})

@@ -2,6 +2,7 @@
 lets it go, and an answer save that returns at once. Not LearnHub: it shows what the worker
 class does with the threads, whatever the app does in them."""
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -12,7 +13,9 @@ SIGNALS = Path(os.environ.get("SERVING_TEST_DIR", "."))
 
 
 def app(environ, start_response):
-    if environ["PATH_INFO"] == "/hold":
+    if environ["PATH_INFO"] == "/frozen":
+        body = str(gc.get_freeze_count()).encode()
+    elif environ["PATH_INFO"] == "/hold":
         (SIGNALS / f"started-{time.monotonic_ns()}").touch()
         deadline = time.monotonic() + 120
         while not (SIGNALS / "release").exists() and time.monotonic() < deadline:
