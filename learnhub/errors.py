@@ -3,6 +3,7 @@
 import secrets
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -10,25 +11,35 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from learnhub import db
 from learnhub.i18n import select_locale
 
+#: Each status's page title and message, in the reader's language (lazy: read per request).
 MESSAGES = {
-    400: ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không hợp lệ. Vui lòng kiểm tra và thử lại."),
-    401: ("Cần đăng nhập", "Vui lòng đăng nhập để tiếp tục."),
-    403: ("Không có quyền", "Bạn không có quyền truy cập trang này."),
-    404: ("Không tìm thấy", "Trang hoặc dữ liệu bạn tìm không tồn tại."),
-    405: ("Phương thức không được hỗ trợ", "Thao tác này không được hỗ trợ ở địa chỉ này."),
-    409: ("Xung đột", "Dữ liệu đã thay đổi trong lúc bạn thao tác. Vui lòng tải lại trang."),
-    413: ("Tệp quá lớn", "Tệp hoặc dữ liệu gửi lên vượt quá giới hạn cho phép."),
-    429: ("Quá nhiều yêu cầu", "Bạn thao tác quá nhanh. Vui lòng đợi một lát rồi thử lại."),
-    503: (
-        "Hệ thống tạm thời gián đoạn",
-        "Cơ sở dữ liệu đang khởi động lại hoặc quá tải. Dữ liệu đã lưu không bị mất; "
-        "vui lòng thử lại sau ít giây.",
+    400: (
+        _l("Yêu cầu không hợp lệ"),
+        _l("Dữ liệu gửi lên không hợp lệ. Vui lòng kiểm tra và thử lại."),
     ),
-    500: ("Lỗi hệ thống", "Đã có lỗi xảy ra. Chúng tôi đã ghi nhận; vui lòng thử lại sau."),
+    401: (_l("Cần đăng nhập"), _l("Vui lòng đăng nhập để tiếp tục.")),
+    403: (_l("Không có quyền"), _l("Bạn không có quyền truy cập trang này.")),
+    404: (_l("Không tìm thấy"), _l("Trang hoặc dữ liệu bạn tìm không tồn tại.")),
+    405: (_l("Phương thức không được hỗ trợ"), _l("Thao tác này không được hỗ trợ ở địa chỉ này.")),
+    409: (
+        _l("Xung đột"),
+        _l("Dữ liệu đã thay đổi trong lúc bạn thao tác. Vui lòng tải lại trang."),
+    ),
+    413: (_l("Tệp quá lớn"), _l("Tệp hoặc dữ liệu gửi lên vượt quá giới hạn cho phép.")),
+    429: (_l("Quá nhiều yêu cầu"), _l("Bạn thao tác quá nhanh. Vui lòng đợi một lát rồi thử lại.")),
+    503: (
+        _l("Hệ thống tạm thời gián đoạn"),
+        _l(
+            "Cơ sở dữ liệu đang khởi động lại hoặc quá tải. Dữ liệu đã lưu không bị mất; "
+            "vui lòng thử lại sau ít giây."
+        ),
+    ),
+    500: (_l("Lỗi hệ thống"), _l("Đã có lỗi xảy ra. Chúng tôi đã ghi nhận; vui lòng thử lại sau.")),
 }
 
 
 def _page(code: int, title: str, message: str, ref: str = ""):
+    title, message = str(title), str(message)  # lazy strings: in the request's language
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
         return {"error": title, "message": message, "ref": ref}, code
     return render_template(
@@ -38,16 +49,19 @@ def _page(code: int, title: str, message: str, ref: str = ""):
 
 def _http_error(exc: HTTPException):
     code = exc.code or 500
-    title, message = MESSAGES.get(code, (exc.name, exc.description or ""))
+    # A status without its own words gets its class's (never werkzeug's English name).
+    title, message = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
     return _page(code, title, message)
 
 
 def _csrf_error(exc: CSRFError):
     return _page(
         400,
-        "Phiên biểu mẫu đã hết hạn",
-        "Trang đã mở quá lâu hoặc phiên đăng nhập đã thay đổi. Hãy tải lại trang và gửi lại; "
-        "các câu trả lời đã lưu trước đó không bị mất.",
+        _l("Phiên biểu mẫu đã hết hạn"),
+        _l(
+            "Trang đã mở quá lâu hoặc phiên đăng nhập đã thay đổi. Hãy tải lại trang và gửi "
+            "lại; các câu trả lời đã lưu trước đó không bị mất."
+        ),
     )
 
 

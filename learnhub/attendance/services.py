@@ -24,7 +24,7 @@ from learnhub.audit.services import Actor
 from learnhub.catalog import services as catalog
 from learnhub.classes import services as classes
 from learnhub.classes.models import ClassSession, Enrolment, TrainingClass, class_end
-from learnhub.i18n import format_number
+from learnhub.i18n import format_number, format_score
 from learnhub.quizzes import services as quizzes
 from learnhub.quizzes.models import Attempt, AttemptState, Quiz
 from learnhub.textutil import fold
@@ -548,7 +548,7 @@ def checklist(training_class: TrainingClass, user: User, now: datetime | None = 
                 "quiz",
                 str(_l("Đạt bài kiểm tra")),
                 passed,
-                "" if result is None else f"{result}/10",
+                format_score(result, 10),
             )
         )
     if rule.essay:
@@ -573,15 +573,19 @@ def checklist(training_class: TrainingClass, user: User, now: datetime | None = 
                 f"{format_number(got)}/{total}",
             )
         )
-    ended = class_has_ended(training_class, now)
-    items.append(
-        Check(
-            "ended",
-            str(_l("Lớp học đã kết thúc")),
-            ended,
-            "" if ended else str(_l("đến %(t)s", t=format_datetime(training_class.ends_at))),
+    # Listed among what is missing while the class runs: said as it stands, not as the goal.
+    if class_has_ended(training_class, now):
+        items.append(Check("ended", str(_l("Lớp học đã kết thúc")), True))
+    else:
+        at = format_datetime(training_class.ends_at)
+        items.append(
+            Check(
+                "ended",
+                str(_l("Lớp học chưa kết thúc")),
+                False,
+                str(_l("kết thúc lúc %(t)s", t=at)),
+            )
         )
-    )
     return Checklist(items)
 
 

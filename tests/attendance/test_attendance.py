@@ -189,6 +189,31 @@ def test_checklist_explains_what_is_missing(klass, learner, trainer, frozen):
     assert result.items[2].detail == "0/20"
 
 
+def test_checklist_reads_as_the_reader_writes_it(app, klass, learner, trainer):
+    """Found walking the class roster at 360 px: "Đạt bài kiểm tra (1.11/10)", a decimal point on
+    a Vietnamese page, and a class not yet over listed among what is missing as "Lớp học đã kết
+    thúc (đến 06/12/2026 11:00)", which says it has ended."""
+    classes.enrol(Actor(trainer), klass, [learner])
+    during = datetime(2026, 12, 2, 3, 0)  # noqa: DTZ001 (naive UTC, as stored)
+    attempt = quizzes.start_attempt(
+        quizzes.ensure_quiz(klass.module), learner, during, random.Random(1)
+    )
+    count = len(attempt.items)
+    right = next(k for k in range(1, count) if 10 * k % count)  # a score with decimals
+    for item in attempt.items[:right]:
+        quizzes.save_answer(attempt, item.position, right_answer(item), during)
+    quizzes.submit_attempt(attempt, during)
+    decimals = str(attempt.score.normalize())
+    assert "." in decimals
+    with app.test_request_context():  # Vietnamese, the default
+        items = {c.key: c for c in attendance.checklist(klass, learner, during).items}
+        ended = {c.key: c for c in attendance.checklist(klass, learner, AFTER).items}["ended"]
+    assert items["quiz"].detail == decimals.replace(".", ",") + "/10"
+    assert (items["ended"].label, items["ended"].done) == ("Lớp học chưa kết thúc", False)
+    assert items["ended"].detail == "kết thúc lúc 05/12/2026 11:00"
+    assert (ended.label, ended.done, ended.detail) == ("Lớp học đã kết thúc", True, "")
+
+
 def test_marking_the_last_missing_session_completes_at_once(klass, learner, trainer, db_session):
     classes.enrol(Actor(trainer), klass, [learner])
     _read_all_and_pass(klass, learner)

@@ -266,7 +266,7 @@ def test_last_missing_session_shows_complete_on_the_next_page(
     assert "✓ Tham dự đủ 80% số tiết (8/8)" in after
     # Complete only once the class has ended (its last session ends tonight).
     assert "Bạn đã hoàn thành lớp học" not in after
-    assert "✗ Lớp học đã kết thúc" in after
+    assert "✗ Lớp học chưa kết thúc" in after
     attendance.evaluate_class(lop, lop.ends_at)
     assert "Bạn đã hoàn thành lớp học" in page.get(f"/classes/{lop.id}").get_data(as_text=True)
 

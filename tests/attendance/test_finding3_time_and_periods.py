@@ -100,7 +100,9 @@ def test_finding3_no_completion_or_certificate_before_the_class_has_ended(
     assert attendance.evaluate_class(december, last_start) == 0
     check = attendance.checklist(december, learner, EARLY)
     assert not check.complete
-    assert [(c.key, c.detail) for c in check.missing] == [("ended", "đến 10/12/2026 11:00")]
+    assert [(c.key, c.detail) for c in check.missing] == [
+        ("ended", "kết thúc lúc 10/12/2026 11:00")
+    ]
     with pytest.raises(certificates.CertificateError):
         certificates.issue(Actor(trainer), december, learner, EARLY)
     mine = select(Completion).where(Completion.class_id == december.id)  # other tests' may exist
