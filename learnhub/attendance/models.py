@@ -35,6 +35,15 @@ class Method(enum.StrEnum):
     sheet = "sheet"
 
 
+#: How a record was made, in words (the audit log shows it).
+METHOD_LABELS = {
+    Method.qr: _l("Quét mã QR"),
+    Method.code: _l("Nhập mã điểm danh"),
+    Method.rollcall: _l("Điểm danh tại lớp"),
+    Method.sheet: _l("Nhập điểm danh từ danh sách đã ký"),
+}
+
+
 class AttendanceRecord(Base):
     """How one learner attended one session: one row, whatever the way it was recorded."""
 

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, String, cast, or_, select
 from learnhub import db
 from learnhub.accounts.models import ROLE_LABELS, User
 from learnhub.accounts.services import search_users
+from learnhub.attendance.models import METHOD_LABELS
 from learnhub.attendance.models import STATUS_LABELS as ATTENDANCE_LABELS
 from learnhub.audit.models import AuditEvent
 from learnhub.catalog.models import Module, ModuleVersion
@@ -474,6 +475,8 @@ def _value(key: str, value: Any, names: Names) -> str:
     if key == "status":
         text = _label(ATTENDANCE_LABELS, value)
         return _label(CERT_LABELS, text)
+    if key == "method":
+        return _label(METHOD_LABELS, value)
     if isinstance(value, str) and _ISO_DAY.fullmatch(value[:10]) and len(value) in (10, 19, 26):
         try:
             return format_date(date.fromisoformat(value[:10])) + value[10:].replace("T", " ")[:6]

@@ -473,6 +473,7 @@ def feedback_summary(class_id: int):
     return render_template(
         "classes/feedback_summary.html",
         c=training_class,
+        may_manage=policy.may_manage_class(current_user, training_class),
         summary=feedback.summary(training_class),
         minimum=feedback.MIN_RESPONSES,
     )

@@ -11,10 +11,12 @@ from sqlalchemy import event as sa_event
 from learnhub import db
 from learnhub.accounts import services
 from learnhub.attendance import services as attendance
+from learnhub.attendance.models import Method, Status
 from learnhub.audit import describe
 from learnhub.audit.models import AuditEvent
 from learnhub.audit.services import Actor
 from learnhub.certificates import services as certificates
+from learnhub.classes import services as classes
 from learnhub.timeutil import utcnow
 from tests.certificates.conftest import complete, open_class
 
@@ -177,3 +179,22 @@ def test_finding6_page_queries_do_not_grow_with_events(client, login, admin, cre
     many = statements("/admin/audit/?per_page=50")
     assert many <= few + 2
     assert db.session.query(AuditEvent).count() >= 30
+
+
+def test_an_attendance_record_shows_how_it_was_made_in_words(
+    client, login, admin, trainer, create_user, unit
+):
+    """Found walking the audit log at 360 px: "Cách ghi rollcall", the method's code."""
+    nhung = create_user("nhung", full_name="Nguyễn Thị Hồng Nhung", unit=unit("CM-SNV"))
+    klass = open_class(trainer)
+    classes.enrol(Actor(trainer), klass, [nhung])
+    attendance.record(
+        Actor(trainer), klass.sessions[0], nhung, Status.present, Method.rollcall, utcnow()
+    )
+    login(admin)
+    html = client.get("/admin/audit/").get_data(as_text=True)
+    assert "Điểm danh tại lớp" in html
+    assert "rollcall" not in html
+    # Every way of recording has its words.
+    names = describe.Names({}, {})
+    assert all(describe._value("method", m, names) != m.value for m in Method)

@@ -113,6 +113,30 @@ def test_number_patterns():
 # -- the pages --------------------------------------------------------------------------------
 
 
+#: The controls people tap that are smaller than 24 x 24 CSS px (WCAG 2.2, 2.5.8): buttons,
+#: fields, button-like links and the links that stand alone (the header's, a form's "no, go
+#: back"); a checkbox or radio button counts with its label, which takes the tap too. Links
+#: inside a sentence are exempt, as WCAG exempts them.
+SMALL_TARGETS = """() => {
+  const small = [];
+  const wanted = 'button, select, textarea, input:not([type=hidden]), a.button, .tools a, form > a';
+  for (const el of document.querySelectorAll(wanted)) {
+    if (el.closest('.visually-hidden, .skip')) continue;
+    let box = el;
+    if (el.matches('input[type=checkbox], input[type=radio]')) {
+      box = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el;
+    }
+    const r = box.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;  // not shown
+    if (r.width < 24 || r.height < 24) {
+      const name = (el.innerText || el.value || el.name || el.type || '').trim().slice(0, 30);
+      const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
+      small.push(`${el.tagName.toLowerCase()} "${name}" ${size}`);
+    }
+  }
+  return small;
+}"""
+
 PAGES = sorted(
     (role, endpoint)
     for (endpoint, method), statuses in EXPECTED.items()
@@ -128,6 +152,7 @@ class Seen:
     html: bool
     scroll_width: int = 0
     text: str = ""
+    small_targets: tuple[str, ...] = ()
 
 
 @pytest.fixture(scope="module")
@@ -268,6 +293,7 @@ def seen(browser, live_server, world):
                     html=True,
                     scroll_width=page.evaluate("document.documentElement.scrollWidth"),
                     text=page.evaluate("document.body.innerText"),
+                    small_targets=tuple(page.evaluate(SMALL_TARGETS)),
                 )
         return cache[key]
 
@@ -298,3 +324,11 @@ def test_no_english_wtforms_message(seen, role, endpoint):
 def test_no_decimal_point_or_scientific_notation(seen, role, endpoint):
     page = seen(role, endpoint)
     assert bad_numbers(page.text) == [], f"{page.url} as {role}"
+
+
+@pytest.mark.parametrize(("role", "endpoint"), PAGES, ids=_ids(PAGES))
+def test_controls_are_big_enough_to_tap(seen, role, endpoint):
+    """Found walking at 360 px: the header's "English" and "Đăng xuất" 18 px tall, the lesson
+    order arrows 8 px wide, number fields 21 px tall, checkboxes 13 px."""
+    page = seen(role, endpoint)
+    assert list(page.small_targets) == [], f"{page.url} as {role}"
