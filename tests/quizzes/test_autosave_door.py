@@ -9,7 +9,8 @@ and the session the response sets, and what is stored."""
 import json
 import re
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 import sqlalchemy as sa
@@ -97,12 +98,22 @@ def test_the_door_answers_a_save_without_the_app(app, client, door, exam, db_ses
 SIGNED = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")
 #: An error page's correlation id (random: errors.py).
 REF = re.compile(r"\b[0-9a-f]{12}\b")
+#: A cookie's expiry date (the remember cookie's: a year from the second it was set).
+EXPIRES = re.compile(r"Expires=([^;]+)")
+
+
+def _expires_in(match: re.Match) -> str:
+    """A cookie's expiry as how many days away it is: two runs of the same request a second
+    apart set the same cookie, and its date may differ by that second."""
+    left = parsedate_to_datetime(match.group(1)) - datetime.now(UTC)
+    return f"Expires=<in {round(left / timedelta(days=1))} days>"
 
 
 def _observed(app, response) -> tuple:
     """What a client sees of a response: status, body (parsed when JSON), headers (not the
     date), and the cookies it sets, the session opened. A new session's CSRF token is random,
-    and the seen stamp can differ by a second between two runs: both are left out."""
+    and the seen stamp can differ by a second between two runs: both are left out; a cookie's
+    expiry date counts in days."""
     headers = sorted((k, v) for k, v in response.headers.items() if k not in ("Date", "Set-Cookie"))
     body = response.get_json() if response.is_json else response.get_data(as_text=True)
     if isinstance(body, str):
@@ -117,7 +128,11 @@ def _observed(app, response) -> tuple:
             value.pop("seen_at", None)
             if "csrf_token" in value:
                 value["csrf_token"] = "<token>"
-        sets[name] = value if isinstance(value, dict) else SIGNED.sub("<token>", cookie)
+        sets[name] = (
+            value
+            if isinstance(value, dict)
+            else EXPIRES.sub(_expires_in, SIGNED.sub("<token>", cookie))
+        )
     return response.status_code, body, headers, sets
 
 
