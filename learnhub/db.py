@@ -3,6 +3,8 @@
 import enum
 import sqlite3
 import time
+import weakref
+from collections import namedtuple
 from functools import cache
 from typing import TypeVar
 
@@ -98,6 +100,91 @@ def _primary_key_positions(model: type[Base]) -> tuple[int, ...]:
 def _by_primary_key(model: type[Base]) -> sa.Select:
     (key,) = sa.inspect(model).primary_key
     return sa.select(model).where(key == sa.bindparam("ident"))
+
+
+class Prepared:
+    """A Core statement compiled once per backend and run on the DBAPI cursor of a Connection,
+    for the few statements of the hot paths (the signed-in user's row, the answer save's
+    UPDATE, the lesson page's key). Connection.execute builds an execution context, a cursor
+    wrapper and a Result for every statement: about 11 of the 18 µs a one-row SELECT by
+    primary key costs on SQLite. What it does that matters is kept: the statement's bind and
+    result types (a datetime on SQLite, a JSON column), the parameters' defaults (a literal in
+    the statement), the Connection's transaction (begun as execute() would begin it), the
+    before_cursor_execute listeners (the tests count statements with them), and a DBAPI error
+    raised as SQLAlchemy's (tests/core/test_prepared.py runs each against execute()). Not for a
+    statement with expanding IN or literal_execute parameters (refused when compiled)."""
+
+    def __init__(self, statement: sa.Executable) -> None:
+        self.statement = statement
+        #: dialect -> (compiled, the row's named tuple or None, result processors or None)
+        self._forms: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def one_or_none(self, connection: sa.Connection, params: dict):
+        """The statement's one row (a named tuple, as a Row reads by name and position), or
+        None; MultipleResultsFound for more."""
+        rows = self.rows(connection, params)
+        if len(rows) > 1:
+            raise sa.exc.MultipleResultsFound("more than one row where one or none was expected")
+        return rows[0] if rows else None
+
+    def rows(self, connection: sa.Connection, params: dict) -> list:
+        """The statement run with *params* on *connection*: its rows, as named tuples."""
+        compiled, row, results = self._form(connection.dialect)
+        values = compiled.construct_params(params, escape_names=False)
+        binds = compiled._bind_processors
+        args: tuple | dict
+        if compiled.positional:
+            args = tuple(
+                binds[key](values[key]) if key in binds else values[key]
+                for key in compiled.positiontup
+            )
+        else:
+            escaped = compiled.escaped_bind_names or {}
+            args = {
+                escaped.get(key, key): binds[key](value) if key in binds else value
+                for key, value in values.items()
+            }
+        if not connection.in_transaction():
+            connection.begin()  # as execute() autobegins (SQLite: _sqlite_begin decides)
+        got = run_on_cursor(connection, compiled.string, args)
+        if results is not None:
+            got = [
+                tuple(value if p is None else p(value) for p, value in zip(results, r, strict=True))
+                for r in got
+            ]
+        return [row._make(r) for r in got] if row is not None else got
+
+    def _form(self, dialect: sa.Dialect) -> tuple:
+        form = self._forms.get(dialect)
+        if form is None:
+            compiled = self.statement.compile(dialect=dialect)
+            if compiled.literal_execute_params or compiled.post_compile_params:
+                raise ValueError("Prepared does not expand parameters: use execute()")
+            columns = compiled._result_columns
+            row = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None
+            results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+            form = (compiled, row, results if any(results) else None)
+            self._forms[dialect] = form
+        return form
+
+
+def run_on_cursor(connection: sa.Connection, sql: str, args: tuple | dict = ()) -> list:
+    """*sql* with *args* (the backend's parameter style) on *connection*'s DBAPI cursor, as
+    Connection.exec_driver_sql runs it (its before_cursor_execute listeners told, a DBAPI error
+    raised as SQLAlchemy's, the connection invalidated on a disconnect) without its execution
+    context: the rows fetched (none for a statement that returns none). The Connection's
+    transaction is the caller's: this neither begins nor ends one."""
+    cursor = connection.connection.cursor()
+    try:
+        if connection._has_events or connection.engine._has_events:
+            for listener in connection.dispatch.before_cursor_execute:
+                sql, args = listener(connection, cursor, sql, args, None, False)
+        cursor.execute(sql, args)
+        rows = cursor.fetchall() if cursor.description else []
+        cursor.close()
+    except BaseException as exc:  # SQLAlchemy's handling: wraps, invalidates, closes, raises
+        connection._handle_dbapi_exception(exc, sql, args, cursor, None)
+    return rows
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -398,7 +485,7 @@ def _quick_begin(conn: sa.Connection) -> bool:
     try:
         for wait in (*QUICK_WAITS, None):
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                run_on_cursor(conn, "BEGIN IMMEDIATE")  # exec_driver_sql's, a quarter the CPU
                 return True
             except sa.exc.OperationalError as exc:
                 if "locked" not in str(exc.orig):

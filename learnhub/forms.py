@@ -8,11 +8,13 @@ from decimal import Decimal, InvalidOperation
 import flask_babel
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms import DecimalField as _DecimalField
 from wtforms import Field, FieldList, FormField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
 
+from learnhub import security
 from learnhub.i18n import format_number
 from learnhub.textutil import clean_text
 from learnhub.timeutil import parse_date
@@ -37,6 +39,14 @@ class _CatalogueTranslations:
         return flask_babel.get_translations().ungettext(singular, plural, n)
 
 
+class _SessionCSRF(_FlaskFormCSRF):
+    """Flask-WTF's CSRF of a form, its token the session's, signed once (security.csrf_token):
+    every form and page of a session writes the same token, checked as Flask-WTF checks it."""
+
+    def generate_csrf_token(self, csrf_token_field) -> str:
+        return security.csrf_token()
+
+
 class LearnHubForm(FlaskForm):
     """The base of every form: messages in the reader's language, every text value NFC.
 
@@ -45,6 +55,8 @@ class LearnHubForm(FlaskForm):
     """
 
     class Meta:
+        csrf_class = _SessionCSRF
+
         def get_translations(self, form):
             return _CatalogueTranslations()
 

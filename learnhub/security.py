@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect, generate_csrf, same_origin
 from itsdangerous import BadData, BadSignature, URLSafeTimedSerializer
@@ -100,20 +100,45 @@ def _headers(response: Response) -> Response:
     return secure(response, current_app.config)
 
 
+#: Headers every response carries, each set to this value whatever a view gave.
+_ALWAYS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+#: Headers every response carries unless its view gave its own.
+_UNLESS_GIVEN = (
+    ("Content-Security-Policy", CSP),
+    ("Permissions-Policy", "camera=(self), microphone=(), geolocation=()"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def secure(response: Response, config) -> Response:
     """Give *response* the headers every response of LearnHub carries (after each request; the
-    answer save's door, quizzes.autosave, calls it too)."""
+    answer save's door, quizzes.autosave, calls it too). The response's header names are read
+    once, and a header it lacks is appended: werkzeug's setdefault and assignment each search
+    the list again (a tenth of a signed-in page's request handling, seven times over)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"
-    headers["X-Frame-Options"] = "DENY"
-    headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+    given = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers iterates pairs)
+    for name, value in _ALWAYS:
+        if name.lower() in given:
+            headers[name] = value
+        else:
+            headers.add(name, value)
+    for name, value in _UNLESS_GIVEN:
+        if name.lower() not in given:
+            headers.add(name, value)
     if config["ENV"] == "production":
-        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if response.mimetype == "text/html":
-        headers.setdefault("Cache-Control", "no-store")
+        headers[_HSTS[0]] = _HSTS[1]
+    if "cache-control" not in given and _is_html(response.content_type):
+        headers.add("Cache-Control", "no-store")
     return response
+
+
+def _is_html(content_type: str | None) -> bool:
+    """Whether a Content-Type is HTML (response.mimetype, without parsing its options)."""
+    return (content_type or "").partition(";")[0].strip().lower() == "text/html"
 
 
 def csrf_token_valid(token: str | None, signed: Mapping, config) -> bool:
@@ -179,6 +204,35 @@ def _refuse_bad_referrer() -> None:
             abort(400)
 
 
+def csrf_token() -> str:
+    """This session's signed CSRF token: Flask-WTF's generate_csrf(), its signature kept per
+    process for each session's token when tokens never expire (WTF_CSRF_TIME_LIMIT None, as
+    configured): signing it again for every page cost a twentieth of a signed-in page. The
+    token is the session's own (its raw token is the key), signed with the current key; within
+    a request it is the one Flask-WTF keeps, so a form's hidden_tag() writes the same."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g or config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return generate_csrf()
+    secret = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
+    raw = session.get(field)
+    signed = _SIGNED_TOKENS.get((secret, raw)) if isinstance(raw, str) else None
+    if signed is not None:
+        setattr(g, field, signed)  # where generate_csrf() finds it for the rest of the request
+        return signed
+    signed = generate_csrf()  # gives the session its raw token if it had none
+    raw = session.get(field)
+    if isinstance(raw, str):
+        if len(_SIGNED_TOKENS) >= SignedValues.KEPT_MAX:
+            _SIGNED_TOKENS.clear()
+        _SIGNED_TOKENS[(secret, raw)] = signed
+    return signed
+
+
+#: (signing key, a session's raw CSRF token) -> that token signed (csrf_token()).
+_SIGNED_TOKENS: dict[tuple, str] = {}
+
+
 def csrf_field() -> Markup:
     """The hidden CSRF input of a form that has no fields of its own (templates: csrf_field()),
     what a ConfirmForm's hidden_tag() writes, without building a form object for each page.
@@ -186,7 +240,7 @@ def csrf_field() -> Markup:
     is put in when the page is filled."""
     if is_keeping():
         return Markup(CSRF_INPUT)  # noqa: S704  # nosec B704 (a placeholder)
-    return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
+    return Markup('<input type="hidden" name="csrf_token" value="%s">') % csrf_token()
 
 
 def init_app(app: Flask) -> None:
@@ -195,4 +249,5 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul)
     app.before_request(_refuse_bad_referrer)  # before CSRFProtect's check reads it
     csrf.init_app(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token  # Flask-WTF's generate_csrf, signed once
     app.after_request(_headers)

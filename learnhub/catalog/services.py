@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from learnhub import db, images, signals
@@ -368,7 +368,7 @@ def read_slugs(user: User, module: Module) -> set[str]:
 
 
 _progress = LessonProgress.__table__.c
-_PUBLISHED_LESSON = (
+_PUBLISHED_LESSON = db.Prepared(
     select(
         ModuleVersion.id.label("version_id"),
         ModuleVersion.content_hash,
@@ -383,15 +383,13 @@ _PUBLISHED_LESSON = (
 )
 
 
-def published_lesson(slug: str, lesson_slug: str, user: User) -> Row | None:
+def published_lesson(slug: str, lesson_slug: str, user: User) -> tuple | None:
     """What a published lesson's page depends on, in one row (version_id, content_hash, read:
     whether *user* has read the lesson *lesson_slug*); None when the module *slug* has no
     published version. The lesson page's key (catalog.views.lesson): the row names the page,
     it does not say the lesson exists."""
-    return (
-        db.session.connection()
-        .execute(_PUBLISHED_LESSON, {"slug": slug, "lesson": lesson_slug, "user": user.id})
-        .one_or_none()
+    return _PUBLISHED_LESSON.one_or_none(
+        db.session.connection(), {"slug": slug, "lesson": lesson_slug, "user": user.id}
     )
 
 

@@ -15,12 +15,12 @@ from collections.abc import Hashable, Mapping
 
 from flask import current_app, render_template, session
 from flask.globals import request_ctx
-from flask_wtf.csrf import generate_csrf
 from jinja2 import Template
 from markupsafe import Markup
 
 from learnhub import i18n
 from learnhub.core.header import page_values, reader_key
+from learnhub.security import csrf_token
 from learnhub.stencils import PAGE_HOLES, Stencil, keeping, kept
 
 
@@ -66,7 +66,7 @@ class KeptPages:
         stencil = Stencil(html, self.holes)
         if messages or request_ctx.flashes:
             pass  # a page that shows a message (once) is never kept
-        elif generate_csrf() in html:
+        elif csrf_token() in html:
             # Something wrote this reader's token itself: keeping it would serve it to others.
             current_app.logger.error("kept page %s holds a CSRF token: not kept", self.template)
         else:

@@ -16,7 +16,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
@@ -25,6 +24,7 @@ from learnhub.accounts.forms import ConfirmForm
 from learnhub.core.kept import KeptPages
 from learnhub.quizzes import grading, services
 from learnhub.quizzes.models import Attempt, AttemptItem, AttemptState, Quiz, Review
+from learnhub.security import csrf_token
 from learnhub.stencils import Stencil, kept
 from learnhub.timeutil import format_datetime, utcnow
 
@@ -223,7 +223,7 @@ def _item_forms(attempt: Attempt, items: list[services.PageItem]) -> Markup:
     values = {
         FRAGMENT_ACTION: url_for(".save", attempt_id=attempt.id, position=0).removesuffix("/0")
         + "/",
-        FRAGMENT_TOKEN: generate_csrf(),
+        FRAGMENT_TOKEN: csrf_token(),
     }
     forms = []
     for item, key in zip(items, keys, strict=True):

@@ -329,3 +329,35 @@ def test_client_address_behind_a_proxy(app, proxies, expected):
     finally:
         instance.extensions["learnhub.engine"].dispose()
     assert seen == [expected]
+
+
+def test_the_headers_are_given_once_and_a_views_own_are_kept(app):
+    """security.secure(): each header once whatever a view set; a view's own policy and cache
+    rule kept; the three fixed headers always their value; HTML not stored, other types as
+    their view says."""
+    from flask import Response
+
+    from learnhub.security import CSP, secure
+
+    own = Response("<p>x</p>", mimetype="text/html")
+    own.headers["Content-Security-Policy"] = "default-src 'none'"
+    own.headers["X-Frame-Options"] = "SAMEORIGIN"
+    own.headers["Cache-Control"] = "private, max-age=60"
+    secure(own, app.config)
+    plain = secure(Response("x", content_type="text/html; charset=utf-8"), app.config)
+    data = secure(Response("{}", mimetype="application/json"), app.config)
+    for response in (own, plain, data):
+        names = [name.lower() for name, _value in response.headers.items()]
+        assert len(names) == len(set(names)), names
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["Permissions-Policy"].startswith("camera=(self)")
+    assert own.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert own.headers["Cache-Control"] == "private, max-age=60"
+    assert plain.headers["Content-Security-Policy"] == CSP
+    assert plain.headers["Cache-Control"] == "no-store"
+    assert "Cache-Control" not in data.headers
+    assert "Strict-Transport-Security" not in plain.headers  # development
+    production = secure(Response("x"), {**app.config, "ENV": "production"})
+    assert production.headers["Strict-Transport-Security"].startswith("max-age=31536000")
