@@ -7,6 +7,7 @@ a ă â b c d đ e ê (f) g h i (j) k l m n o ô ơ p q r s t u ư v (w) x y (z)
 before any letter, digits before letters.
 """
 
+import re
 import unicodedata
 
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
@@ -32,6 +33,12 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("đ", "d")
+
+
+def file_slug(text: str) -> str:
+    """*text* for a file's name: folded (no diacritics, đ as d), runs of anything but letters
+    and digits as one hyphen ("Nguyễn Thị Hồng Nhung" -> "nguyen-thi-hong-nhung")."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
 
 
 def _rank(base: str) -> int:

@@ -34,6 +34,7 @@ from learnhub.accounts.models import Role, User
 from learnhub.certificates.frame import document_frame
 from learnhub.classes.models import TrainingClass
 from learnhub.reports import annual, dossier, history, periodic
+from learnhub.textutil import file_slug
 from learnhub.timeutil import format_date, today
 
 bp = Blueprint("unit_reports", __name__, url_prefix="/reports")
@@ -270,7 +271,9 @@ def person_history_pdf(user_id: int):
         current_app.logger.warning("history PDF timed out: user %s", person.id)
         flash(_("Tạo tệp PDF quá lâu. Hãy in trực tiếp trang này."), "warning")
         return redirect(url_for(".person_history", user_id=person.id))
-    return _download(data, "application/pdf", f"qua-trinh-boi-duong-{person.id}.pdf")
+    # Named by the person (their name, then their sign-in name: unique), not by a row's id.
+    who = "-".join(filter(None, (file_slug(person.full_name), file_slug(person.login))))
+    return _download(data, "application/pdf", f"qua-trinh-boi-duong-{who or person.id}.pdf")
 
 
 # -- the class dossier -----------------------------------------------------------------------

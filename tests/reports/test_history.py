@@ -106,6 +106,9 @@ def test_history_pdf(client, login, hr, learner, trainer):
     status, headers, data = get(client, f"/reports/people/{learner.id}.pdf")
     assert status == 200
     assert headers["Content-Type"] == "application/pdf"
+    # Named by the person, as HR files it, not by a row's id.
+    named = f'filename="qua-trinh-boi-duong-nguyen-thi-hong-nhung-{learner.login}.pdf"'
+    assert named in headers["Content-Disposition"]
     text = pdf_text(data)
     for expected in (
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
