@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from learnhub.textutil import fold
@@ -239,6 +240,77 @@ def feedback_for(snapshot: dict, order: list, answer: dict | None) -> list[str]:
         right = answer["value"] == snapshot["truth"]
         return [snapshot["feedback_right"] if right else snapshot["feedback_wrong"]]
     return []
+
+
+@dataclass(frozen=True)
+class ShownChoice:
+    """A choice of a single or multiple choice question, in the order the learner saw them."""
+
+    text: str
+    chosen: bool
+    #: Whether choosing it earns credit (the key's tick).
+    correct: bool
+
+
+@dataclass(frozen=True)
+class ShownPair:
+    """An item of a matching question: what was matched to it (None: nothing) and the key."""
+
+    left: str
+    chosen: str | None
+    correct: str
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    """One question of an attempt as a review shows it: what was answered, beside the key.
+    Only the fields of its kind are filled."""
+
+    kind: str
+    answered: bool
+    choices: tuple[ShownChoice, ...] = ()
+    #: True or false: the answer given (None: none) and the key.
+    value: bool | None = None
+    truth: bool | None = None
+    #: Short, numerical and essay: the text given; short and numerical: the full-credit answers.
+    text: str = ""
+    accepted: tuple[str, ...] = ()
+    pairs: tuple[ShownPair, ...] = ()
+
+
+def shown_answer(snapshot: dict, order: list, answer: dict | None) -> ShownAnswer:
+    """What *answer* (as stored: check_answer's shape, or None) to the frozen question
+    *snapshot*, shown in *order*, reads as beside the question's key, for every kind: the
+    learner's review of their attempt and a trainer's of a learner's show the same."""
+    kind = snapshot["kind"]
+    answer = answer or {}
+    answers = snapshot.get("answers") or []
+    if kind in ("single", "multi"):
+        picked = {answer["choice"]} if "choice" in answer else set(answer.get("choices", ()))
+        choices = tuple(
+            ShownChoice(answers[o]["text"], n in picked, Decimal(answers[o]["weight"]) > 0)
+            for n, o in enumerate(order)
+        )
+        return ShownAnswer(kind, bool(picked), choices=choices)
+    if kind == "truefalse":
+        value = answer.get("value")
+        return ShownAnswer(kind, value is not None, value=value, truth=snapshot["truth"])
+    if kind in ("short", "numerical", "essay"):
+        text = answer.get("text", "")
+        accepted = tuple(
+            a["text"] for a in answers if a["text"] != "*" and Decimal(a["weight"]) == 100
+        )
+        return ShownAnswer(kind, bool(text.strip()), text=text, accepted=accepted)
+    if kind == "matching":
+        shown = [rights(snapshot)[o] for o in order]
+        picked = answer.get("pairs", {})
+        keyed = [(left, right) for left, right in snapshot["pairs"] if left]  # as lefts()
+        pairs = tuple(
+            ShownPair(left, shown[picked[str(n)]] if str(n) in picked else None, right)
+            for n, (left, right) in enumerate(keyed)
+        )
+        return ShownAnswer(kind, bool(picked), pairs=pairs)
+    return ShownAnswer(kind, False)
 
 
 def model_answer(snapshot: dict, order: list) -> dict:

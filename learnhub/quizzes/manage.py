@@ -15,7 +15,7 @@ from learnhub import db, policy
 from learnhub.accounts import services as accounts
 from learnhub.accounts.auth import current_actor, role_required
 from learnhub.accounts.forms import ConfirmForm
-from learnhub.accounts.models import Role
+from learnhub.accounts.models import Role, User
 from learnhub.catalog.models import Module
 from learnhub.formats import gift
 from learnhub.quizzes import analysis, editor, grading, kinds, services
@@ -269,8 +269,12 @@ def results(quiz_id: int):
     quiz = _quiz(quiz_id)
     if services.close_overdue(quiz, utcnow()):
         db.session.commit()
+    # By name, as Vietnamese sorts it (the given name first: User.sort_key), then attempt.
     attempts = db.session.scalars(
-        select(Attempt).where(Attempt.quiz_id == quiz.id).order_by(Attempt.user_id, Attempt.number)
+        select(Attempt)
+        .join(Attempt.user)
+        .where(Attempt.quiz_id == quiz.id)
+        .order_by(User.sort_key, User.id, Attempt.number)
     ).all()
     pending = [
         (a, i)
@@ -287,6 +291,24 @@ def results(quiz_id: int):
         band=band,
         override=OverrideForm(),
         confirm=ConfirmForm(),
+    )
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@role_required(Role.trainer)
+def attempt_review(attempt_id: int):
+    """A learner's attempt as those who grade it see it: every answer beside the key, in
+    progress or submitted, whatever the quiz lets the learner see of it."""
+    attempt = db.get_or_404(Attempt, attempt_id)
+    allowed = policy.may_grade_attempt(current_user, attempt)
+    policy.require(allowed, "attempt", attempt_id, current_user, 403)
+    return render_template(
+        "quiz_manage/attempt.html",
+        attempt=attempt,
+        band=band,
+        shown_answer=grading.shown_answer,
+        feedback_for=grading.feedback_for,
+        AttemptState=AttemptState,
     )
 
 

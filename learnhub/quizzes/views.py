@@ -354,8 +354,7 @@ def review(attempt_id: int):
         Review=Review,
         band=band,
         feedback_for=grading.feedback_for,
-        lefts=grading.lefts,
-        rights=grading.rights,
+        shown_answer=grading.shown_answer,
         AttemptState=AttemptState,
     )
 

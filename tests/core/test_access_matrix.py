@@ -105,6 +105,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("quiz_manage.settings", "GET"): (302, 403, 200, 403, 200),
     ("quiz_manage.settings", "POST"): (302, 403, 200, 403, 200),
     ("quiz_manage.results", "GET"): (302, 403, 200, 403, 200),
+    ("quiz_manage.attempt_review", "GET"): (302, 403, 200, 403, 200),
     ("quiz_manage.grade", "GET"): (302, 403, 404, 403, 404),
     ("quiz_manage.grade", "POST"): (302, 403, 404, 403, 404),
     ("quiz_manage.override", "POST"): (302, 403, 302, 403, 302),

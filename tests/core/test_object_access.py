@@ -93,6 +93,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("quiz_manage.settings", "GET"): (403, 403, 403, 200),
     ("quiz_manage.settings", "POST"): (403, 403, 403, 200),
     ("quiz_manage.results", "GET"): (403, 403, 403, 200),
+    ("quiz_manage.attempt_review", "GET"): (403, 403, 403, 200),
     ("quiz_manage.grade", "GET"): (403, 403, 403, 404),
     ("quiz_manage.grade", "POST"): (403, 403, 403, 404),
     ("quiz_manage.override", "POST"): (403, 403, 403, 302),
