@@ -242,7 +242,7 @@ def search(viewer: User, q: str, limit: int = SEARCH_LIMIT) -> tuple[list[Found]
         select(User.id, User.full_name, User.username, User.email, User.birth_date, OrgUnit.name)
         .outerjoin(OrgUnit, OrgUnit.id == User.unit_id)
         .where(condition)
-        .order_by(User.full_name, User.id)
+        .order_by(User.sort_key, User.id)  # as Vietnamese sorts names: the given name first
         .limit(limit + 1)
     )
     people = policy.people_ids(viewer, Role.hr)

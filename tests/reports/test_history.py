@@ -152,3 +152,17 @@ def test_search_is_bounded(monkeypatch, client, login, admin, create_user, unit)
     found, more = history.search(admin, "dang ut", 10)
     assert [f.full_name for f in found] == [f"Đặng Văn Út {i}" for i in range(5)]
     assert not more
+
+
+def test_search_lists_people_as_vietnamese_sorts_names(create_user, admin, unit):
+    """By given name, then middle and family name (User.sort_key): Trần Văn An before Nguyễn
+    Thị Bình, though "N" comes before "T"."""
+    create_user("sapxep-binh", full_name="Nguyễn Thị Bình", unit=unit("CM-SNV"))
+    create_user("sapxep-an", full_name="Trần Văn An", unit=unit("CM-SNV"))
+    found, _more = history.search(admin, "sapxep", 10)
+    assert [f.full_name for f in found] == ["Trần Văn An", "Nguyễn Thị Bình"]
+    # Cut at the limit in that order too: the first page holds the first names, not the first
+    # by the bytes of the family name.
+    found, more = history.search(admin, "sapxep", 1)
+    assert [f.full_name for f in found] == ["Trần Văn An"]
+    assert more
