@@ -49,6 +49,14 @@ def _quiz(quiz_id: int) -> Quiz:
     return quiz
 
 
+def _gradable_attempt(attempt_id: int) -> Attempt:
+    """The attempt, for those who may grade it (policy.may_grade_attempt; 403 otherwise)."""
+    attempt = db.get_or_404(Attempt, attempt_id)
+    allowed = policy.may_grade_attempt(current_user, attempt)
+    policy.require(allowed, "attempt", attempt_id, current_user, 403)
+    return attempt
+
+
 @bp.app_template_global()
 def question_type(data: dict) -> str:
     """The Vietnamese name of a question's type (bank, editor, results, analysis)."""
@@ -299,9 +307,7 @@ def results(quiz_id: int):
 def attempt_review(attempt_id: int):
     """A learner's attempt as those who grade it see it: every answer beside the key, in
     progress or submitted, whatever the quiz lets the learner see of it."""
-    attempt = db.get_or_404(Attempt, attempt_id)
-    allowed = policy.may_grade_attempt(current_user, attempt)
-    policy.require(allowed, "attempt", attempt_id, current_user, 403)
+    attempt = _gradable_attempt(attempt_id)
     return render_template(
         "quiz_manage/attempt.html",
         attempt=attempt,
@@ -315,9 +321,7 @@ def attempt_review(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>/items/<int:position>/grade", methods=["GET", "POST"])
 @role_required(Role.trainer)
 def grade(attempt_id: int, position: int):
-    attempt = db.get_or_404(Attempt, attempt_id)
-    allowed = policy.may_grade_attempt(current_user, attempt)
-    policy.require(allowed, "attempt", attempt_id, current_user, 403)
+    attempt = _gradable_attempt(attempt_id)
     item = db.session.scalar(
         select(AttemptItem).where(
             AttemptItem.attempt_id == attempt.id, AttemptItem.position == position
