@@ -177,7 +177,17 @@ class Learner:
         status, headers, _b = self.retrying(start, deadline)
         assert status == 302, f"{self.login}: start answered {status}"
         self.attempt_id = int(headers["Location"].rstrip("/").rsplit("/", 1)[-1])
-        self.token = self.csrf(f"/attempts/{self.attempt_id}")
+
+        def attempt_page():
+            return self.request("GET", f"/attempts/{self.attempt_id}")
+
+        # Retried as the steps before it: a learner still starting when the fault strikes
+        # reloads the page (unretried, a reset here failed the burst for the harness's sake).
+        status, _h, body = self.retrying(attempt_page, deadline)
+        assert status == 200, f"{self.login}: the attempt page answered {status}"
+        found = CSRF.search(body.decode())
+        assert found, f"{self.login}: no CSRF token on the attempt page"
+        self.token = found.group(1)
 
     def save(self, position: int, choice: int) -> bool:
         """One autosave; True when the server said it is saved (then it must be stored)."""
