@@ -41,10 +41,12 @@ BIG_TABLES = (
     "completions",
     "certificates",
     "lesson_progress",
-    # the unit report's summary (reports/summary.py): one row per roster place, and per class
-    # and unit
+    # the unit report's summary (reports/summary.py): one row per roster place, per class and
+    # unit, and (small, but read by every report) per month
     "report_unit_persons",
     "report_unit_figures",
+    "report_unit_month_figures",
+    "report_module_month_persons",
 )
 LEARNER = "learner"  # stands for the learner picked from the data
 
@@ -80,7 +82,7 @@ PAGES = (
         "Unit report, province, 01/01/2024–31/12/2026 (every class)",
         "bench-admin",
         "/reports/units?period=range&start=01/01/2024&end=31/12/2026",
-        "report_unit_persons",
+        "users",  # the range's persons: each person's unit, read once
         1 / 3,
     ),
     Page(
@@ -657,20 +659,21 @@ def _analysis_at_size(r: dict, size: str) -> str:
         )
     bullets.append(
         "The report reads the summary rows of the period's classes (reports/summary.py), never "
-        "the enrolments, attendance records, completions or certificates themselves. Every "
-        "additive figure comes summed in SQL per (unit, module, class rule) in one statement "
-        "and the classes per module by one probe per class, so Python handles a few hundred "
-        "rows; on PostgreSQL the report's transaction lets its sorts use 64 MB "
-        "(db.allow_large_sorts; the default 4 MB sent them to disk). The distinct persons of a "
-        "reporting or calendar year (the default period) are kept counters per unit and "
-        "module (report_unit_year_persons, moved by every write that changes a roster), so "
-        "what grows with the size there is the (class, unit) rows the sums read; a custom "
-        "range (the three-year page) still sorts its roster places twice for the distinct "
-        "counts (ix_report_unit_persons_period), since distinct people do not add up across "
-        'years. "Outside them" is the page\'s rendering and Python and, on '
-        "SQLite, the rows' fetch, where SQLite finishes a grouped statement: the execute "
-        "calls' time is a lower bound of the SQL there. The reasoning behind each page is in "
-        "B4's analysis, at size S."
+        "the enrolments, attendance records, completions or certificates themselves. The "
+        "additive figures of the period's whole months come summed per (unit, module, class "
+        "rule) from month rows (report_unit_month_figures: a few per month, unit, module and "
+        "rule), those of the days of a month the period cuts (a reporting year's two "
+        "half-months) from the per-class rows; the classes per module by one probe per class. "
+        "The distinct persons of a reporting or calendar year (the default period) are kept "
+        "counters per unit and module (report_unit_year_persons); those of a custom range (the "
+        "three-year page) are the union of its months' person sets (report_module_month_persons: "
+        "one bitset over user ids per module and month, 144 for three years) counted per unit "
+        "against each person's unit (one read of users), so the three-year page reads about "
+        "18,000 month rows, 144 sets and the users at size M instead of sorting two million "
+        "roster places. \"Outside them\" is the page's rendering and Python (the sets' union "
+        "and count, the users' units) and, on SQLite, the rows' fetch, where SQLite finishes a "
+        "grouped statement: the execute calls' time is a lower bound of the SQL there. The "
+        "reasoning behind each page is in B4's analysis, at size S."
     )
     over = [
         b
@@ -686,11 +689,9 @@ def _analysis_at_size(r: dict, size: str) -> str:
             f"page spends {unit['sql_ms']:.0f} ms in execute calls (its slowest statements: "
             f"{named}; {unit['table']} holds {unit['table_rows']:,} rows, the period's part of "
             f"them grouped) and about "
-            f"{unit['median_ms'] - unit['sql_ms']:.0f} ms outside them: work that grows with "
-            "the roster, not with the rows shown. Next step: the additive figures kept the "
-            "same way as the year counters, per (standard period, unit, module, class rule), "
-            "moved by the writes that change them (attendance and grades too), so that the "
-            "default period reads a few hundred rows in all."
+            f"{unit['median_ms'] - unit['sql_ms']:.0f} ms outside them. Next step: profile "
+            "that page at this size (cProfile around periodic.build) and move what grows with "
+            "the data into the kept rows."
         )
     text = "\n".join(
         textwrap.fill(b, 100, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
@@ -733,15 +734,18 @@ def _analysis(r: dict) -> str:
         f"**The unit report reads summary rows, not the period** (reports/summary.py): "
         f"figures per (class, person's unit) and one narrow row per roster place, recomputed "
         f"for each class a write touches by one session listener in the writing transaction "
-        f"(`flask reports check-summary` compares them with the base tables). Its four "
-        f"statements over them: every additive figure summed per (unit, module, class rule) "
-        f"from the period's (class, unit) rows (ix_report_unit_figures_period), the classes per "
+        f"(`flask reports check-summary` compares them with the base tables), and month rows "
+        f"moved by the same writes. Its statements over them: every additive figure summed per "
+        f"(unit, module, class rule), the classes per "
         f"module by one probe per class, and the distinct persons: for a reporting or calendar "
         f"year (the default) from kept counters per unit and module (report_unit_year_persons, "
-        f"moved by the people a write concerns), for a custom range by two distinct counts over "
-        f"the covering index ix_report_unit_persons_period (one index entry per roster place of "
-        f"the range, but no join and no base table); no enrolment, completion, certificate or attendance "
-        f"record is read. On SQLite the province page takes {unit['median_ms']:.0f} ms, "
+        f"moved by the people a write concerns), for a custom range from the union of its "
+        f"months' person sets (report_module_month_persons, a bitset over user ids per module "
+        f"and month) counted per unit against each person's unit (one read of users). A "
+        f"period's whole months are summed from month rows (report_unit_month_figures, per "
+        f"month, unit, module and class rule), only the days of a month it cuts from the "
+        f"(class, unit) rows; no enrolment, completion, certificate or attendance record is "
+        f"read. On SQLite the province page takes {unit['median_ms']:.0f} ms, "
         f"{unit['sql_ms']:.0f} ms in execute calls and about {python_ms:.0f} ms outside them "
         f"(rows mapped to units, the template, the request, and the rows' fetch, where SQLite "
         f"finishes a grouped statement).{slowest_line}{pg_line} Before the summary, five GROUP "

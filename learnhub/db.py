@@ -410,20 +410,6 @@ def is_writer() -> bool:
     )
 
 
-#: Memory each sort or hash of a large report may use on PostgreSQL (its default, 4 MB, sends
-#: the unit report's distinct-person counts at size M, ~670,000 rows, to disk: 1.3 s against
-#: 0.5 s in memory).
-LARGE_SORT_MEMORY = "64MB"
-
-
-def allow_large_sorts() -> None:
-    """For the rest of the current transaction, let PostgreSQL sort and hash in memory up to
-    LARGE_SORT_MEMORY per step (SET LOCAL work_mem: undone at COMMIT or ROLLBACK). For the few
-    reads known to group hundreds of thousands of rows; no-op on SQLite."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text(f"SET LOCAL work_mem = '{LARGE_SORT_MEMORY}'"))
-
-
 def write_transaction() -> None:
     """Start the current transaction as a writer (SQLite: BEGIN IMMEDIATE), so a read-then-write
     cannot fail half-way because another writer committed in between. No-op elsewhere, and

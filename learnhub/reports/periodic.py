@@ -24,17 +24,24 @@ own people), then a breakdown by module and a totals row. Definitions (the page 
 - **scope**: an HR officer limited to units sees only their units (policy.unit_ids):
   other rows never appear and the totals only count people in scope.
 
-Cost: a fixed handful of statements whatever the number of units or people (units, scope,
-the classes' rules, then four over the summary rows of reports/summary.py: figures per (class,
-unit) and the distinct-person counts). Each comes grouped in SQL: every additive figure in one
-statement per (unit, module, class rule), so Python loops over a few rows per unit and module,
-not over the (class, unit) pairs of the period; the classes per module by one probe per class.
-The distinct persons of a reporting or calendar year are kept counters (summary.YearPersons,
-a few hundred rows per year); a custom range counts them from one narrow row per person and
-class (a sort of the range's roster places). No enrolment, completion, certificate or
-attendance record is read; the summary is kept by session listeners in the same transaction as
-every write, and `flask reports check-summary` compares it with the base tables. People are
-mapped to rows in Python from the small units table.
+Cost: a fixed handful of statements whatever the number of units, people or classes (units,
+scope, the classes' rules, then a few over the summary rows of reports/summary.py). Each comes
+grouped in SQL, so Python loops over a few rows per unit and module, not over the (class, unit)
+pairs of the period:
+
+- the additive figures: the period's whole months from the month rows (summary.MonthFigures,
+  a few per month, unit, module and class rule), the days of a month the period cuts (a
+  reporting year's first and last half-month) from the per-class rows, per (unit, module, rule);
+- the classes per module: one probe per class;
+- the distinct persons of a reporting or calendar year: kept counters (summary.YearPersons,
+  a few hundred rows per year); of a custom range: the union of its months' person sets
+  (summary.MonthPersons, one per module and month) and its cut days' people, counted per unit
+  (summary.count_persons).
+
+No enrolment, completion, certificate or attendance record is read; the summary is kept by
+session listeners in the same transaction as every write, and `flask reports check-summary`
+compares it with the base tables. People are mapped to rows in Python from the small units
+table.
 """
 
 import json
@@ -45,9 +52,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from learnhub import db, policy
@@ -400,18 +406,13 @@ def _scoped(stmt, viewer: User, column=User.unit_id):
 RuleKey = tuple[int, int | None, str | None]
 
 
-def _rule_text():
-    """The class's overrides as text: the same string in the figures' grouping and here."""
-    return sa.cast(TrainingClass.rule, sa.Text)
-
-
 def _classes(period: Period) -> tuple[dict[RuleKey, tuple], dict[int, tuple[str, str]]]:
     """The attendance weights of the period's classes and the titles of their modules:
     {rule key: weight of each status, in STATUS_ORDER}, {module id: (slug, title)}. One row per
     distinct (module, version, overrides), not per class."""
     class_version = aliased(ModuleVersion)
     module_version = aliased(ModuleVersion)
-    rule_text = _rule_text()
+    rule_text = summary.rule_text()
     stmt = (
         _in_period(
             select(
@@ -458,41 +459,44 @@ def _counts(viewer: User, period: Period, units_shown: list[int] | None):
     """The grouped figures, each keyed by the person's unit id, read from the summary rows
     (reports/summary.py) rather than from the period's enrolments. *units_shown*: the units
     whose people appear in some row (None: every unit in the viewer's scope), for the classes
-    counted per module."""
-    figures, persons = summary.UnitFigures, summary.UnitPerson
+    counted per module.
+
+    The period's whole months come from the month rows (a few per unit, module and month), the
+    days of its first and last month that it cuts from the per-class rows: a three-year range
+    reads about 36 months of rows, not every class's. The additive figures of the two may come
+    in several rows per key: the report adds them up."""
+    figures, month = summary.UnitFigures, summary.MonthFigures
     # Core execution on the session's connection: plain rows, without the ORM's result layer.
-    run = db.session.connection().execute
-    # A custom range's distinct-person counts sort every roster place of the period (~670,000
-    # in a year at size M); the figures' grouping sorts its (class, unit) rows.
-    db.allow_large_sorts()
-
-    def query(table, *columns, where=None):
-        stmt = _scoped(_in_period(select(*columns), period, table.ends_on), viewer, table.unit_id)
-        return stmt if where is None else stmt.where(where)
-
-    # Every additive figure in one statement, summed per (unit, module, the class's rule, which
-    # weighs attendance): a few rows per unit and module, whatever the number of classes.
-    rule_text = _rule_text()
-    additive = run(
-        query(
-            figures,
+    conn = db.session.connection()
+    months, edges = summary.whole_months(period.start, period.end)
+    sums = [func.sum(getattr(figures, name)) for name in summary.FIGURES]
+    additive = []
+    for first, last in edges:
+        # Every additive figure in one statement, summed per (unit, module, the class's rule,
+        # which weighs attendance): a few rows per unit and module, whatever the classes.
+        stmt = _scoped(
+            select(figures.unit_id, figures.module_id, figures.version_id, figures.rule, *sums)
+            .where(figures.ends_on >= first, figures.ends_on <= last)
+            .group_by(figures.unit_id, figures.module_id, figures.version_id, figures.rule),
+            viewer,
             figures.unit_id,
-            figures.module_id,
-            TrainingClass.version_id,
-            rule_text,
-            func.sum(figures.enrolments),
-            func.sum(figures.present_periods),
-            func.sum(figures.late_periods),
-            func.sum(figures.excused_periods),
-            func.sum(figures.absent_periods),
-            func.sum(figures.completed),
-            func.sum(figures.scored),
-            func.sum(figures.score_sum),
-            func.sum(figures.certified),
         )
-        .join(TrainingClass, TrainingClass.id == figures.class_id)
-        .group_by(figures.unit_id, figures.module_id, TrainingClass.version_id, rule_text)
-    ).all()
+        additive += conn.execute(stmt).all()
+    if months is not None:
+        stmt = _scoped(
+            select(
+                func.nullif(month.unit_key, 0),
+                month.module_id,
+                func.nullif(month.version_key, 0),
+                func.nullif(month.rule, ""),
+                *(func.sum(getattr(month, name)) for name in summary.FIGURES),
+            )
+            .where(month.month >= months[0], month.month <= months[1])
+            .group_by(month.unit_key, month.module_id, month.version_key, month.rule),
+            viewer,
+            month.unit_key,
+        )
+        additive += conn.execute(stmt).all()
     # The classes of each module with someone enrolled in the rows shown: one probe per class.
     enrolled = _scoped(
         select(figures.id).where(figures.class_id == TrainingClass.id, figures.enrolments > 0),
@@ -501,7 +505,7 @@ def _counts(viewer: User, period: Period, units_shown: list[int] | None):
     )
     if units_shown is not None:
         enrolled = enrolled.where(figures.unit_id.in_(units_shown))
-    classes_by_module = run(
+    classes_by_module = conn.execute(
         _in_period(select(TrainingClass.module_id, func.count()), period)
         .where(enrolled.exists())
         .group_by(TrainingClass.module_id)
@@ -517,21 +521,15 @@ def _counts(viewer: User, period: Period, units_shown: list[int] | None):
             viewer,
             years.unit_id,
         )
-        counted = run(kept).all()
+        counted = conn.execute(kept).all()
         persons_by_module = [r for r in counted if r[1] is not None]
         persons_by_unit = [(unit_id, n) for unit_id, module_id, n in counted if module_id is None]
     else:
-        # A custom range: counted from the period's roster places.
-        persons_by_module = run(
-            query(
-                persons, persons.unit_id, persons.module_id, func.count(distinct(persons.user_id))
-            ).group_by(persons.unit_id, persons.module_id)
-        ).all()
-        persons_by_unit = run(
-            query(persons, persons.unit_id, func.count(distinct(persons.user_id))).group_by(
-                persons.unit_id
-            )
-        ).all()
+        # A custom range: the union of its months' person sets (and its edges' people).
+        scope = policy.unit_ids(viewer, Role.hr)
+        persons_by_module, persons_by_unit = summary.count_persons(
+            conn, months, edges, None if scope is None else scope.scalar_subquery()
+        )
     return additive, classes_by_module, persons_by_module, persons_by_unit
 
 

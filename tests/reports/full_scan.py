@@ -10,7 +10,7 @@ from learnhub.attendance.models import Completion
 from learnhub.certificates.models import Certificate, Kind
 from learnhub.certificates.models import Status as CertStatus
 from learnhub.classes.models import Enrolment, TrainingClass
-from learnhub.reports import periodic
+from learnhub.reports import summary
 from learnhub.reports.periodic import Period
 
 
@@ -44,7 +44,7 @@ def counts(viewer: User, period: Period, units_shown: list[int] | None):
     # (tens of thousands of grouped rows at province scale).
     run = db.session.connection().execute
     # The class's overrides as the report groups them (its weights are looked up by this key).
-    rule_text = periodic._rule_text()
+    rule_text = summary.rule_text()
 
     def enrolled(*columns):
         return _of(Enrolment, viewer, period, *columns).where(Enrolment.is_active)

@@ -1,7 +1,8 @@
 """Issue 18, Build 3: the unit report of a standard period (a reporting year, a calendar year)
 reads kept distinct-person counters (summary.YearPersons) instead of sorting the year's roster
 places; every write path keeps them exact (the random-sequence machine of test_summary.py checks
-them too, through summary.differences), a custom range still counts from the roster places, and
+them too, through summary.differences), a custom range counts from the month person sets and the
+roster places of the days it cuts from a month (test_issue18_month_rows.py), and
 attendance or grades rewrite neither the person rows nor the counters."""
 
 import importlib.util
@@ -226,41 +227,20 @@ def test_the_migration_counts_what_the_bookkeeping_keeps(admin, boundary):
     assert summary.differences(conn) == []
 
 
-@pytest.mark.no_rollback
-def test_two_writers_into_one_unit_year_count_each_other(app):
-    """Two transactions enrol two people of one unit into two classes of one module and year;
-    the second recounts only after the first committed (PostgreSQL: the slice's advisory lock;
-    SQLite: the write lock), so the counter holds both."""
+def two_writers(app, prepare, write, check) -> None:
+    """*prepare*() commits a setting and returns its ids; two transactions then *write*(i, ids)
+    at once, the first holding its settled summary uncommitted until the second either waits on
+    a lock (PostgreSQL) or settled without waiting (the defect: it then counted without the
+    first writer's change); *check*(ids) after both committed."""
     with app.app_context():
-        tag = uuid.uuid4().hex[:6].upper()
-        trainer = accounts.create_user(
-            SYSTEM,
-            full_name="Giảng Viên Đếm",
-            login=f"gv-yc-{tag.lower()}",
-            password=None,
-            roles=[accounts.Grant(Role.trainer, None)],
-        )
-        office = new_unit(f"YC-{tag}", f"Phòng đếm {tag}", "CM-UBND")
-        first = make_class(trainer, f"YC-{tag}-A", date(YEAR - 2, 5, 1), sessions=0)
-        second = make_class(trainer, f"YC-{tag}-B", date(YEAR - 2, 6, 1), sessions=0)
-        people = [
-            accounts.create_user(
-                SYSTEM, full_name=f"Người Đếm {i}", login=f"yc-{tag.lower()}-{i}", password=None
-            )
-            for i in range(3)
-        ]
-        for person in people:
-            person.unit = office
-        classes.enrol(SYSTEM, first, [people[0]])
+        ids = prepare()
         db.session.commit()
-        ids = first.id, second.id, [p.id for p in people], office.id
     settled, second_settled = threading.Event(), threading.Event()
     engine = app.extensions["learnhub.engine"]
 
     def second_waits() -> bool:
-        """PostgreSQL: the second writer waits on a lock (the slice's advisory lock; without
-        it, the counter row the first one updated). SQLite: it cannot even begin while the
-        first holds the write lock, so there is nothing to wait for."""
+        """PostgreSQL: the second writer waits on a lock. SQLite: it cannot even begin while
+        the first holds the write lock, so there is nothing to wait for."""
         if engine.dialect.name != "postgresql":
             return True
         with engine.connect() as conn:
@@ -268,19 +248,14 @@ def test_two_writers_into_one_unit_year_count_each_other(app):
             return conn.exec_driver_sql(waiting).scalar() > 0
 
     def work(i: int) -> None:
-        first_id, second_id, people_ids, _office = ids
         if i == 1:
-            wait_until(settled.is_set, what="the first writer's counters")
+            wait_until(settled.is_set, what="the first writer's summary")
         db.write_transaction()
-        klass = db.session.get(TrainingClass, (first_id, second_id)[i])
-        person = db.session.get(accounts.User, people_ids[1 + i])
-        classes.enrol(SYSTEM, klass, [person])
+        write(i, ids)
         db.session.flush()
-        summary.settle(db.session)  # what the commit does first: the counters moved
+        summary.settle(db.session)  # what the commit does first
         if i == 0:
             settled.set()
-            # Uncommitted until the other writer either waits for it or has moved the counters
-            # without waiting (the defect: it then counted without this writer's person).
             wait_until(
                 lambda: second_settled.is_set() or second_waits(),
                 what="the second writer to wait or settle",
@@ -292,8 +267,52 @@ def test_two_writers_into_one_unit_year_count_each_other(app):
     _results, errors = _run_together(app, work)
     assert errors == []
     with app.app_context():
-        conn = db.session.connection()
-        assert summary.differences(conn, ids[:2]) == []
+        check(ids)
+        db.session.remove()
+
+
+def trainer_and_classes(tag: str, *ends: date) -> list[TrainingClass]:
+    trainer = accounts.create_user(
+        SYSTEM,
+        full_name="Giảng Viên Đếm",
+        login=f"gv-{tag.lower()}",
+        password=None,
+        roles=[accounts.Grant(Role.trainer, None)],
+    )
+    return [make_class(trainer, f"{tag}-{i}", day, sessions=1) for i, day in enumerate(ends)]
+
+
+def people_of(tag: str, *offices) -> list:
+    people = []
+    for i, office in enumerate(offices):
+        person = accounts.create_user(
+            SYSTEM, full_name=f"Người Đếm {i}", login=f"{tag.lower()}-{i}", password=None
+        )
+        person.unit = office
+        people.append(person)
+    return people
+
+
+@pytest.mark.no_rollback
+def test_two_writers_into_one_unit_year_count_each_other(app):
+    """Two transactions enrol two people of one unit into two classes of one module and year;
+    the second recounts only after the first committed (PostgreSQL: the slice's advisory lock;
+    SQLite: the write lock), so the counter holds both."""
+    tag = f"YC-{uuid.uuid4().hex[:6].upper()}"
+
+    def prepare():
+        first, second = trainer_and_classes(tag, date(YEAR - 2, 5, 1), date(YEAR - 2, 6, 1))
+        office = new_unit(tag, f"Phòng đếm {tag}", "CM-UBND")
+        people = people_of(tag, office, office, office)
+        classes.enrol(SYSTEM, first, [people[0]])
+        return first.id, second.id, [p.id for p in people], office.id
+
+    def write(i, ids):
+        klass = db.session.get(TrainingClass, ids[i])
+        classes.enrol(SYSTEM, klass, [db.session.get(accounts.User, ids[2][1 + i])])
+
+    def check(ids):
+        assert summary.differences(db.session.connection(), ids[:2]) == []
         years = summary.YearPersons
         kept = db.session.scalars(
             select(years.persons).where(
@@ -303,7 +322,8 @@ def test_two_writers_into_one_unit_year_count_each_other(app):
             )
         ).all()
         assert kept == [3]
-        db.session.remove()
+
+    two_writers(app, prepare, write, check)
 
 
 def test_a_roster_is_recomputed_once_per_transaction_and_at_the_commit(admin, trainer, create_user):

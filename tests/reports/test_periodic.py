@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 
 from learnhub import db, pdf
 from learnhub.attendance import services as attendance
@@ -603,15 +603,3 @@ def test_the_report_reads_one_row_per_unit_module_and_rule_not_per_class(
     assert (row.enrolments, row.attended, row.recorded) == (10, 40, 40)
     (module,) = report.modules
     assert module.tally.classes == 5
-
-
-def test_the_report_lets_postgresql_sort_its_rows_in_memory(admin):
-    """Issue 18: the distinct-person counts sort every roster place of the period; PostgreSQL's
-    default work_mem (4 MB) sent them to disk at size M. The report raises it for its own
-    transaction only."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's work_mem")
-    before = db.session.execute(text("SHOW work_mem")).scalar()
-    periodic.build(admin, periodic.calendar_year(YEAR))
-    assert db.session.execute(text("SHOW work_mem")).scalar() == db.LARGE_SORT_MEMORY
-    assert before != db.LARGE_SORT_MEMORY

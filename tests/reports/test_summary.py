@@ -1,7 +1,8 @@
 """The unit report's summary rows (reports/summary.py): after every write path (enrol by hand,
 file or pasted list; withdraw; attendance; completion and regrade; certificate issue, revoke and
 re-issue; a person's unit; unit mergers; a class's dates and module; deletions) the rows equal
-a recomputation from the base tables and the report equals the old full scan (full_scan.py);
+a recomputation from the base tables and the report (of a year and of custom ranges) equals the
+old full scan (full_scan.py);
 a hypothesis state machine does the same after random sequences; the check command and the
 migration's fill."""
 
@@ -45,7 +46,14 @@ from tests.reports.test_periodic import complete, enrol, make_class, new_unit
 # Far from the other tests' years: only this file's classes count in these periods.
 YEAR = 2017
 PERIOD = periodic.calendar_year(YEAR)
+#: Custom ranges: one cutting its first and last month (read from the per-class rows), one of
+#: whole months only, into the next year (read from the month rows).
+RANGES = (
+    periodic.Period(periodic.RANGE, date(YEAR, 2, 15), date(YEAR, 11, 15)),
+    periodic.Period(periodic.RANGE, date(YEAR, 1, 1), date(YEAR + 1, 2, 28)),
+)
 MIGRATION = next(Path("migrations/versions").glob("*_unit_report_summary.py"))
+MONTHS_MIGRATION = next(Path("migrations/versions").glob("*_unit_report_month_rows.py"))
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +86,8 @@ def assert_exact(viewer, *klasses, period=PERIOD):
     summary.settle(db.session)  # what a commit does first
     ids = [k.id for k in klasses]
     assert summary.differences(db.session.connection(), ids) == []
-    assert figures(periodic.build(viewer, period)) == figures(old_report(viewer, period))
+    for each in (period, *RANGES):
+        assert figures(periodic.build(viewer, each)) == figures(old_report(viewer, each))
 
 
 @pytest.fixture
@@ -105,8 +114,9 @@ def test_old_full_scan_equals_summary_report(admin, hr, create_user, unit, train
     attendance.record(Actor(trainer), first.sessions[0], a, Status.late, Method.rollcall, utcnow())
     certificates.issue(Actor(admin), first, a, utcnow())
     for viewer, code in ((admin, ""), (admin, "CM-UBND"), (hr, ""), (hr, "CM-SNV")):
-        new = figures(periodic.build(viewer, PERIOD, code))
-        assert new == figures(old_report(viewer, PERIOD, code))
+        for period in (PERIOD, *RANGES):
+            new = figures(periodic.build(viewer, period, code))
+            assert new == figures(old_report(viewer, period, code))
     assert any(r[2]["enrolments"] != "0" for r in figures(periodic.build(admin, PERIOD))[0])
 
 
@@ -276,12 +286,19 @@ def test_migration_fill_equals_the_bookkeeping(admin, trainer, setting):
     summary.settle(db.session)
     conn = db.session.connection()
     kept = summary.differences(conn)
-    conn.execute(delete(summary.UnitFigures))
-    conn.execute(delete(summary.UnitPerson))
-    spec = importlib.util.spec_from_file_location("unit_report_summary", MIGRATION)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    migration._fill(conn)
+    for table in (
+        summary.UnitFigures,
+        summary.UnitPerson,
+        summary.MonthFigures,
+        summary.MonthPersons,
+    ):
+        conn.execute(delete(table))
+    # As an upgrade from before the summary fills it: this migration, then the month rows'.
+    for path in (MIGRATION, MONTHS_MIGRATION):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration._fill(conn)
     assert summary.differences(conn) == kept == []
 
 
@@ -397,6 +414,12 @@ def machine(admin, trainer, create_user):
             klass = self.klasses[k]  # months 13 and 14 fall in the next year (out of the period)
             klass.ends_on = date(YEAR + (month > 12), (month - 1) % 12 + 1, 20)
             klass.starts_on = min(klass.starts_on, klass.ends_on)
+            db.session.flush()
+
+        @rule(k=st.integers(0, CLASSES - 1), late=st.sampled_from([None, 0.5, 1.0]))
+        def change_rule(self, k, late):
+            klass = self.klasses[k]  # the weights of its late periods: another month row
+            klass.rule = {} if late is None else {"late_weight": late}
             db.session.flush()
 
         @invariant()
