@@ -186,9 +186,9 @@ class MonthPersons(Base):
 
     __tablename__ = "report_module_month_persons"
 
-    module_id: Mapped[int] = mapped_column(primary_key=True)
-    #: The month's first day.
+    #: The month's first day (first in the key: a range reads its months).
     month: Mapped[date] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(primary_key=True)
     persons: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
@@ -666,16 +666,16 @@ def move_month_persons(
             changes.setdefault((module_id, month), [0, 0])[sign] |= 1 << user_id
     if not changes:
         return
-    keys = sorted(changes)
+    keys = sorted((month, m) for m, month in changes)  # the key's order: locks in one order
     conn.execute(
         _dialect_insert(conn, MonthPersons).on_conflict_do_nothing(),
-        [{"module_id": m, "month": month, "persons": b""} for m, month in keys],
+        [{"month": month, "module_id": m, "persons": b""} for month, m in keys],
     )
     t = MonthPersons
     stored = conn.execute(
         select(t.module_id, t.month, t.persons)
-        .where(sa.tuple_(t.module_id, t.month).in_(keys))
-        .order_by(t.module_id, t.month)
+        .where(sa.tuple_(t.month, t.module_id).in_(keys))
+        .order_by(t.month, t.module_id)
         .with_for_update()
     )
     for module_id, month, persons in stored.all():

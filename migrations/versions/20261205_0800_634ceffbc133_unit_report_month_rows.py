@@ -34,10 +34,10 @@ FIGURES = (
 def upgrade() -> None:
     op.create_table(
         "report_module_month_persons",
-        sa.Column("module_id", sa.Integer(), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("module_id", sa.Integer(), nullable=False),
         sa.Column("persons", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("module_id", "month", name=op.f("pk_report_module_month_persons")),
+        sa.PrimaryKeyConstraint("month", "module_id", name=op.f("pk_report_module_month_persons")),
     )
     op.create_table(
         "report_unit_month_figures",
