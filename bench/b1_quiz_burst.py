@@ -573,10 +573,11 @@ def exam(env: dict[str, str], server_pid: int, port: int, ready: dict) -> dict:
     }
 
 
-def _backend(database_url: str | None) -> dict:
-    """The ramp and the exam on one database (a fresh SQLite file when *database_url* is None)."""
+def _backend(database_url: str | None, *, on_data: bool = False) -> dict:
+    """The ramp and the exam on one database (a fresh SQLite file when *database_url* is None),
+    emptied first unless *on_data* (the growth workload: the exam on top of a seeded size)."""
     tmp = Path(tempfile.mkdtemp(prefix="learnhub-bench-b1-"))
-    if database_url:
+    if database_url and not on_data:
         _reset_pg(database_url)
     env = _env(database_url, tmp)
     ready = prepare(env, LEARNERS)
@@ -602,12 +603,12 @@ def _backend(database_url: str | None) -> dict:
 def run(database_url: str | None = None) -> dict:
     """Every part on SQLite (throughput with wrk, ramp, exam), then the ramp and the exam on
     PostgreSQL when BENCH_PG_URL is set. `run(url)` (the growth workload) measures every part on
-    *url* only."""
+    *url* only, on top of the data it holds (the quiz, its module and learners are added)."""
     started = time.perf_counter()
     backends = {}
     wrk = None
     if database_url:
-        backends["PostgreSQL"] = pg = _backend(database_url)
+        backends["PostgreSQL"] = pg = _backend(database_url, on_data=True)
         if wrk_available():
             wrk = throughput(pg["env"], pg["ready"])
     else:

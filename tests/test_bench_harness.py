@@ -165,3 +165,27 @@ def test_b1_judges_each_target_by_the_median_round_against_the_faster_neighbouri
     assert b1.correct({"backends": {}, "wrk": w})
     w["rounds"][2]["lesson"] = _wrk_run("lesson", 1850, errors=1)
     assert not b1.correct({"backends": {}, "wrk": w})
+
+
+def test_the_growth_workloads_burst_runs_on_top_of_the_seeded_data(monkeypatch):
+    """The growth run measures B1, then B5, B2 and B3 on each size's seeded database: B1's
+    burst must not empty it first (it did: the later workloads then ran on B1's data alone),
+    while B1's own PostgreSQL run still starts from an empty database."""
+    calls = []
+    monkeypatch.setattr(b1, "_reset_pg", lambda url: calls.append(("reset", url)))
+    monkeypatch.setattr(b1, "prepare", lambda env, learners: calls.append("prepare") or {})
+    monkeypatch.setattr(b1, "stop_server", lambda server: None)
+    monkeypatch.setattr(b1, "free_port", lambda: 1)
+    monkeypatch.setattr(b1, "ramp", lambda pid, port, n: {})
+    monkeypatch.setattr(b1, "exam", lambda env, pid, port, ready: {})
+
+    class Server:
+        pid = 1
+
+    monkeypatch.setattr(b1, "start_server", lambda env, port: Server())
+    url = "postgresql://bench@127.0.0.1/seeded"
+    b1._backend(url, on_data=True)
+    assert calls == ["prepare"]
+    calls.clear()
+    b1._backend(url)
+    assert calls == [("reset", url), "prepare"]

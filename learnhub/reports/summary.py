@@ -252,6 +252,13 @@ def blob(persons: int) -> bytes:
     return persons.to_bytes((persons.bit_length() + 7) // 8, "little")
 
 
+def set_bit(into: bytearray, user_id: int) -> None:
+    """Add user *user_id* to a person set being built as bytes (grown as needed)."""
+    if len(into) <= user_id >> 3:
+        into.extend(bytes((user_id >> 3) + 1 - len(into)))
+    into[user_id >> 3] |= 1 << (user_id & 7)
+
+
 def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -281,19 +288,12 @@ def count_persons(
     ([(unit, module, persons)], [(unit, persons)]). *scope*: a SELECT of the unit ids counted
     (None: every unit, and the people without one)."""
     found: dict[int, bytearray] = {}
-
-    def add(module_id: int, user_id: int) -> None:
-        into = found.setdefault(module_id, bytearray())
-        if len(into) <= user_id >> 3:
-            into.extend(bytes((user_id >> 3) + 1 - len(into)))
-        into[user_id >> 3] |= 1 << (user_id & 7)
-
     for first, last in edges:
         rows = select(UnitPerson.module_id, UnitPerson.user_id).where(
             UnitPerson.ends_on >= first, UnitPerson.ends_on <= last
         )
         for module_id, user_id in conn.execute(rows):
-            add(module_id, user_id)
+            set_bit(found.setdefault(module_id, bytearray()), user_id)
     sets = {module_id: bits(bytes(into)) for module_id, into in found.items()}
     if months is not None:
         stored = select(MonthPersons.module_id, MonthPersons.persons).where(
@@ -316,7 +316,7 @@ def count_persons(
         into = members.get(unit_id)
         if into is None:
             into = members[unit_id] = bytearray(size)
-        into[user_id >> 3] |= 1 << (user_id & 7)
+        set_bit(into, user_id)
     by_module, by_unit = [], []
     for unit_id, into in members.items():
         unit_people = bits(bytes(into))
@@ -784,10 +784,7 @@ def _count_months(conn: sa.Connection) -> None:
     sets: dict[tuple[int, date], bytearray] = {}
     stmt = select(UnitPerson.module_id, UnitPerson.ends_on, UnitPerson.user_id)
     for module_id, ends_on, user_id in conn.execute(stmt):
-        found = sets.setdefault((module_id, month_of(ends_on)), bytearray())
-        if len(found) <= user_id >> 3:
-            found.extend(bytes((user_id >> 3) + 1 - len(found)))
-        found[user_id >> 3] |= 1 << (user_id & 7)
+        set_bit(sets.setdefault((module_id, month_of(ends_on)), bytearray()), user_id)
     if sets:
         conn.execute(
             insert(MonthPersons),
