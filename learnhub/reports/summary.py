@@ -748,17 +748,21 @@ def _month_state(conn: sa.Connection, *, stored: bool, months: set[date] | None 
         for module_id, month, persons_blob in conn.execute(persons):
             people[module_id, month] = bits(persons_blob)
     else:
+        classes = select(TrainingClass.id, TrainingClass.ends_on).order_by(TrainingClass.id)
         ids = [
             class_id
-            for class_id, ends_on in conn.execute(select(TrainingClass.id, TrainingClass.ends_on))
+            for class_id, ends_on in conn.execute(classes)
             if months is None or month_of(ends_on) in months
         ]
+        # Built as bytes (an int OR per person would copy the whole set each time).
+        built: dict[tuple[int, date], bytearray] = {}
         for start in range(0, len(ids), CHUNK):
-            figures, persons = _computed(conn, sorted(ids)[start : start + CHUNK])
+            figures, persons = _computed(conn, ids[start : start + CHUNK])
             _add_sums(sums, figures, 1)
             for p in persons:
                 key = (p["module_id"], month_of(p["ends_on"]))
-                people[key] = people.get(key, 0) | 1 << p["user_id"]
+                set_bit(built.setdefault(key, bytearray()), p["user_id"])
+        people = {key: bits(bytes(into)) for key, into in built.items()}
     return sums, people
 
 
